@@ -1,0 +1,228 @@
+// Package batch runs many inputs through the engine with a pool of workers
+// and hands the results, in input order, to one writer. Memory stays bounded
+// however many inputs there are: inputs are streamed in, at most a fixed
+// window of them is in flight, and results are written as soon as their
+// turn comes.
+package batch
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"iter"
+	"runtime"
+	"time"
+
+	"github.com/agegender/agegender/internal/preprocess"
+	"github.com/agegender/agegender/internal/report"
+	"github.com/agegender/agegender/internal/result"
+)
+
+// Estimator finds and estimates faces; predict.Engine is one.
+type Estimator interface {
+	Faces(imgs []*image.NRGBA) ([][]result.Face, []error)
+	Mode() result.Mode
+}
+
+// Options tune a run.
+type Options struct {
+	// Workers is the number of decoding and inference goroutines; 0 means one per core.
+	Workers int
+	// Chunk is how many images a worker sends through the model together.
+	Chunk  int
+	Limits preprocess.Limits
+	// OnResult, when set, sees every result in output order (progress bars).
+	OnResult func(result.Image)
+	// Annotate, when set, is called by the workers for each image that
+	// succeeded, with its pixels; its error fails that input.
+	Annotate func(img *image.NRGBA, im result.Image) error
+}
+
+// Summary counts a run.
+type Summary struct {
+	Inputs, OK, Failed, Faces int
+	Elapsed                   time.Duration
+}
+
+// PerSecond is the input throughput.
+func (s Summary) PerSecond() float64 {
+	if s.Elapsed <= 0 {
+		return 0
+	}
+	return float64(s.Inputs) / s.Elapsed.Seconds()
+}
+
+type job struct {
+	seq int
+	in  Input
+}
+
+type done struct {
+	seq int
+	im  result.Image
+}
+
+// Run processes inputs and writes one result per input, in input order, to
+// out. Per-input failures are results, not errors; Run returns an error only
+// when writing fails or ctx is cancelled, after the results so far are written.
+func Run(ctx context.Context, inputs iter.Seq[Input], est Estimator, out report.Writer, o Options) (Summary, error) {
+	if o.Workers <= 0 {
+		o.Workers = runtime.NumCPU()
+	}
+	if o.Chunk <= 0 {
+		o.Chunk = 8
+	}
+	start := time.Now()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	// window bounds inputs between the producer and the writer, and so the
+	// reorder buffer below.
+	window := make(chan struct{}, o.Workers*o.Chunk*4)
+	jobs := make(chan job, o.Workers*o.Chunk)
+	results := make(chan done, o.Workers*o.Chunk)
+
+	go func() {
+		defer close(jobs)
+		seq := 0
+		for in := range inputs {
+			// select picks at random among ready cases, so with a free slot
+			// it would go on taking inputs after a cancel; check first.
+			if ctx.Err() != nil {
+				return
+			}
+			select {
+			case window <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			jobs <- job{seq, in}
+			seq++
+		}
+	}()
+
+	workersDone := make(chan struct{})
+	for w := 0; w < o.Workers; w++ {
+		go func() {
+			defer func() { workersDone <- struct{}{} }()
+			for first := range jobs {
+				chunk := []job{first}
+			fill:
+				for len(chunk) < o.Chunk {
+					select {
+					case j, ok := <-jobs:
+						if !ok {
+							break fill
+						}
+						chunk = append(chunk, j)
+					default:
+						break fill
+					}
+				}
+				for _, d := range process(chunk, est, o) {
+					results <- d
+				}
+			}
+		}()
+	}
+	go func() {
+		for w := 0; w < o.Workers; w++ {
+			<-workersDone
+		}
+		close(results)
+	}()
+
+	var sum Summary
+	var writeErr error
+	pending := map[int]result.Image{}
+	next := 0
+	for d := range results {
+		pending[d.seq] = d.im
+		for {
+			im, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			<-window
+			if writeErr != nil {
+				continue
+			}
+			sum.Inputs++
+			if im.Failed() {
+				sum.Failed++
+			} else {
+				sum.OK++
+			}
+			sum.Faces += len(im.Faces)
+			if err := out.Write(im); err != nil {
+				writeErr = fmt.Errorf("write results: %w", err)
+				cancel()
+			}
+			if o.OnResult != nil {
+				o.OnResult(im)
+			}
+		}
+	}
+	sum.Elapsed = time.Since(start)
+	if writeErr != nil {
+		return sum, writeErr
+	}
+	return sum, ctx.Err()
+}
+
+// process decodes a chunk and runs its images through the model together.
+func process(chunk []job, est Estimator, o Options) []done {
+	out := make([]done, len(chunk))
+	var imgs []*image.NRGBA
+	var idx []int
+	for i, j := range chunk {
+		out[i] = done{seq: j.seq, im: result.Image{Input: j.in.Name, Detect: est.Mode()}}
+		img, err := decode(j.in, o.Limits)
+		if err != nil {
+			out[i].im.Err = err
+			continue
+		}
+		b := img.Bounds()
+		out[i].im.Width, out[i].im.Height = b.Dx(), b.Dy()
+		imgs = append(imgs, img)
+		idx = append(idx, i)
+	}
+	if len(imgs) == 0 {
+		return out
+	}
+	faces, errs := est.Faces(imgs)
+	for k, i := range idx {
+		if errs[k] != nil {
+			out[i].im.Err = fmt.Errorf("%s: %w", chunk[i].in.Name, errs[k])
+			continue
+		}
+		out[i].im.Faces = faces[k]
+		if o.Annotate != nil {
+			if err := o.Annotate(imgs[k], out[i].im); err != nil {
+				out[i].im.Err = fmt.Errorf("%s: %w", chunk[i].in.Name, err)
+				out[i].im.Faces = nil
+			}
+		}
+	}
+	return out
+}
+
+func decode(in Input, lim preprocess.Limits) (*image.NRGBA, error) {
+	if in.Err != nil {
+		return nil, in.Err
+	}
+	rc, err := in.Open()
+	if err != nil {
+		return nil, describe(in.Name, err)
+	}
+	dec, err := preprocess.Decode(rc, in.Name, lim)
+	if cerr := rc.Close(); cerr != nil && err == nil {
+		err = describe(in.Name, cerr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return preprocess.NRGBA(dec.Image), nil
+}

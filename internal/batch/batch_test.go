@@ -1,0 +1,525 @@
+package batch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"iter"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/agegender/agegender/internal/preprocess"
+	"github.com/agegender/agegender/internal/result"
+)
+
+// pngs[w] is a w x 2 PNG. The fake estimator reads the image width as its
+// instruction, so each input's expected outcome is known up front.
+var pngs = func() map[int][]byte {
+	m := map[int][]byte{}
+	for w := 1; w <= 7; w++ {
+		img := image.NewNRGBA(image.Rect(0, 0, w, 2))
+		for x := 0; x < w; x++ {
+			img.SetNRGBA(x, 0, color.NRGBA{uint8(x * 30), 100, 200, 255})
+		}
+		var b bytes.Buffer
+		if err := png.Encode(&b, img); err != nil {
+			panic(err)
+		}
+		m[w] = b.Bytes()
+	}
+	return m
+}()
+
+// failWidth is the image width the fake estimator fails on.
+const failWidth = 6
+
+var errModel = errors.New("model exploded")
+
+// fakeEstimator finds width%3 faces in an image and fails images failWidth
+// wide. Workers call it concurrently.
+type fakeEstimator struct {
+	calls    atomic.Int64
+	images   atomic.Int64
+	maxBatch atomic.Int64
+	delay    time.Duration
+}
+
+func (e *fakeEstimator) Mode() result.Mode { return result.DetectAuto }
+
+func (e *fakeEstimator) Faces(imgs []*image.NRGBA) ([][]result.Face, []error) {
+	e.calls.Add(1)
+	e.images.Add(int64(len(imgs)))
+	for {
+		m := e.maxBatch.Load()
+		if int64(len(imgs)) <= m || e.maxBatch.CompareAndSwap(m, int64(len(imgs))) {
+			break
+		}
+	}
+	if e.delay > 0 {
+		time.Sleep(e.delay)
+	}
+	faces := make([][]result.Face, len(imgs))
+	errs := make([]error, len(imgs))
+	for i, img := range imgs {
+		w := img.Bounds().Dx()
+		if w == failWidth {
+			errs[i] = errModel
+			continue
+		}
+		for k := 0; k < w%3; k++ {
+			faces[i] = append(faces[i], result.Face{Index: k, Age: float64(w)})
+		}
+	}
+	return faces, errs
+}
+
+// recorder is a report.Writer that keeps what it was given. Run writes from
+// one goroutine, but the lock keeps the race detector honest if it did not.
+type recorder struct {
+	mu      sync.Mutex
+	ims     []result.Image
+	failAt  int // 1-based Write call that fails; 0 never
+	onWrite func(n int, im result.Image)
+}
+
+var errDiskFull = errors.New("disk full")
+
+func (r *recorder) Write(im result.Image) error {
+	r.mu.Lock()
+	r.ims = append(r.ims, im)
+	n := len(r.ims)
+	r.mu.Unlock()
+	if r.onWrite != nil {
+		r.onWrite(n, im)
+	}
+	if n == r.failAt {
+		return errDiskFull
+	}
+	return nil
+}
+
+func (r *recorder) Close() error { return nil }
+
+func (r *recorder) written() []result.Image {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]result.Image(nil), r.ims...)
+}
+
+// want is what one generated input must come out as.
+type want struct {
+	name    string
+	errHas  string // "" for success
+	faces   int
+	width   int
+	errorIs error
+}
+
+// mixedInputs builds n inputs of every kind a batch meets: good images of
+// several widths, empty files, text files, inputs that failed before opening,
+// files that cannot be opened, and images the model fails on.
+func mixedInputs(n int) ([]Input, []want) {
+	ins := make([]Input, n)
+	ws := make([]want, n)
+	for i := range ins {
+		name := fmt.Sprintf("img%04d.png", i)
+		w := want{name: name}
+		var in Input
+		switch {
+		case i%25 == 11:
+			err := fmt.Errorf("%s: permission denied", name)
+			in = Input{Name: name, Err: err}
+			w.errHas, w.errorIs = "permission denied", err
+		case i%50 == 19:
+			in = Input{Name: name, Open: func() (io.ReadCloser, error) { return nil, errors.New("no such device") }}
+			w.errHas = "no such device"
+		case i%10 == 3:
+			in = Reader(name, bytes.NewReader(nil))
+			w.errHas = "empty file"
+		case i%10 == 7:
+			in = Reader(name, strings.NewReader("just some text\n"))
+			w.errorIs = preprocess.ErrNotImage
+			w.errHas = "not a supported image"
+		default:
+			width := 1 + i%7
+			data := pngs[width]
+			if i%2 == 0 {
+				in = Reader(name, bytes.NewReader(data))
+			} else {
+				in = Input{Name: name, Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}
+			}
+			w.width = width
+			if width == failWidth {
+				w.errHas, w.errorIs = errModel.Error(), errModel
+			} else {
+				w.faces = width % 3
+			}
+		}
+		ins[i], ws[i] = in, w
+	}
+	return ins, ws
+}
+
+func check(t *testing.T, got []result.Image, ws []want) {
+	t.Helper()
+	if len(got) != len(ws) {
+		t.Fatalf("%d results for %d inputs", len(got), len(ws))
+	}
+	for i, w := range ws {
+		im := got[i]
+		if im.Input != w.name {
+			t.Fatalf("result %d is %q, want %q: order or identity lost", i, im.Input, w.name)
+		}
+		if im.Detect != result.DetectAuto {
+			t.Errorf("%s: detect mode %q", w.name, im.Detect)
+		}
+		if w.errHas == "" {
+			if im.Err != nil {
+				t.Errorf("%s: unexpected error %v", w.name, im.Err)
+			}
+			if len(im.Faces) != w.faces {
+				t.Errorf("%s: %d faces, want %d", w.name, len(im.Faces), w.faces)
+			}
+			if im.Width != w.width || im.Height != 2 {
+				t.Errorf("%s: size %dx%d, want %dx2", w.name, im.Width, im.Height, w.width)
+			}
+			continue
+		}
+		if im.Err == nil {
+			t.Errorf("%s: succeeded, want an error saying %q", w.name, w.errHas)
+			continue
+		}
+		msg := im.Err.Error()
+		if !strings.HasPrefix(msg, w.name+": ") || !strings.Contains(msg, w.errHas) {
+			t.Errorf("%s: error %q should start with the name and say %q", w.name, msg, w.errHas)
+		}
+		if w.errorIs != nil && !errors.Is(im.Err, w.errorIs) {
+			t.Errorf("%s: error %q does not wrap %v", w.name, msg, w.errorIs)
+		}
+		if len(im.Faces) != 0 {
+			t.Errorf("%s: failed but has %d faces", w.name, len(im.Faces))
+		}
+	}
+}
+
+func TestRunMixedInputs(t *testing.T) {
+	ins, ws := mixedInputs(500)
+	est := &fakeEstimator{}
+	rec := &recorder{}
+	var seen []string
+	sum, err := Run(context.Background(), sliceSeq(ins), est, rec, Options{
+		Workers:  3,
+		Chunk:    4,
+		OnResult: func(im result.Image) { seen = append(seen, im.Input) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := rec.written()
+	check(t, got, ws)
+
+	var ok, failed, faces int
+	for _, w := range ws {
+		if w.errHas == "" {
+			ok++
+			faces += w.faces
+		} else {
+			failed++
+		}
+	}
+	if sum.Inputs != 500 || sum.OK != ok || sum.Failed != failed || sum.Faces != faces {
+		t.Errorf("summary %+v, want Inputs 500 OK %d Failed %d Faces %d", sum, ok, failed, faces)
+	}
+	if ok == 0 || failed == 0 || faces == 0 {
+		t.Fatal("the generated inputs do not exercise both outcomes")
+	}
+	if sum.Elapsed <= 0 {
+		t.Errorf("elapsed %v", sum.Elapsed)
+	}
+	if len(seen) != len(got) {
+		t.Fatalf("OnResult saw %d results, writer %d", len(seen), len(got))
+	}
+	for i := range seen {
+		if seen[i] != got[i].Input {
+			t.Fatalf("OnResult order differs at %d: %s vs %s", i, seen[i], got[i].Input)
+		}
+	}
+	if m := est.maxBatch.Load(); m > 4 {
+		t.Errorf("estimator got a batch of %d, over Chunk 4", m)
+	}
+	// Every decoded image reaches the model exactly once; the rest never do.
+	decoded := 0
+	for _, w := range ws {
+		if w.width > 0 {
+			decoded++
+		}
+	}
+	if got := est.images.Load(); got != int64(decoded) {
+		t.Errorf("estimator saw %d images, want the %d that decoded", got, decoded)
+	}
+}
+
+func sliceSeq(ins []Input) iter.Seq[Input] {
+	return func(yield func(Input) bool) {
+		for _, in := range ins {
+			if !yield(in) {
+				return
+			}
+		}
+	}
+}
+
+// endless yields good inputs until the consumer stops, counting how many it
+// handed out.
+func endless(yielded *atomic.Int64) iter.Seq[Input] {
+	return func(yield func(Input) bool) {
+		for i := 0; ; i++ {
+			yielded.Add(1)
+			if !yield(Reader(fmt.Sprintf("in%06d", i), bytes.NewReader(pngs[1]))) {
+				return
+			}
+		}
+	}
+}
+
+// Whatever fails in one image of a chunk, the others in the chunk keep their
+// own outcome: one bad photo must not take three good ones with it.
+func TestProcessIsolatesFailuresInAChunk(t *testing.T) {
+	closeErr := errors.New("close failed")
+	chunk := []job{
+		{0, Reader("ok1", bytes.NewReader(pngs[1]))},
+		{1, Reader("bad-model", bytes.NewReader(pngs[failWidth]))},
+		{2, Reader("text", strings.NewReader("hello"))},
+		{3, Reader("ok2", bytes.NewReader(pngs[2]))},
+		{4, Input{Name: "bad-close", Open: func() (io.ReadCloser, error) {
+			return errCloser{bytes.NewReader(pngs[5]), closeErr}, nil
+		}}},
+		{5, Reader("ok5", bytes.NewReader(pngs[5]))},
+	}
+	est := &fakeEstimator{}
+	var annotated []string
+	out := process(chunk, est, Options{Annotate: func(img *image.NRGBA, im result.Image) error {
+		annotated = append(annotated, im.Input)
+		if img.Bounds().Dx() != im.Width {
+			t.Errorf("%s: annotated with a %d-wide image, result says %d", im.Input, img.Bounds().Dx(), im.Width)
+		}
+		if im.Input == "ok5" {
+			return errors.New("cannot draw")
+		}
+		return nil
+	}})
+	if est.calls.Load() != 1 || est.images.Load() != 4 {
+		t.Errorf("estimator: %d calls, %d images; want the 4 decoded images in one call", est.calls.Load(), est.images.Load())
+	}
+	wantErr := map[string]string{"bad-model": "bad-model: model exploded", "text": "text: not a supported", "bad-close": "bad-close: close failed", "ok5": "ok5: cannot draw"}
+	for i, d := range out {
+		if d.seq != chunk[i].seq || d.im.Input != chunk[i].in.Name {
+			t.Fatalf("result %d is seq %d %q", i, d.seq, d.im.Input)
+		}
+		if w, bad := wantErr[d.im.Input]; bad {
+			if d.im.Err == nil || !strings.HasPrefix(d.im.Err.Error(), w) {
+				t.Errorf("%s: error %v, want %q", d.im.Input, d.im.Err, w)
+			}
+			if len(d.im.Faces) != 0 {
+				t.Errorf("%s: failed with %d faces", d.im.Input, len(d.im.Faces))
+			}
+			continue
+		}
+		if d.im.Err != nil || len(d.im.Faces) != d.im.Width%3 {
+			t.Errorf("%s: err %v, %d faces", d.im.Input, d.im.Err, len(d.im.Faces))
+		}
+	}
+	if strings.Join(annotated, ",") != "ok1,ok2,ok5" {
+		t.Errorf("annotated %v, want only the images the model succeeded on", annotated)
+	}
+}
+
+type errCloser struct {
+	io.Reader
+	err error
+}
+
+func (c errCloser) Close() error { return c.err }
+
+// Limits reach the decoder: a service relies on them against hostile uploads.
+func TestRunAppliesLimits(t *testing.T) {
+	rec := &recorder{}
+	ins := []Input{Reader("big.png", bytes.NewReader(pngs[7]))}
+	sum, err := Run(context.Background(), sliceSeq(ins), &fakeEstimator{}, rec, Options{Limits: preprocess.Limits{MaxPixels: 13}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := rec.written()
+	if sum.Failed != 1 || len(got) != 1 || got[0].Err == nil || !strings.Contains(got[0].Err.Error(), "megapixel limit") {
+		t.Fatalf("summary %+v, results %+v", sum, got)
+	}
+}
+
+// Zero options mean "pick defaults", not "no workers" (which would hang).
+func TestRunDefaults(t *testing.T) {
+	ins, ws := mixedInputs(30)
+	rec := &recorder{}
+	sum, err := Run(context.Background(), sliceSeq(ins), &fakeEstimator{}, rec, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, rec.written(), ws)
+	if sum.Inputs != 30 {
+		t.Errorf("summary %+v", sum)
+	}
+	empty := &recorder{}
+	if sum, err := Run(context.Background(), sliceSeq(nil), &fakeEstimator{}, empty, Options{}); err != nil || sum.Inputs != 0 || len(empty.written()) != 0 {
+		t.Errorf("no inputs: %+v, %v", sum, err)
+	}
+}
+
+// A full disk must end the run with an error, not silently drop results or
+// keep decoding an endless input stream.
+func TestRunStopsOnWriteError(t *testing.T) {
+	var yielded atomic.Int64
+	rec := &recorder{failAt: 10}
+	done := make(chan struct{})
+	var sum Summary
+	var err error
+	go func() {
+		defer close(done)
+		sum, err = Run(context.Background(), endless(&yielded), &fakeEstimator{}, rec, Options{Workers: 3, Chunk: 4})
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run did not return after the writer failed")
+	}
+	if !errors.Is(err, errDiskFull) || !strings.Contains(err.Error(), "write results") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := len(rec.written()); n != 10 {
+		t.Errorf("%d writes, want none after the failing 10th", n)
+	}
+	if sum.Inputs > 10 {
+		t.Errorf("summary counts %d inputs past the failed write", sum.Inputs)
+	}
+	if y := yielded.Load(); y > 10+3*4*4+2 {
+		t.Errorf("%d inputs taken after the writer failed at 10", y)
+	}
+}
+
+// Cancelling (Ctrl-C) stops taking inputs; what was taken is still written,
+// and Run says why it stopped.
+func TestRunCancel(t *testing.T) {
+	const window = 3 * 4 * 4
+	var yielded atomic.Int64
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rec := &recorder{onWrite: func(n int, _ result.Image) {
+		if n == 50 {
+			cancel()
+		}
+	}}
+	done := make(chan struct{})
+	var err error
+	go func() {
+		defer close(done)
+		_, err = Run(ctx, endless(&yielded), &fakeEstimator{}, rec, Options{Workers: 3, Chunk: 4})
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	got := rec.written()
+	if len(got) < 50 || len(got) > 50+window+2 {
+		t.Errorf("%d results written, want 50 plus at most the %d in flight", len(got), window)
+	}
+	if y := yielded.Load(); int(y) > len(got)+1 {
+		t.Errorf("%d inputs taken but %d written: taken inputs were lost", y, len(got))
+	}
+	for i, im := range got {
+		if want := fmt.Sprintf("in%06d", i); im.Input != want {
+			t.Fatalf("result %d is %s", i, im.Input)
+		}
+	}
+
+	// Cancelled before it starts: nothing is taken.
+	yielded.Store(0)
+	rec = &recorder{}
+	_, err = Run(ctx, endless(&yielded), &fakeEstimator{}, rec, Options{Workers: 3, Chunk: 4})
+	if !errors.Is(err, context.Canceled) || len(rec.written()) != 0 {
+		t.Errorf("pre-cancelled run: err %v, %d results", err, len(rec.written()))
+	}
+}
+
+// Memory must not grow with the batch: at any time at most a window of
+// inputs is between the iterator and the writer, even when one slow input
+// holds up the in-order writer while the other workers race ahead.
+func TestRunBoundsInputsInFlight(t *testing.T) {
+	const (
+		n       = 20000
+		workers = 3
+		chunk   = 4
+		window  = workers * chunk * 4
+		slow    = 100
+	)
+	var yielded, opened, written, maxTaken, maxOpen atomic.Int64
+	raise := func(m *atomic.Int64, v int64) {
+		for {
+			cur := m.Load()
+			if v <= cur || m.CompareAndSwap(cur, v) {
+				return
+			}
+		}
+	}
+	inputs := func(yield func(Input) bool) {
+		for i := 0; i < n; i++ {
+			raise(&maxTaken, yielded.Add(1)-written.Load())
+			in := Input{Name: fmt.Sprintf("in%05d", i), Open: func() (io.ReadCloser, error) {
+				raise(&maxOpen, opened.Add(1)-written.Load())
+				if i == slow {
+					time.Sleep(200 * time.Millisecond)
+				}
+				return io.NopCloser(bytes.NewReader(pngs[1+i%5])), nil
+			}}
+			if !yield(in) {
+				return
+			}
+		}
+	}
+	next := 0
+	rec := &recorder{onWrite: func(_ int, im result.Image) {
+		if want := fmt.Sprintf("in%05d", next); im.Input != want {
+			t.Errorf("wrote %s, want %s", im.Input, want)
+		}
+		next++
+		written.Add(1)
+	}}
+	sum, err := Run(context.Background(), inputs, &fakeEstimator{}, rec, Options{Workers: workers, Chunk: chunk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Inputs != n || next != n {
+		t.Fatalf("summary %+v, %d written", sum, next)
+	}
+	// Slack: the producer holds one input while waiting for a slot, and a
+	// slot is freed just before the writer's counter moves.
+	if m := maxOpen.Load(); m > window+2 {
+		t.Errorf("%d inputs opened but not written at once, window is %d", m, window)
+	}
+	if m := maxTaken.Load(); m > window+3 {
+		t.Errorf("%d inputs taken but not written at once, window is %d", m, window)
+	}
+	// Without pressure on the window the bound above proves nothing.
+	if m := maxTaken.Load(); m < window/2 {
+		t.Errorf("at most %d inputs were ever in flight: the slow input did not hold up the run", m)
+	}
+}

@@ -1,0 +1,244 @@
+package batch
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// tree creates empty files (and their folders) under a temporary root.
+func tree(t *testing.T, files ...string) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, f := range files {
+		p := filepath.Join(root, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+type got struct {
+	names []string
+	errs  map[string]error
+}
+
+func collect(seq func(func(Input) bool)) got {
+	g := got{errs: map[string]error{}}
+	for in := range seq {
+		g.names = append(g.names, in.Name)
+		if in.Err != nil {
+			g.errs[in.Name] = in.Err
+		}
+	}
+	return g
+}
+
+func rel(root string, names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		if r, err := filepath.Rel(root, n); err == nil {
+			out[i] = filepath.ToSlash(r)
+		} else {
+			out[i] = n
+		}
+	}
+	return out
+}
+
+// Output order must be the same on every run and machine, so that a batch's
+// report can be diffed; that is lexical order, depth first.
+func TestWalkFolder(t *testing.T) {
+	root := tree(t,
+		"a/x.Png", "a/y.txt", "a.png", "b/2.JPG", "c.jpeg", "d.TIFF", "Z.jpg",
+		"notes.txt", "README", "sub/deeper/z.gif", "sub/deeper/skip.psd", "e.webp", "f.bmp", "g.tif")
+	g := collect(Walk([]string{root}, DefaultExtensions))
+	want := []string{"Z.jpg", "a/x.Png", "a.png", "b/2.JPG", "c.jpeg", "d.TIFF", "e.webp", "f.bmp", "g.tif", "sub/deeper/z.gif"}
+	if r := rel(root, g.names); !reflect.DeepEqual(r, want) {
+		t.Fatalf("walked\n %q\nwant\n %q", r, want)
+	}
+	if len(g.errs) != 0 {
+		t.Fatalf("errors: %v", g.errs)
+	}
+}
+
+// A file named on the command line is the user's explicit choice: keep it
+// whatever its extension. A missing path is reported, not dropped, so the
+// user sees which argument was wrong.
+func TestWalkPathsInOrder(t *testing.T) {
+	root := tree(t, "dir/b.jpg", "dir/a.jpg", "dir/notes.txt", "README")
+	missing := filepath.Join(root, "missing.jpg")
+	paths := []string{filepath.Join(root, "dir"), filepath.Join(root, "README"), missing, filepath.Join(root, "dir", "notes.txt")}
+	g := collect(Walk(paths, DefaultExtensions))
+	want := []string{"dir/a.jpg", "dir/b.jpg", "README", "missing.jpg", "dir/notes.txt"}
+	if r := rel(root, g.names); !reflect.DeepEqual(r, want) {
+		t.Fatalf("walked %q, want %q", r, want)
+	}
+	err := g.errs[missing]
+	if err == nil || len(g.errs) != 1 {
+		t.Fatalf("errors %v, want one for %s", g.errs, missing)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("error %q is not ErrNotExist", err)
+	}
+	// Named once, not "missing.jpg: stat missing.jpg: ...".
+	if msg := err.Error(); !strings.HasPrefix(msg, missing+": ") || strings.Count(msg, missing) != 1 {
+		t.Errorf("error %q should name the path once, first", msg)
+	}
+}
+
+func TestWalkFileInputOpens(t *testing.T) {
+	root := tree(t, "a.jpg")
+	var ins []Input
+	for in := range Walk([]string{root}, DefaultExtensions) {
+		ins = append(ins, in)
+	}
+	if len(ins) != 1 || ins[0].Open == nil {
+		t.Fatalf("inputs %+v", ins)
+	}
+	rc, err := ins[0].Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	if b, _ := io.ReadAll(rc); string(b) != "a.jpg" {
+		t.Errorf("read %q", b)
+	}
+}
+
+func TestWalkCustomExtensions(t *testing.T) {
+	root := tree(t, "a.jpg", "b.JPG", "c.png", "d.raw")
+	g := collect(Walk([]string{root}, NormalizeExtensions([]string{"JPG, raw"})))
+	if r := rel(root, g.names); !reflect.DeepEqual(r, []string{"a.jpg", "b.JPG", "d.raw"}) {
+		t.Fatalf("walked %q", r)
+	}
+}
+
+// Breaking out of a range over Walk must stop the walk: yielding again after
+// the loop ended panics in a range-over-func iterator.
+func TestWalkStopsWhenConsumerBreaks(t *testing.T) {
+	root := tree(t, "d1/a.jpg", "d1/b.jpg", "d2/c.jpg")
+	for _, paths := range [][]string{
+		{root, root},
+		{filepath.Join(root, "nope1"), filepath.Join(root, "nope2")},
+		{filepath.Join(root, "d1", "a.jpg"), root},
+	} {
+		total := len(collect(Walk(paths, DefaultExtensions)).names)
+		for stop := 1; stop <= total; stop++ {
+			n := 0
+			for range Walk(paths, DefaultExtensions) {
+				n++
+				if n == stop {
+					break
+				}
+			}
+			if n != stop {
+				t.Errorf("%v stop at %d: got %d", paths, stop, n)
+			}
+		}
+	}
+}
+
+// One unreadable folder in a large tree must not lose the rest of the batch.
+func TestWalkUnreadableFolderContinues(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads folders whatever their mode")
+	}
+	root := tree(t, "a.jpg", "locked/inside.jpg", "z.jpg")
+	locked := filepath.Join(root, "locked")
+	if err := os.Chmod(locked, 0); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(locked, 0o755) })
+	g := collect(Walk([]string{root}, DefaultExtensions))
+	if r := rel(root, g.names); !reflect.DeepEqual(r, []string{"a.jpg", "locked", "z.jpg"}) {
+		t.Fatalf("walked %q", r)
+	}
+	err := g.errs[locked]
+	if err == nil || !errors.Is(err, fs.ErrPermission) || !strings.HasPrefix(err.Error(), locked+": ") {
+		t.Fatalf("error for the locked folder: %v", err)
+	}
+}
+
+func TestNormalizeExtensions(t *testing.T) {
+	got := NormalizeExtensions([]string{"jpg, .PNG", " ", "Tiff,,webp", ".JPEG "})
+	want := []string{".jpg", ".png", ".tiff", ".webp", ".jpeg"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if got := NormalizeExtensions([]string{"", " , "}); len(got) != 0 {
+		t.Errorf("blank list gave %q", got)
+	}
+}
+
+// Lists come from Windows editors (CRLF) and from find -print0 (NUL, so that
+// any byte but NUL can be in a name); entries are walked like arguments.
+func TestReadList(t *testing.T) {
+	root := tree(t, "a.png", "b.jpg", "sub/c.gif", "sub/skip.txt", "line\nbreak.png", "notes.txt")
+	p := func(s string) string { return filepath.Join(root, s) }
+	missing := p("gone.jpg")
+
+	lines := p("a.png") + "\r\n\r\n\n" + p("b.jpg") + "\n" + missing + "\r\n" + p("notes.txt") + "\n" + p("sub")
+	g := collect(ReadList(strings.NewReader(lines), '\n', DefaultExtensions))
+	want := []string{"a.png", "b.jpg", "gone.jpg", "notes.txt", "sub/c.gif"}
+	if r := rel(root, g.names); !reflect.DeepEqual(r, want) {
+		t.Fatalf("newline list gave %q, want %q", r, want)
+	}
+	if len(g.errs) != 1 || !errors.Is(g.errs[missing], fs.ErrNotExist) {
+		t.Errorf("errors %v, want one for %s", g.errs, missing)
+	}
+
+	nul := "\x00" + p("a.png") + "\x00\x00" + p("line\nbreak.png") + "\x00" + p("sub") + "\x00"
+	g = collect(ReadList(strings.NewReader(nul), 0, DefaultExtensions))
+	want = []string{"a.png", "line\nbreak.png", "sub/c.gif"}
+	if r := rel(root, g.names); !reflect.DeepEqual(r, want) {
+		t.Fatalf("NUL list gave %q, want %q", r, want)
+	}
+	if len(g.errs) != 0 {
+		t.Errorf("NUL list errors: %v", g.errs)
+	}
+}
+
+// A line too long to be a path (a binary piped in by mistake) ends the list
+// with one error input, not a silent stop.
+func TestReadListTooLong(t *testing.T) {
+	root := tree(t, "a.png")
+	list := filepath.Join(root, "a.png") + "\n" + strings.Repeat("x", 2<<20) + "\n"
+	var ins []Input
+	for in := range ReadList(strings.NewReader(list), '\n', DefaultExtensions) {
+		ins = append(ins, in)
+	}
+	if len(ins) != 2 || ins[0].Err != nil {
+		t.Fatalf("inputs %+v", ins)
+	}
+	if !errors.Is(ins[1].Err, bufio.ErrTooLong) || !strings.Contains(ins[1].Err.Error(), "path list") {
+		t.Errorf("error %v", ins[1].Err)
+	}
+}
+
+func TestReadListStopsWhenConsumerBreaks(t *testing.T) {
+	root := tree(t, "a.png", "b.png", "c.png")
+	list := strings.Join([]string{root, filepath.Join(root, "nope"), root}, "\n")
+	for stop := 1; stop <= 5; stop++ {
+		n := 0
+		for range ReadList(strings.NewReader(list), '\n', DefaultExtensions) {
+			n++
+			if n == stop {
+				break
+			}
+		}
+		if n != stop {
+			t.Errorf("stop at %d: got %d", stop, n)
+		}
+	}
+}

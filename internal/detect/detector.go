@@ -1,0 +1,237 @@
+package detect
+
+import (
+	"fmt"
+	"image"
+	"math"
+
+	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/agegender/agegender/internal/preprocess"
+	"github.com/agegender/agegender/internal/result"
+)
+
+// Params tune detection. The zero value is not useful: start from DefaultParams.
+type Params struct {
+	// MinScore drops detections less confident than this.
+	MinScore float64
+	// MaxFaces keeps only the most confident faces; 0 keeps all.
+	MaxFaces int
+	// MinSize drops faces whose box is smaller than this many source pixels.
+	MinSize float64
+	// TileSide is the side, in source pixels, of the overlapping tiles that a
+	// second pass runs on when the image is much larger than the model input,
+	// so that small faces reach the detector at a usable size; 0 disables tiling.
+	TileSide int
+	// NMSThreshold is the IoU above which detections are merged.
+	NMSThreshold float64
+}
+
+// DefaultParams were chosen on the WIDER FACE sample (see bench/widerface).
+func DefaultParams() Params {
+	return Params{MinScore: 0.5, MinSize: 0, TileSide: 400, NMSThreshold: 0.3}
+}
+
+// Validate rejects values that cannot work.
+func (p Params) Validate() error {
+	if p.MinScore < 0 || p.MinScore > 1 {
+		return fmt.Errorf("min score %.3f is outside 0..1", p.MinScore)
+	}
+	if p.MaxFaces < 0 || p.MinSize < 0 || p.TileSide < 0 {
+		return fmt.Errorf("max faces, min size and tile side must not be negative")
+	}
+	if p.TileSide > 0 && p.TileSide < 64 {
+		return fmt.Errorf("tile side %d is too small: use 0 (no tiles) or at least 64 pixels", p.TileSide)
+	}
+	return nil
+}
+
+const (
+	inputName = "input:0"
+	// Input side of the back model.
+	inputSize = 256
+)
+
+var outputNames = []string{"Identity:0", "Identity_1:0", "Identity_2:0", "Identity_3:0"}
+
+// Detector runs BlazeFace. One Detector is safe for concurrent use: each call
+// makes its own tensors.
+type Detector struct {
+	session *ort.DynamicAdvancedSession
+	anchors []Anchor
+}
+
+// New loads the detector model; ORT's environment must be initialised.
+func New(modelPath string, opts *ort.SessionOptions) (*Detector, error) {
+	s, err := ort.NewDynamicAdvancedSession(modelPath, []string{inputName}, outputNames, opts)
+	if err != nil {
+		return nil, fmt.Errorf("load face detector %s: %w", modelPath, err)
+	}
+	return &Detector{session: s, anchors: Anchors()}, nil
+}
+
+// Close releases the session.
+func (d *Detector) Close() error {
+	if d == nil || d.session == nil {
+		return nil
+	}
+	err := d.session.Destroy()
+	d.session = nil
+	return err
+}
+
+// region is a rectangle of the source image run through the model on its own.
+type region struct {
+	rect image.Rectangle
+	// tile regions drop detections touching an inner edge: the face is cut
+	// there and another tile or the whole-image pass sees it whole.
+	tile bool
+}
+
+// Detect finds faces in img. Boxes and keypoints are in img's pixels, sorted
+// by score.
+func (d *Detector) Detect(img *image.NRGBA, p Params) ([]Detection, error) {
+	b := img.Bounds()
+	regions := []region{{rect: b}}
+	regions = append(regions, tiles(b, p.TileSide)...)
+	var all []Detection
+	for _, r := range regions {
+		dets, err := d.detectRegion(img, r, p.MinScore)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, dets...)
+	}
+	merged := WeightedNMS(all, p.NMSThreshold)
+	out := merged[:0]
+	for _, m := range merged {
+		m.Box = calibrate(m.Box)
+		if math.Max(m.Box.W, m.Box.H) < p.MinSize {
+			continue
+		}
+		out = append(out, m)
+	}
+	if p.MaxFaces > 0 && len(out) > p.MaxFaces {
+		out = out[:p.MaxFaces]
+	}
+	return out, nil
+}
+
+// tiles covers b with overlapping squares of the given side when b is much
+// larger than that; each square overlaps its neighbours by a quarter.
+func tiles(b image.Rectangle, side int) []region {
+	if side <= 0 || max(b.Dx(), b.Dy()) < side*5/4 {
+		return nil
+	}
+	starts := func(n int) []int {
+		if n <= side {
+			return []int{0}
+		}
+		// max: a side of 1 would otherwise step by 0 and divide by zero.
+		count := int(math.Ceil(float64(n-side)/float64(max(1, side*3/4)))) + 1
+		out := make([]int, count)
+		for i := range out {
+			out[i] = int(math.Round(float64(i) * float64(n-side) / float64(count-1)))
+		}
+		return out
+	}
+	var out []region
+	for _, y := range starts(b.Dy()) {
+		for _, x := range starts(b.Dx()) {
+			r := image.Rect(x, y, x+side, y+side).Add(b.Min).Intersect(b)
+			out = append(out, region{rect: r, tile: true})
+		}
+	}
+	return out
+}
+
+// detectRegion letterboxes one region into the model input and returns its
+// detections in source pixels.
+func (d *Detector) detectRegion(img *image.NRGBA, r region, minScore float64) ([]Detection, error) {
+	w, h := r.rect.Dx(), r.rect.Dy()
+	scale := float64(inputSize) / float64(max(w, h))
+	sw, sh := max(1, int(math.Round(float64(w)*scale))), max(1, int(math.Round(float64(h)*scale)))
+	small := preprocess.Fit(img, r.rect, sw, sh)
+	ox, oy := (inputSize-sw)/2, (inputSize-sh)/2
+
+	// NHWC, RGB in [-1, 1]; the letterbox border is 0, mid-grey.
+	data := make([]float32, inputSize*inputSize*3)
+	for y := 0; y < sh; y++ {
+		row := small.Pix[y*small.Stride:]
+		o := data[((y+oy)*inputSize+ox)*3:]
+		for x := 0; x < sw; x++ {
+			o[3*x] = float32(row[4*x])/127.5 - 1
+			o[3*x+1] = float32(row[4*x+1])/127.5 - 1
+			o[3*x+2] = float32(row[4*x+2])/127.5 - 1
+		}
+	}
+	in, err := ort.NewTensor(ort.NewShape(1, inputSize, inputSize, 3), data)
+	if err != nil {
+		return nil, fmt.Errorf("detector input: %w", err)
+	}
+	defer in.Destroy()
+	outs := make([]ort.Value, len(outputNames))
+	if err := d.session.Run([]ort.Value{in}, outs); err != nil {
+		return nil, fmt.Errorf("run face detector: %w", err)
+	}
+	defer func() {
+		for _, o := range outs {
+			if o != nil {
+				o.Destroy()
+			}
+		}
+	}()
+	var f [4][]float32
+	for i, o := range outs {
+		t, ok := o.(*ort.Tensor[float32])
+		if !ok {
+			return nil, fmt.Errorf("detector output %s is not float32", outputNames[i])
+		}
+		f[i] = t.GetData()
+	}
+	scores := append(append([]float32(nil), f[0]...), f[1]...)
+	regs := append(append([]float32(nil), f[2]...), f[3]...)
+	dets := DecodeRaw(scores, regs, d.anchors, inputSize, minScore)
+
+	// Unit square of the letterboxed input -> source pixels.
+	t := Transform{
+		ScaleX: inputSize / scale, ScaleY: inputSize / scale,
+		OffsetX: float64(r.rect.Min.X) - float64(ox)/scale, OffsetY: float64(r.rect.Min.Y) - float64(oy)/scale,
+	}
+	out := dets[:0]
+	margin := 0.02 * float64(max(w, h))
+	full := img.Bounds()
+	for _, det := range dets {
+		m := t.Apply(det)
+		if r.tile && touchesInnerEdge(m.Box, r.rect, full, margin) {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// touchesInnerEdge reports whether box reaches an edge of tile that is not
+// also an edge of the image.
+func touchesInnerEdge(box result.Box, tile, full image.Rectangle, margin float64) bool {
+	return (tile.Min.X > full.Min.X && box.X < float64(tile.Min.X)+margin) ||
+		(tile.Min.Y > full.Min.Y && box.Y < float64(tile.Min.Y)+margin) ||
+		(tile.Max.X < full.Max.X && box.X+box.W > float64(tile.Max.X)-margin) ||
+		(tile.Max.Y < full.Max.Y && box.Y+box.H > float64(tile.Max.Y)-margin)
+}
+
+// BlazeFace's box runs from the brows to the chin; the usual face box (WIDER
+// FACE's annotations, and what a person draws) takes in the forehead. These
+// factors map one onto the other: medians over 293 detections matched to
+// WIDER boxes of side >= 40 px (go run ./bench/widerface -dump).
+const (
+	calibWidth   = 0.94
+	calibHeight  = 1.22
+	calibCenterY = -0.086 // centre shift, as a fraction of the raw height
+)
+
+func calibrate(b result.Box) result.Box {
+	cx, cy := b.X+b.W/2, b.Y+b.H/2+calibCenterY*b.H
+	w, h := b.W*calibWidth, b.H*calibHeight
+	return result.Box{X: cx - w/2, Y: cy - h/2, W: w, H: h}
+}

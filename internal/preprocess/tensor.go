@@ -1,0 +1,189 @@
+package preprocess
+
+import (
+	"fmt"
+	"image"
+	"image/draw"
+	"math"
+
+	"github.com/disintegration/imaging"
+)
+
+// Spec is a model's input contract, as its ONNX metadata states it. Training
+// (training/data.py) and this package implement the same steps: 8-bit RGB,
+// optional ITU-R 601 gray, an antialiased bilinear resize of the whole crop
+// rounded to 8 bits, then value = pixel*Scale + Offset, planar NCHW.
+type Spec struct {
+	Width, Height int
+	Gray          bool
+	Scale, Offset float32
+}
+
+// Validate rejects a contract this package cannot honour.
+func (s Spec) Validate() error {
+	if s.Width <= 0 || s.Height <= 0 || s.Width > 4096 || s.Height > 4096 {
+		return fmt.Errorf("input size %dx%d out of range", s.Width, s.Height)
+	}
+	if s.Scale == 0 {
+		return fmt.Errorf("input scale is 0")
+	}
+	return nil
+}
+
+// Channels is 1 for gray and 3 for RGB.
+func (s Spec) Channels() int {
+	if s.Gray {
+		return 1
+	}
+	return 3
+}
+
+// Len is the number of float32 values of one face's tensor.
+func (s Spec) Len() int { return s.Channels() * s.Width * s.Height }
+
+// NRGBA returns img as *image.NRGBA, converting only when needed; every
+// sampling step below reads this one layout.
+func NRGBA(img image.Image) *image.NRGBA {
+	if n, ok := img.(*image.NRGBA); ok && n.Rect.Min == (image.Point{}) {
+		return n
+	}
+	b := img.Bounds()
+	dst := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(dst, dst.Rect, img, b.Min, draw.Src)
+	return dst
+}
+
+// Pixels resizes the whole image to the spec's size and returns its 8-bit
+// planar pixels (C x H x W), the values the parity test compares with training.
+func (s Spec) Pixels(img *image.NRGBA) []uint8 {
+	src := img
+	if s.Gray {
+		src = toGray(img)
+	}
+	var resized *image.NRGBA
+	if b := src.Bounds(); b.Dx() == s.Width && b.Dy() == s.Height {
+		resized = src
+	} else {
+		resized = imaging.Resize(src, s.Width, s.Height, imaging.Linear)
+	}
+	out := make([]uint8, s.Len())
+	plane := s.Width * s.Height
+	for y := 0; y < s.Height; y++ {
+		row := resized.Pix[y*resized.Stride:]
+		for x := 0; x < s.Width; x++ {
+			i := y*s.Width + x
+			for c := 0; c < s.Channels(); c++ {
+				out[c*plane+i] = row[4*x+c]
+			}
+		}
+	}
+	return out
+}
+
+// Tensor writes the whole image, resized and normalised, into dst (len s.Len()).
+func (s Spec) Tensor(img *image.NRGBA, dst []float32) {
+	for i, p := range s.Pixels(img) {
+		dst[i] = float32(p)*s.Scale + s.Offset
+	}
+}
+
+// toGray converts with ITU-R 601 luma, rounded, into all three channels.
+func toGray(img *image.NRGBA) *image.NRGBA {
+	b := img.Bounds()
+	out := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	for y := 0; y < b.Dy(); y++ {
+		in := img.Pix[y*img.Stride:]
+		o := out.Pix[y*out.Stride:]
+		for x := 0; x < b.Dx(); x++ {
+			r, g, bl := int(in[4*x]), int(in[4*x+1]), int(in[4*x+2])
+			l := uint8((299*r + 587*g + 114*bl + 500) / 1000)
+			o[4*x], o[4*x+1], o[4*x+2], o[4*x+3] = l, l, l, 255
+		}
+	}
+	return out
+}
+
+// Crop is a square region of a source image, possibly rotated: the similarity
+// transform that aligns a detected face with the training framing.
+type Crop struct {
+	CenterX, CenterY float64 // source pixels
+	Side             float64 // source pixels
+	Angle            float64 // radians: the crop's x axis in source coordinates
+}
+
+// maxCropSide is the resolution an aligned crop is sampled at before the final
+// resize, the size of the UTKFace crops training resized from.
+const maxCropSide = 200
+
+// CropImage samples c out of src into an upright square image. Large faces
+// are supersampled and small ones interpolated, so the result has about the
+// detail a training crop had before its resize.
+func CropImage(src *image.NRGBA, c Crop) *image.NRGBA {
+	k := int(math.Round(c.Side))
+	if k > maxCropSide {
+		k = maxCropSide
+	}
+	if k < 16 {
+		k = 16
+	}
+	n := int(math.Ceil(c.Side / float64(k)))
+	if n < 1 {
+		n = 1
+	}
+	out := image.NewNRGBA(image.Rect(0, 0, k, k))
+	cos, sin := math.Cos(c.Angle), math.Sin(c.Angle)
+	step := c.Side / float64(k*n)
+	var acc [4]float64
+	for j := 0; j < k; j++ {
+		for i := 0; i < k; i++ {
+			acc = [4]float64{}
+			for b := 0; b < n; b++ {
+				dv := (float64(j*n+b)+0.5)*step - c.Side/2
+				for a := 0; a < n; a++ {
+					du := (float64(i*n+a)+0.5)*step - c.Side/2
+					x := c.CenterX + du*cos - dv*sin
+					y := c.CenterY + du*sin + dv*cos
+					bilinear(src, x, y, &acc)
+				}
+			}
+			o := out.Pix[j*out.Stride+4*i:]
+			nn := float64(n * n)
+			for ch := 0; ch < 3; ch++ {
+				o[ch] = uint8(math.Round(acc[ch] / nn))
+			}
+			o[3] = 255
+		}
+	}
+	return out
+}
+
+// bilinear adds the colour at source position (x, y) (pixel centres at +0.5)
+// to acc, replicating the border outside the image.
+func bilinear(src *image.NRGBA, x, y float64, acc *[4]float64) {
+	w, h := src.Rect.Dx(), src.Rect.Dy()
+	x -= 0.5
+	y -= 0.5
+	x0, y0 := math.Floor(x), math.Floor(y)
+	fx, fy := x-x0, y-y0
+	ix0, iy0 := clamp(int(x0), w), clamp(int(y0), h)
+	ix1, iy1 := clamp(int(x0)+1, w), clamp(int(y0)+1, h)
+	p00 := src.Pix[iy0*src.Stride+4*ix0:]
+	p10 := src.Pix[iy0*src.Stride+4*ix1:]
+	p01 := src.Pix[iy1*src.Stride+4*ix0:]
+	p11 := src.Pix[iy1*src.Stride+4*ix1:]
+	for ch := 0; ch < 3; ch++ {
+		top := float64(p00[ch])*(1-fx) + float64(p10[ch])*fx
+		bot := float64(p01[ch])*(1-fx) + float64(p11[ch])*fx
+		acc[ch] += top*(1-fy) + bot*fy
+	}
+}
+
+func clamp(v, n int) int {
+	if v < 0 {
+		return 0
+	}
+	if v >= n {
+		return n - 1
+	}
+	return v
+}

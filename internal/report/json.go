@@ -1,0 +1,106 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/agegender/agegender/internal/result"
+)
+
+// jsonImage is the JSON shape of one input. It is separate from result.Image
+// because Err is an error value, which encoding/json cannot marshal, and
+// because Faces must be [] rather than null for consumers that index it.
+// Width and height are omitted when unknown (the input could not be decoded).
+type jsonImage struct {
+	Input  string        `json:"input"`
+	Width  int           `json:"width,omitempty"`
+	Height int           `json:"height,omitempty"`
+	Detect result.Mode   `json:"detect"`
+	Faces  []result.Face `json:"faces"`
+	Error  string        `json:"error,omitempty"`
+}
+
+func toJSON(im result.Image) jsonImage {
+	faces := im.Faces
+	if faces == nil {
+		faces = []result.Face{}
+	}
+	return jsonImage{
+		Input:  im.Input,
+		Width:  im.Width,
+		Height: im.Height,
+		Detect: im.Detect,
+		Faces:  faces,
+		Error:  im.ErrorText(),
+	}
+}
+
+// jsonWriter writes either one JSON array (json) or one object per line
+// (jsonl). Each input is encoded and written whole, so an interrupted json
+// run leaves an array that lacks only its closing bracket.
+type jsonWriter struct {
+	w      io.Writer
+	lines  bool // jsonl
+	buf    bytes.Buffer
+	enc    *json.Encoder
+	n      int // inputs written
+	closed bool
+}
+
+func newJSONWriter(w io.Writer, lines bool) *jsonWriter {
+	j := &jsonWriter{w: w, lines: lines}
+	j.enc = json.NewEncoder(&j.buf)
+	// File names with & or < are common enough; \u0026 helps no one here.
+	j.enc.SetEscapeHTML(false)
+	if !lines {
+		// Objects sit one level inside the array.
+		j.enc.SetIndent("  ", "  ")
+	}
+	return j
+}
+
+func (j *jsonWriter) Write(im result.Image) error {
+	if j.closed {
+		return errClosed
+	}
+	j.buf.Reset()
+	switch {
+	case j.lines:
+	case j.n == 0:
+		j.buf.WriteString("[\n  ")
+	default:
+		j.buf.WriteString(",\n  ")
+	}
+	if err := j.enc.Encode(toJSON(im)); err != nil {
+		return fmt.Errorf("encode JSON for %s: %w", im.Input, err)
+	}
+	if !j.lines {
+		// Encode ends with a newline; the separator or Close supplies it.
+		j.buf.Truncate(j.buf.Len() - 1)
+	}
+	if _, err := j.w.Write(j.buf.Bytes()); err != nil {
+		return fmt.Errorf("write JSON for %s: %w", im.Input, err)
+	}
+	j.n++
+	return nil
+}
+
+func (j *jsonWriter) Close() error {
+	if j.closed {
+		return nil
+	}
+	j.closed = true
+	if j.lines {
+		return nil
+	}
+	end := "\n]\n"
+	if j.n == 0 {
+		end = "[]\n"
+	}
+	if _, err := io.WriteString(j.w, end); err != nil {
+		return fmt.Errorf("write JSON array end: %w", err)
+	}
+	return nil
+}
