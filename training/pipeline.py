@@ -382,10 +382,11 @@ def fixture(args):
         x = normalize(torch.from_numpy(pix).unsqueeze(0))
         with torch.no_grad():
             age, female = model(x)
-        cases.append({"image": name, "tensor": [round(float(v), 6) for v in x.flatten()],
+        cases.append({"image": name, "pixels": [int(v) for v in pix.flatten()],
                       "age": float(age[0]), "female_probability": float(female[0])})
     with open(os.path.join(args.out, "expected.json"), "w") as f:
-        json.dump({"preset": preset.name, "shape": list(x.shape[1:]), "cases": cases}, f)
+        json.dump({"preset": preset.name, "shape": list(x.shape[1:]),
+                   "normalize": "x = pixel / 127.5 - 1", "cases": cases}, f)
     print(f"wrote {len(cases)} parity cases to {args.out}")
     return 0
 

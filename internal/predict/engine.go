@@ -1,0 +1,341 @@
+// Package predict owns the ONNX Runtime lifecycle and turns decoded images
+// into faces with age and gender: it detects and aligns faces as the model's
+// metadata asks, batches the crops of several images into one model run, and
+// is safe for concurrent workers.
+package predict
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"runtime"
+
+	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/agegender/agegender/internal/detect"
+	"github.com/agegender/agegender/internal/preprocess"
+	"github.com/agegender/agegender/internal/result"
+)
+
+// Options configure an Engine.
+type Options struct {
+	// LibraryPath is the ONNX Runtime shared library (see internal/assets).
+	LibraryPath string
+	// Model is the age/gender ONNX file's bytes; ModelName names it in errors.
+	Model     []byte
+	ModelName string
+	// DetectorPath is the BlazeFace model; it may be empty only with Mode off.
+	DetectorPath string
+	Mode         result.Mode
+	Detect       detect.Params
+	// Threads is ORT's intra-op thread count per session. The engine is meant
+	// to be shared by one worker per core, each run using one thread, which
+	// beat several intra-op threads on 2 cores; 0 means 1.
+	Threads int
+	// MaxBatch bounds the faces sent to the model in one run; 0 means 32.
+	MaxBatch int
+}
+
+// Engine runs detection and the age/gender model. Create one per process
+// and share it; Close releases ONNX Runtime.
+type Engine struct {
+	opts      Options
+	contract  Contract
+	spec      preprocess.Spec
+	session   *ort.DynamicAdvancedSession
+	detector  *detect.Detector
+	femaleOut bool // whether the gender output is P(Female)
+}
+
+// Info describes the loaded engine, for `version` and /health.
+type Info struct {
+	Model        string
+	ModelVersion string
+	ORTVersion   string
+	Mode         result.Mode
+	Input        string
+	Detector     string
+	Contract     Contract
+}
+
+// New starts ONNX Runtime and loads the models. It refuses to start a second
+// engine in one process, because ORT's environment is process-wide.
+func New(o Options) (e *Engine, err error) {
+	if o.Threads <= 0 {
+		o.Threads = 1
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 32
+	}
+	if o.Mode == "" {
+		o.Mode = result.DetectAuto
+	}
+	if o.Mode != result.DetectOff && o.DetectorPath == "" {
+		return nil, fmt.Errorf("detection mode %q needs the face detector model; run `make setup` or use --detect off", o.Mode)
+	}
+	if err := o.Detect.Validate(); err != nil && o.Mode != result.DetectOff {
+		return nil, err
+	}
+	if ort.IsInitialized() {
+		return nil, errors.New("an ONNX Runtime engine is already running in this process")
+	}
+	ort.SetSharedLibraryPath(o.LibraryPath)
+	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
+		return nil, fmt.Errorf("start ONNX Runtime from %s: %w", o.LibraryPath, err)
+	}
+	// The deferred Close must see the engine even though every error return
+	// sets the named result to nil.
+	eng := &Engine{opts: o}
+	e = eng
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, eng.Close())
+		}
+	}()
+
+	meta, err := ort.GetModelMetadataWithONNXData(o.Model)
+	if err != nil {
+		return nil, fmt.Errorf("read model %s: %w", o.ModelName, err)
+	}
+	raw, ok, err := meta.LookupCustomMetadataMap(MetadataKey)
+	meta.Destroy()
+	if err != nil || !ok {
+		return nil, fmt.Errorf("model %s has no %q metadata: export it with training/main.py export", o.ModelName, MetadataKey)
+	}
+	if e.contract, err = ParseContract(raw); err != nil {
+		return nil, fmt.Errorf("model %s: %w", o.ModelName, err)
+	}
+	e.spec = e.contract.Spec()
+	e.femaleOut = e.contract.Outputs.Gender.Positive == result.Female
+	if err := e.checkShapes(); err != nil {
+		return nil, fmt.Errorf("model %s: %w", o.ModelName, err)
+	}
+
+	opts, err := sessionOptions(o.Threads)
+	if err != nil {
+		return nil, err
+	}
+	defer opts.Destroy()
+	e.session, err = ort.NewDynamicAdvancedSessionWithONNXData(o.Model, []string{e.contract.Input.Name},
+		[]string{e.contract.Outputs.Age.Name, e.contract.Outputs.Gender.Name}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("load model %s: %w", o.ModelName, err)
+	}
+	if o.DetectorPath != "" && o.Mode != result.DetectOff {
+		if e.detector, err = detect.New(o.DetectorPath, opts); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+func sessionOptions(threads int) (*ort.SessionOptions, error) {
+	opts, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, fmt.Errorf("ONNX Runtime session options: %w", err)
+	}
+	err = errors.Join(opts.SetIntraOpNumThreads(threads), opts.SetInterOpNumThreads(1))
+	if threads > 1 {
+		// Spinning threads steal the cores that the other workers need.
+		err = errors.Join(err, opts.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"))
+	}
+	if err != nil {
+		opts.Destroy()
+		return nil, fmt.Errorf("ONNX Runtime session options: %w", err)
+	}
+	return opts, nil
+}
+
+// checkShapes makes sure the graph matches its metadata before any image runs.
+func (e *Engine) checkShapes() error {
+	ins, outs, err := ort.GetInputOutputInfoWithONNXData(e.opts.Model)
+	if err != nil {
+		return fmt.Errorf("inspect graph: %w", err)
+	}
+	var in *ort.InputOutputInfo
+	for i := range ins {
+		if ins[i].Name == e.contract.Input.Name {
+			in = &ins[i]
+		}
+	}
+	if in == nil {
+		return fmt.Errorf("graph has no input %q", e.contract.Input.Name)
+	}
+	want := []int64{-1, int64(e.spec.Channels()), int64(e.spec.Height), int64(e.spec.Width)}
+	if len(in.Dimensions) != 4 {
+		return fmt.Errorf("input %q has shape %v, want [batch %d %d %d]", in.Name, in.Dimensions, want[1], want[2], want[3])
+	}
+	for i := 1; i < 4; i++ {
+		if in.Dimensions[i] != want[i] {
+			return fmt.Errorf("input %q has shape %v, but the metadata says [batch %d %d %d]", in.Name, in.Dimensions, want[1], want[2], want[3])
+		}
+	}
+	found := 0
+	for _, o := range outs {
+		if o.Name == e.contract.Outputs.Age.Name || o.Name == e.contract.Outputs.Gender.Name {
+			found++
+		}
+	}
+	if found != 2 {
+		return fmt.Errorf("graph lacks the outputs %q and %q named in its metadata", e.contract.Outputs.Age.Name, e.contract.Outputs.Gender.Name)
+	}
+	return nil
+}
+
+// Info describes the engine.
+func (e *Engine) Info() Info {
+	det := "off"
+	if e.detector != nil {
+		det = "BlazeFace back 256x256"
+	}
+	color := "RGB"
+	if e.spec.Gray {
+		color = "gray"
+	}
+	return Info{
+		Model: e.contract.Name, ModelVersion: e.contract.Version, ORTVersion: ort.GetVersion(),
+		Mode: e.opts.Mode, Detector: det, Contract: e.contract,
+		Input: fmt.Sprintf("%dx%d %s", e.spec.Width, e.spec.Height, color),
+	}
+}
+
+// Mode is the detection mode the engine runs in.
+func (e *Engine) Mode() result.Mode { return e.opts.Mode }
+
+// Close releases the sessions and ONNX Runtime, joining every error.
+func (e *Engine) Close() error {
+	if e == nil {
+		return nil
+	}
+	var errs []error
+	if e.detector != nil {
+		errs = append(errs, e.detector.Close())
+		e.detector = nil
+	}
+	if e.session != nil {
+		errs = append(errs, e.session.Destroy())
+		e.session = nil
+	}
+	if ort.IsInitialized() {
+		errs = append(errs, ort.DestroyEnvironment())
+	}
+	return errors.Join(errs...)
+}
+
+// DefaultWorkers is one worker per core.
+func DefaultWorkers() int { return runtime.NumCPU() }
+
+// ErrNoFace is the per-image error in mode "on" when nothing was detected.
+var ErrNoFace = errors.New("no face found")
+
+// faceJob is one face waiting for the model: where it came from and its crop.
+type faceJob struct {
+	image int
+	face  result.Face
+	crop  *image.NRGBA
+}
+
+// Faces finds and estimates the faces of each image. Faces from all the
+// images go through the model together, which is where batching pays. errs[i]
+// is set when image i failed; the other images still get their faces.
+func (e *Engine) Faces(imgs []*image.NRGBA) (faces [][]result.Face, errs []error) {
+	faces = make([][]result.Face, len(imgs))
+	errs = make([]error, len(imgs))
+	var jobs []faceJob
+	for i, img := range imgs {
+		found, err := e.locate(img)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		jobs = append(jobs, found...)
+		for k := range found {
+			jobs[len(jobs)-len(found)+k].image = i
+		}
+	}
+	for start := 0; start < len(jobs); start += e.opts.MaxBatch {
+		chunk := jobs[start:min(len(jobs), start+e.opts.MaxBatch)]
+		if err := e.estimate(chunk); err != nil {
+			for _, j := range chunk {
+				errs[j.image] = err
+			}
+			continue
+		}
+	}
+	for _, j := range jobs {
+		if errs[j.image] == nil {
+			j.face.Index = len(faces[j.image])
+			faces[j.image] = append(faces[j.image], j.face)
+		}
+	}
+	for i := range faces {
+		if errs[i] != nil {
+			faces[i] = nil
+		} else if faces[i] == nil {
+			faces[i] = []result.Face{}
+		}
+	}
+	return faces, errs
+}
+
+// estimate runs the model on the crops and fills in age and gender.
+func (e *Engine) estimate(jobs []faceJob) error {
+	per := e.spec.Len()
+	data := make([]float32, len(jobs)*per)
+	for i, j := range jobs {
+		e.spec.Tensor(j.crop, data[i*per:(i+1)*per])
+	}
+	ages, pFemale, err := e.RunTensor(data, len(jobs))
+	if err != nil {
+		return err
+	}
+	for i := range jobs {
+		f := &jobs[i].face
+		f.Age = round(float64(ages[i]), 2)
+		g, gp := result.GenderFromFemale(float64(pFemale[i]))
+		f.Gender, f.GenderProbability = g, round(gp, 4)
+	}
+	return nil
+}
+
+// RunTensor runs the model on n preprocessed faces (NCHW, as Spec makes them)
+// and returns each face's age and probability of being female. It is the
+// seam the parity tests and benchmarks use.
+func (e *Engine) RunTensor(data []float32, n int) (ages, pFemale []float32, err error) {
+	if n <= 0 || len(data) != n*e.spec.Len() {
+		return nil, nil, fmt.Errorf("model input: %d values for %d faces, want %d each", len(data), n, e.spec.Len())
+	}
+	in, err := ort.NewTensor(ort.NewShape(int64(n), int64(e.spec.Channels()), int64(e.spec.Height), int64(e.spec.Width)), data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("model input: %w", err)
+	}
+	defer in.Destroy()
+	outs := []ort.Value{nil, nil}
+	if err := e.session.Run([]ort.Value{in}, outs); err != nil {
+		return nil, nil, fmt.Errorf("run age/gender model: %w", err)
+	}
+	defer outs[0].Destroy()
+	defer outs[1].Destroy()
+	a, ok1 := outs[0].(*ort.Tensor[float32])
+	p, ok2 := outs[1].(*ort.Tensor[float32])
+	if !ok1 || !ok2 || len(a.GetData()) != n || len(p.GetData()) != n {
+		return nil, nil, fmt.Errorf("age/gender model returned unexpected outputs (want %d float32 values each)", n)
+	}
+	ages = append([]float32(nil), a.GetData()...)
+	pFemale = append([]float32(nil), p.GetData()...)
+	if !e.femaleOut {
+		for i := range pFemale {
+			pFemale[i] = 1 - pFemale[i]
+		}
+	}
+	return ages, pFemale, nil
+}
+
+// Spec is the model's input contract.
+func (e *Engine) Spec() preprocess.Spec { return e.spec }
+
+func round(v float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(v*p) / p
+}

@@ -1,0 +1,99 @@
+package predict
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/agegender/agegender/internal/preprocess"
+)
+
+// MetadataKey is the ONNX metadata_props key that holds the model contract.
+const MetadataKey = "agegender"
+
+// Contract is the part of a model's metadata the engine needs. training/
+// pipeline.py (contract()) writes it; any model carrying it runs unchanged.
+type Contract struct {
+	Schema  int    `json:"schema"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Input   struct {
+		Name   string  `json:"name"`
+		Layout string  `json:"layout"`
+		Width  int     `json:"width"`
+		Height int     `json:"height"`
+		Color  string  `json:"color"`
+		Resize string  `json:"resize"`
+		Scale  float64 `json:"scale"`
+		Offset float64 `json:"offset"`
+	} `json:"input"`
+	Crop    Framing `json:"crop"`
+	Outputs struct {
+		Age struct {
+			Name string `json:"name"`
+			Unit string `json:"unit"`
+		} `json:"age"`
+		Gender struct {
+			Name     string `json:"name"`
+			Positive string `json:"positive"`
+		} `json:"gender"`
+	} `json:"outputs"`
+	// Raw keeps the whole JSON for `agegender version --json` and /health.
+	Raw json.RawMessage `json:"-"`
+}
+
+// Framing says where a face sits in the crops the model was trained on, as
+// fractions of the crop side, measured by running the detector on UTKFace's
+// aligned crops (see bench/framing). Zero values mean "no framing measured".
+type Framing struct {
+	Style string `json:"style"`
+	// Box is the detector's face box in the crop.
+	BoxCenterX float64 `json:"box_center_x"`
+	BoxCenterY float64 `json:"box_center_y"`
+	BoxSide    float64 `json:"box_side"`
+	// Eyes are the midpoint between the eyes and the distance between them.
+	EyeCenterX  float64 `json:"eye_center_x"`
+	EyeCenterY  float64 `json:"eye_center_y"`
+	EyeDistance float64 `json:"eye_distance"`
+}
+
+// Measured reports whether the framing can place a detected face.
+func (f Framing) Measured() bool { return f.BoxSide > 0 && f.BoxCenterX > 0 && f.BoxCenterY > 0 }
+
+// ParseContract reads and checks the metadata JSON.
+func ParseContract(raw string) (Contract, error) {
+	var c Contract
+	if err := json.Unmarshal([]byte(raw), &c); err != nil {
+		return c, fmt.Errorf("metadata %q is not valid JSON: %w", MetadataKey, err)
+	}
+	c.Raw = json.RawMessage(raw)
+	if c.Schema != 1 {
+		return c, fmt.Errorf("metadata schema %d is not supported (want 1)", c.Schema)
+	}
+	if c.Input.Layout != "NCHW" {
+		return c, fmt.Errorf("input layout %q is not supported (want NCHW)", c.Input.Layout)
+	}
+	if c.Input.Color != "rgb" && c.Input.Color != "gray" {
+		return c, fmt.Errorf("input color %q is not supported (want rgb or gray)", c.Input.Color)
+	}
+	if c.Input.Resize != "bilinear-antialias" {
+		return c, fmt.Errorf("input resize %q is not supported (want bilinear-antialias)", c.Input.Resize)
+	}
+	if c.Input.Name == "" || c.Outputs.Age.Name == "" || c.Outputs.Gender.Name == "" {
+		return c, fmt.Errorf("metadata lacks the input or output names")
+	}
+	if c.Outputs.Gender.Positive != "Female" && c.Outputs.Gender.Positive != "Male" {
+		return c, fmt.Errorf("gender output's positive label %q is not Female or Male", c.Outputs.Gender.Positive)
+	}
+	if err := c.Spec().Validate(); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// Spec is the preprocessing the contract asks for.
+func (c Contract) Spec() preprocess.Spec {
+	return preprocess.Spec{
+		Width: c.Input.Width, Height: c.Input.Height, Gray: c.Input.Color == "gray",
+		Scale: float32(c.Input.Scale), Offset: float32(c.Input.Offset),
+	}
+}
