@@ -1,0 +1,49 @@
+# agegender: `make setup` fetches ONNX Runtime and the face detector and builds
+# bin/agegender; `make test` runs every test (the same command CI runs).
+
+PYTHON ?= /usr/bin/python3
+PRESET ?= default
+DATA   ?= ../shared/data/utkface
+GO     ?= go
+
+.PHONY: setup build test test-short bench train evaluate export fixture framing smoke-train release-check clean
+
+setup:
+	scripts/setup.sh
+
+build:
+	CGO_ENABLED=1 $(GO) build -trimpath -o bin/agegender ./cmd/agegender
+
+# The real ONNX Runtime and model are used; tests needing ../shared/data skip
+# with a message when it is absent.
+test:
+	scripts/test.sh
+
+bench: build
+	scripts/bench.sh
+
+train:
+	$(PYTHON) training/main.py train --preset $(PRESET) --data $(DATA)
+
+evaluate:
+	$(PYTHON) training/main.py evaluate --preset $(PRESET) --data $(DATA)
+
+# Exports the trained preset; the default preset becomes models/agegender.onnx.
+export:
+	$(PYTHON) training/main.py export --preset $(PRESET) --data $(DATA) \
+		--out $(if $(filter default,$(PRESET)),models/agegender.onnx,models/agegender-$(PRESET).onnx)
+
+fixture:
+	$(PYTHON) training/main.py fixture --preset $(PRESET) --data $(DATA)
+
+framing:
+	$(GO) run ./bench/framing -data $(DATA) -out training/crop_framing.json
+
+smoke-train:
+	$(PYTHON) training/smoke_test.py
+
+release-check:
+	scripts/release-check.sh
+
+clean:
+	rm -rf bin dist out

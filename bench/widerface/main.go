@@ -1,0 +1,370 @@
+// Command widerface scores detection and estimation on real photos: the 500
+// WIDER FACE validation photos in ../shared/data/widerface, with every face
+// box and perceived gender and age group for 2,113 faces.
+//
+// It prints recall at IoU >= 0.5 per face size band, false boxes per photo
+// (detections overlapping no annotated face at IoU >= 0.5), gender accuracy
+// on the labelled faces that were found, the median predicted age per
+// perceived age group, and photos per second (decode + detect + estimate).
+//
+//	go run ./bench/widerface [-workers 2] [-min-score 0.5] [-tile 400] [-json]
+package main
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"image"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/agegender/agegender/internal/assets"
+	"github.com/agegender/agegender/internal/detect"
+	"github.com/agegender/agegender/internal/predict"
+	"github.com/agegender/agegender/internal/preprocess"
+	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/models"
+)
+
+type truth struct {
+	box     result.Box
+	invalid bool
+	gender  string // Male, Female or "" (not labelled / not sure)
+	age     string // perceived age group or ""
+}
+
+var bands = []float64{20, 40, 80}
+var ageGroups = []string{"Young Adult", "Adult", "Middle age", "Senior"}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "widerface:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	root := flag.String("data", "../shared/data/widerface", "WIDER FACE sample folder")
+	workers := flag.Int("workers", runtime.NumCPU(), "photos processed in parallel")
+	limit := flag.Int("limit", 0, "score only the first N photos (0: all)")
+	asJSON := flag.Bool("json", false, "print JSON")
+	dump := flag.String("dump", "", "also write every detection with its best IoU to this JSONL file (for tuning)")
+	p := detect.DefaultParams()
+	flag.Float64Var(&p.MinScore, "min-score", p.MinScore, "detector score threshold")
+	flag.IntVar(&p.TileSide, "tile", p.TileSide, "tile side for the small-face pass (0: off)")
+	flag.Float64Var(&p.MinSize, "min-face-size", p.MinSize, "drop faces smaller than this")
+	flag.Parse()
+
+	photos, gt, err := readTruth(*root)
+	if err != nil {
+		return err
+	}
+	if *limit > 0 && *limit < len(photos) {
+		photos = photos[:*limit]
+	}
+	lib, err := assets.ORTLibrary.Find("")
+	if err != nil {
+		return err
+	}
+	det, err := assets.Detector.Find("")
+	if err != nil {
+		return err
+	}
+	eng, err := predict.New(predict.Options{LibraryPath: lib, Model: models.Default(), ModelName: models.DefaultName,
+		DetectorPath: det, Mode: result.DetectOn, Detect: p})
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+
+	found := make([][]result.Face, len(photos))
+	errs := make([]error, len(photos))
+	start := time.Now()
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < *workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				found[i], errs[i] = predictPhoto(eng, filepath.Join(*root, "images", photos[i]))
+			}
+		}()
+	}
+	for i := range photos {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	elapsed := time.Since(start)
+	for i, err := range errs {
+		if err != nil && err != predict.ErrNoFace {
+			return fmt.Errorf("%s: %w", photos[i], err)
+		}
+	}
+	if *dump != "" {
+		if err := writeDump(*dump, photos, gt, found); err != nil {
+			return err
+		}
+	}
+	s := score(photos, gt, found)
+	s.PhotosPerSecond = round(float64(len(photos))/elapsed.Seconds(), 2)
+	s.Params = fmt.Sprintf("min-score %.2f, tile %d, min-face-size %.0f, workers %d", p.MinScore, p.TileSide, p.MinSize, *workers)
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(s)
+	}
+	s.print(os.Stdout)
+	return nil
+}
+
+func predictPhoto(eng *predict.Engine, path string) ([]result.Face, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	dec, err := preprocess.Decode(f, path, preprocess.Limits{})
+	if err != nil {
+		return nil, err
+	}
+	faces, errs := eng.Faces([]*image.NRGBA{preprocess.NRGBA(dec.Image)})
+	return faces[0], errs[0]
+}
+
+// readTruth parses boxes.txt and joins demographics.csv onto its boxes.
+func readTruth(root string) ([]string, map[string][]truth, error) {
+	f, err := os.Open(filepath.Join(root, "boxes.txt"))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	var photos []string
+	gt := map[string][]truth{}
+	line := func() (string, error) {
+		if !sc.Scan() {
+			return "", io.ErrUnexpectedEOF
+		}
+		return strings.TrimSpace(sc.Text()), nil
+	}
+	for sc.Scan() {
+		name := strings.TrimSpace(sc.Text())
+		if name == "" {
+			continue
+		}
+		l, err := line()
+		if err != nil {
+			return nil, nil, err
+		}
+		n, err := strconv.Atoi(l)
+		if err != nil {
+			return nil, nil, fmt.Errorf("boxes.txt: count for %s: %w", name, err)
+		}
+		var boxes []truth
+		for k := 0; k < n; k++ {
+			l, err := line()
+			if err != nil {
+				return nil, nil, err
+			}
+			var x, y, w, h float64
+			var inv int
+			if _, err := fmt.Sscan(l, &x, &y, &w, &h, &inv); err != nil {
+				return nil, nil, fmt.Errorf("boxes.txt: %s box %d: %w", name, k, err)
+			}
+			boxes = append(boxes, truth{box: result.Box{X: x, Y: y, W: w, H: h}, invalid: inv == 1})
+		}
+		if n == 0 {
+			line() // WIDER writes a dummy box line for photos without faces
+		}
+		photos = append(photos, name)
+		gt[name] = boxes
+	}
+	df, err := os.Open(filepath.Join(root, "demographics.csv"))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer df.Close()
+	rows, err := csv.NewReader(df).ReadAll()
+	if err != nil {
+		return nil, nil, fmt.Errorf("demographics.csv: %w", err)
+	}
+	for _, r := range rows[1:] {
+		k, err := strconv.Atoi(r[1])
+		if err != nil || k >= len(gt[r[0]]) {
+			continue
+		}
+		t := &gt[r[0]][k]
+		if r[2] == "Male" || r[2] == "Female" {
+			t.gender = r[2]
+		}
+		for _, g := range ageGroups {
+			if r[3] == g {
+				t.age = g
+			}
+		}
+	}
+	return photos, gt, nil
+}
+
+// Summary is what the scorer prints.
+type Summary struct {
+	Photos          int                `json:"photos"`
+	RecallBySize    map[string]float64 `json:"recall_by_min_side"`
+	FacesBySize     map[string]int     `json:"valid_faces_by_min_side"`
+	FalsePerPhoto   float64            `json:"false_boxes_per_photo"`
+	Detections      int                `json:"detections"`
+	GenderAccuracy  float64            `json:"gender_accuracy"`
+	GenderN         int                `json:"gender_n"`
+	MedianAge       map[string]float64 `json:"median_age_by_group"`
+	AgeN            map[string]int     `json:"age_n_by_group"`
+	PhotosPerSecond float64            `json:"photos_per_second"`
+	Params          string             `json:"params"`
+}
+
+func score(photos []string, gt map[string][]truth, found [][]result.Face) Summary {
+	s := Summary{Photos: len(photos), RecallBySize: map[string]float64{}, FacesBySize: map[string]int{},
+		MedianAge: map[string]float64{}, AgeN: map[string]int{}}
+	hits := map[string]int{}
+	var falses, genderOK int
+	ages := map[string][]float64{}
+	for i, name := range photos {
+		truths := gt[name]
+		faces := found[i]
+		s.Detections += len(faces)
+		match := matchBoxes(truths, faces)
+		for d, f := range faces {
+			best := 0.0
+			for _, t := range truths {
+				best = math.Max(best, detect.IoU(t.box, f.Box))
+			}
+			if best < 0.5 {
+				falses++
+			}
+			_ = d
+		}
+		for k, t := range truths {
+			if t.invalid {
+				continue
+			}
+			side := math.Min(t.box.W, t.box.H)
+			d, ok := match[k]
+			for _, b := range bands {
+				if side >= b {
+					key := fmt.Sprintf(">=%.0f", b)
+					s.FacesBySize[key]++
+					if ok {
+						hits[key]++
+					}
+				}
+			}
+			if !ok {
+				continue
+			}
+			if t.gender != "" {
+				s.GenderN++
+				if faces[d].Gender == t.gender {
+					genderOK++
+				}
+			}
+			if t.age != "" {
+				ages[t.age] = append(ages[t.age], faces[d].Age)
+			}
+		}
+	}
+	for k, n := range s.FacesBySize {
+		s.RecallBySize[k] = round(float64(hits[k])/float64(n), 3)
+	}
+	s.FalsePerPhoto = round(float64(falses)/float64(len(photos)), 3)
+	if s.GenderN > 0 {
+		s.GenderAccuracy = round(float64(genderOK)/float64(s.GenderN), 3)
+	}
+	for g, a := range ages {
+		sort.Float64s(a)
+		s.MedianAge[g] = round(a[len(a)/2], 1)
+		s.AgeN[g] = len(a)
+	}
+	return s
+}
+
+// matchBoxes pairs truth boxes with detections one to one, best IoU first,
+// keeping pairs at IoU >= 0.5. It returns truth index -> detection index.
+func matchBoxes(truths []truth, faces []result.Face) map[int]int {
+	type pair struct {
+		t, d int
+		iou  float64
+	}
+	var pairs []pair
+	for ti, t := range truths {
+		for di, f := range faces {
+			if v := detect.IoU(t.box, f.Box); v >= 0.5 {
+				pairs = append(pairs, pair{ti, di, v})
+			}
+		}
+	}
+	sort.Slice(pairs, func(i, j int) bool { return pairs[i].iou > pairs[j].iou })
+	out := map[int]int{}
+	used := map[int]bool{}
+	for _, p := range pairs {
+		if _, ok := out[p.t]; ok || used[p.d] {
+			continue
+		}
+		out[p.t] = p.d
+		used[p.d] = true
+	}
+	return out
+}
+
+func (s Summary) print(w io.Writer) {
+	fmt.Fprintf(w, "WIDER FACE sample: %d photos, %d detections (%s)\n", s.Photos, s.Detections, s.Params)
+	for _, b := range bands {
+		k := fmt.Sprintf(">=%.0f", b)
+		fmt.Fprintf(w, "  recall, min side %-5s px: %.3f  (%d valid faces)\n", k, s.RecallBySize[k], s.FacesBySize[k])
+	}
+	fmt.Fprintf(w, "  false boxes per photo:     %.3f\n", s.FalsePerPhoto)
+	fmt.Fprintf(w, "  gender accuracy:           %.3f  (%d labelled faces found)\n", s.GenderAccuracy, s.GenderN)
+	for _, g := range ageGroups {
+		fmt.Fprintf(w, "  median age, %-12s %5.1f  (n=%d)\n", g+":", s.MedianAge[g], s.AgeN[g])
+	}
+	fmt.Fprintf(w, "  photos per second:         %.2f\n", s.PhotosPerSecond)
+}
+
+func round(v float64, d int) float64 {
+	p := math.Pow(10, float64(d))
+	return math.Round(v*p) / p
+}
+
+// writeDump records each detection and each valid truth box, so thresholds
+// can be studied without rerunning the detector.
+func writeDump(path string, photos []string, gt map[string][]truth, found [][]result.Face) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(f)
+	for i, name := range photos {
+		for _, face := range found[i] {
+			best, bestSide := 0.0, 0.0
+			var bestBox result.Box
+			for _, t := range gt[name] {
+				if v := detect.IoU(t.box, face.Box); v > best {
+					best, bestSide, bestBox = v, math.Min(t.box.W, t.box.H), t.box
+				}
+			}
+			enc.Encode(map[string]any{"photo": name, "score": face.Score, "side": math.Max(face.Box.W, face.Box.H),
+				"iou": best, "truth_side": bestSide, "box": face.Box, "truth": bestBox})
+		}
+	}
+	return f.Close()
+}

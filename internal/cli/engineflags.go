@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/pflag"
+
+	"github.com/agegender/agegender/internal/assets"
+	"github.com/agegender/agegender/internal/detect"
+	"github.com/agegender/agegender/internal/predict"
+	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/models"
+)
+
+// engineFlags are the flags every command that runs the model shares.
+type engineFlags struct {
+	ortLib, model, detector string
+	detect                  string
+	minScore                float64
+	maxFaces                int
+	minFaceSize             float64
+	tileSide                int
+	threads                 int
+}
+
+func (f *engineFlags) register(fs *pflag.FlagSet) {
+	d := detect.DefaultParams()
+	fs.StringVar(&f.ortLib, "ort-lib", "", "ONNX Runtime library (default: $AGEGENDER_ORT_LIB, next to the binary, then .deps/lib from make setup)")
+	fs.StringVar(&f.model, "model", "", "age/gender ONNX model with agegender metadata (default: the embedded models/agegender.onnx)")
+	fs.StringVar(&f.detector, "detector", "", "BlazeFace back 256x256 ONNX model (default: $AGEGENDER_DETECTOR, next to the binary, then .deps/models)")
+	fs.StringVar(&f.detect, "detect", string(result.DetectAuto), "face detection: auto (detect; a tight crop with no detection is used whole), on (no face is an error), off (whole image is one face)")
+	fs.Float64Var(&f.minScore, "min-score", d.MinScore, "minimum detection score, 0..1")
+	fs.IntVar(&f.maxFaces, "max-faces", 0, "keep at most this many faces per image, most confident first (0: all)")
+	fs.Float64Var(&f.minFaceSize, "min-face-size", d.MinSize, "ignore faces smaller than this many pixels")
+	fs.IntVar(&f.tileSide, "tile", d.TileSide, "side in pixels of the tiles a second detection pass runs on in large images, for small faces (0: off)")
+	fs.IntVar(&f.threads, "threads", 1, "ONNX Runtime threads per inference (workers run inferences in parallel)")
+}
+
+// open finds the native pieces and starts the engine.
+func (f *engineFlags) open() (*predict.Engine, error) {
+	mode, err := result.ParseMode(f.detect)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	params := detect.DefaultParams()
+	params.MinScore, params.MaxFaces, params.MinSize, params.TileSide = f.minScore, f.maxFaces, f.minFaceSize, f.tileSide
+	if err := params.Validate(); err != nil {
+		return nil, usageError{err}
+	}
+	lib, err := assets.ORTLibrary.Find(f.ortLib)
+	if err != nil {
+		return nil, err
+	}
+	var detector string
+	if mode != result.DetectOff {
+		if detector, err = assets.Detector.Find(f.detector); err != nil {
+			return nil, fmt.Errorf("%w (or use --detect off to skip detection)", err)
+		}
+	}
+	modelBytes, modelName := models.Default(), models.DefaultName
+	if f.model != "" {
+		if modelBytes, err = os.ReadFile(f.model); err != nil {
+			return nil, fmt.Errorf("read model: %w", err)
+		}
+		modelName = f.model
+	}
+	return predict.New(predict.Options{
+		LibraryPath: lib, Model: modelBytes, ModelName: modelName,
+		DetectorPath: detector, Mode: mode, Detect: params, Threads: f.threads,
+	})
+}

@@ -1,0 +1,39 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Exit codes, documented in the README.
+const (
+	ExitOK = 0
+	// ExitError is a usage or setup error: nothing, or not everything, ran.
+	ExitError = 1
+	// ExitSomeFailed means the run finished but some inputs failed; each has
+	// its own error row in the output.
+	ExitSomeFailed = 2
+)
+
+// errSomeFailed ends a run whose failures were already reported per input.
+var errSomeFailed = errors.New("some inputs failed")
+
+// usageError marks a mistake in the command line.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// exitCode maps a command's error to the process exit code.
+func exitCode(err error) int {
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, errSomeFailed):
+		return ExitSomeFailed
+	default:
+		return ExitError
+	}
+}

@@ -1,0 +1,216 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+
+	"github.com/spf13/cobra"
+
+	"github.com/agegender/agegender/internal/batch"
+	"github.com/agegender/agegender/internal/eval"
+	"github.com/agegender/agegender/internal/result"
+)
+
+type evalOptions struct {
+	engine    engineFlags
+	labels    string
+	reportDir string
+	split     string
+	asJSON    bool
+	quiet     bool
+	workers   int
+}
+
+func newCmdEval(ios *IOStreams) *cobra.Command {
+	var o evalOptions
+	cmd := &cobra.Command{
+		Use:   "eval PATH...",
+		Short: "Score age and gender estimates against labelled images",
+		Long: `eval runs labelled images through the same engine, workers and detection
+modes as batch, and reports how far the estimates are from the labels: age
+MAE, RMSE, share within 5 years and bias (predicted minus true), and gender
+accuracy with its confusion matrix, overall, per age bucket (0-9, 10-19,
+20-39, 40-59, 60+) and per race when the labels carry it, plus the 10 largest
+age errors.
+
+Labels come from UTKFace file names (AGE_GENDER_RACE_DATETIME.jpg.chip.jpg,
+gender 0 male, 1 female) unless --labels names a CSV file with the header
+path,age,gender, which then replaces them: gender is Male/Female, M/F or 0/1
+(0 male, 1 female, as in UTKFace). Its paths match an input as given or by
+base name (when only one labelled path has that name).
+
+Of an image with several faces, the largest is the prediction. Every input
+is accounted for as scored, failed, unlabelled or without a face; the text
+summary shows the first 20 of each list, --json all of them.
+
+--split keeps the files of training's deterministic validation split (val),
+the others (train) or all (the default); files outside it are skipped before
+they are run. The model's honest numbers are those of --split val: the
+embedded model was trained on the rest of UTKFace.
+
+--report DIR also writes summary.json, age_scatter.png, mae_by_bucket.png,
+gender_by_bucket.png and an index.html showing them. DIR must be new, empty,
+or an earlier eval report (one with our summary.json), whose five files are
+then replaced; other folders are refused so that nothing else is overwritten.
+
+Exit codes: 0 the evaluation ran (failed inputs are listed in the summary,
+not signalled by the exit code), 1 usage or setup error, or no input could be
+scored at all (the summary is still printed).`,
+		Example: `  agegender eval ../shared/data/utkface --split val --detect off --report eval-report
+  agegender eval ./photos --labels truth.csv --json > summary.json`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("eval needs at least one file or folder, or - to read paths from stdin")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return evalRun(cmd, ios, &o, args)
+		},
+	}
+	fs := cmd.Flags()
+	o.engine.register(fs)
+	fs.StringVar(&o.labels, "labels", "", "CSV file with path,age,gender labels (default: UTKFace file names)")
+	fs.StringVar(&o.reportDir, "report", "", "also write summary.json, plots and index.html into this folder")
+	fs.StringVar(&o.split, "split", string(eval.SplitAll), "files to evaluate: all, val (training's validation split) or train")
+	fs.BoolVar(&o.asJSON, "json", false, "print the summary as JSON")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar and no report message")
+	fs.IntVar(&o.workers, "workers", 0, "parallel workers (default: number of cores)")
+	return cmd
+}
+
+// labelFunc finds the label of an input.
+type labelFunc func(input string) (eval.Label, bool)
+
+func evalRun(cmd *cobra.Command, ios *IOStreams, o *evalOptions, args []string) (err error) {
+	split, err := eval.ParseSplit(o.split)
+	if err != nil {
+		return usageError{err}
+	}
+	lookup, err := loadLabels(o.labels)
+	if err != nil {
+		return err
+	}
+	// Refuse a bad report folder now rather than after the whole run.
+	if o.reportDir != "" {
+		if err := eval.CheckReportDir(o.reportDir); err != nil {
+			return err
+		}
+	}
+	exts := batch.DefaultExtensions
+	inputs, err := argInputs(args, exts, batch.ReadList(ios.In, '\n', exts))
+	if err != nil {
+		return err
+	}
+	var excluded atomic.Int64
+	inputs = inSplit(inputs, split, &excluded)
+
+	eng, err := o.engine.open()
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, eng.Close()) }()
+
+	sc := eval.NewScorer()
+	opts := batch.Options{Workers: o.workers}
+	bar := newProgress(ios, o.quiet)
+	if bar != nil {
+		opts.OnResult = func(result.Image) { bar.Add(1) }
+	}
+	_, err = batch.Run(cmd.Context(), inputs, eng, &scoreWriter{sc: sc, lookup: lookup}, opts)
+	if bar != nil {
+		bar.Finish()
+	}
+	if err != nil {
+		return err
+	}
+
+	sum := sc.Summary()
+	info := eng.Info()
+	sum.Model, sum.ModelVersion, sum.Detect = info.Model, info.ModelVersion, string(eng.Mode())
+	sum.Split, sum.Excluded = string(split), int(excluded.Load())
+	if err := printSummary(ios, sum, o.asJSON); err != nil {
+		return err
+	}
+	if o.reportDir != "" {
+		if err := eval.WriteReport(o.reportDir, sum, sc.Points()); err != nil {
+			return err
+		}
+		if !o.quiet {
+			fmt.Fprintf(ios.ErrOut, "report written to %s\n", filepath.Join(o.reportDir, eval.IndexFile))
+		}
+	}
+	if sum.Counts.Scored == 0 {
+		return fmt.Errorf("no input could be scored (%d inputs: %d failed, %d unlabelled, %d without a face)",
+			sum.Counts.Inputs, sum.Counts.Failed, sum.Counts.Unlabelled, sum.Counts.NoFace)
+	}
+	return nil
+}
+
+// loadLabels returns the label source: the CSV file when one is given, which
+// replaces file-name labels entirely, so that a CSV is the one truth.
+func loadLabels(path string) (labelFunc, error) {
+	if path == "" {
+		return eval.ParseUTKName, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("labels: %w", err)
+	}
+	defer f.Close()
+	labels, err := eval.ReadLabelsCSV(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return eval.NewLabelIndex(labels).Lookup, nil
+}
+
+// inSplit drops the files outside split, counting them, before they are
+// decoded. Inputs that already failed (a missing path) are kept, so that
+// they are reported.
+func inSplit(inputs iter.Seq[batch.Input], split eval.Split, excluded *atomic.Int64) iter.Seq[batch.Input] {
+	return func(yield func(batch.Input) bool) {
+		for in := range inputs {
+			if in.Err == nil && !split.Keep(in.Name) {
+				excluded.Add(1)
+				continue
+			}
+			if !yield(in) {
+				return
+			}
+		}
+	}
+}
+
+func printSummary(ios *IOStreams, sum eval.Summary, asJSON bool) error {
+	if !asJSON {
+		return eval.WriteText(ios.Out, sum)
+	}
+	enc := json.NewEncoder(ios.Out)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(sum); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	return nil
+}
+
+// scoreWriter is the report.Writer batch.Run hands results to: it feeds the
+// Scorer instead of printing.
+type scoreWriter struct {
+	sc     *eval.Scorer
+	lookup labelFunc
+}
+
+func (w *scoreWriter) Write(im result.Image) error {
+	l, ok := w.lookup(im.Input)
+	w.sc.Add(im, l, ok)
+	return nil
+}
+
+func (w *scoreWriter) Close() error { return nil }

@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/agegender/agegender/internal/batch"
+	"github.com/agegender/agegender/internal/eval"
+)
+
+// These fail before the engine starts, so they need no ONNX Runtime.
+func TestEvalSetupErrors(t *testing.T) {
+	dir := t.TempDir()
+	busy := filepath.Join(dir, "busy")
+	os.Mkdir(busy, 0o755)
+	os.WriteFile(filepath.Join(busy, "keep.txt"), []byte("x"), 0o644)
+	badCSV := filepath.Join(dir, "labels.csv")
+	os.WriteFile(badCSV, []byte("path,age\nx.jpg,3\n"), 0o644)
+
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"eval"}, "at least one file"},
+		{[]string{"eval", dir, "--split", "validation"}, "invalid split"},
+		{[]string{"eval", dir, "--labels", filepath.Join(dir, "missing.csv")}, "labels"},
+		{[]string{"eval", dir, "--labels", badCSV}, `lacks "gender"`},
+		{[]string{"eval", dir, "--report", busy}, "not empty"},
+	}
+	for _, c := range cases {
+		ios, _, errOut := TestStreams("")
+		if code := Main(c.args, ios); code != ExitError || !strings.Contains(errOut.String(), c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", c.args, code, errOut, ExitError, c.want)
+		}
+	}
+}
+
+func TestInSplit(t *testing.T) {
+	in := slices.Values([]batch.Input{
+		{Name: "a/10_0_0_20170103200329407.jpg.chip.jpg"}, // val
+		{Name: "a/photo.jpg"},                             // train
+		{Name: "a/missing.jpg", Err: os.ErrNotExist},      // train, but failed: kept
+	})
+	var excluded atomic.Int64
+	var got []string
+	for x := range inSplit(in, eval.SplitVal, &excluded) {
+		got = append(got, x.Name)
+	}
+	if want := []string{"a/10_0_0_20170103200329407.jpg.chip.jpg", "a/missing.jpg"}; !slices.Equal(got, want) || excluded.Load() != 1 {
+		t.Errorf("val split kept %v, excluded %d; want %v, 1", got, excluded.Load(), want)
+	}
+}

@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"iter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/agegender/agegender/internal/annotate"
+	"github.com/agegender/agegender/internal/batch"
+	"github.com/agegender/agegender/internal/report"
+	"github.com/agegender/agegender/internal/result"
+)
+
+// jobSpec is one run of inputs through the engine, shared by predict and batch.
+type jobSpec struct {
+	engine   *engineFlags
+	inputs   iter.Seq[batch.Input]
+	outPath  string
+	format   report.Format
+	workers  int
+	quiet    bool
+	force    bool
+	annotate string
+	summary  bool
+}
+
+func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
+	out, err := openOutput(s.outPath, s.format, s.force, ios.Out)
+	if err != nil {
+		return err
+	}
+	ok := false
+	defer func() { err = errors.Join(err, out.finish(ok)) }()
+
+	var annotator *annotate.Writer
+	if s.annotate != "" {
+		if annotator, err = annotate.NewWriter(s.annotate, s.force); err != nil {
+			return err
+		}
+	}
+	eng, err := s.engine.open()
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, eng.Close()) }()
+
+	w, err := report.New(s.format, out.w, report.Options{TTY: out.file == nil && ios.OutTTY})
+	if err != nil {
+		return usageError{err}
+	}
+	opts := batch.Options{Workers: s.workers}
+	if annotator != nil {
+		opts.Annotate = func(img *image.NRGBA, im result.Image) error { return annotator.Write(img, im) }
+	}
+	bar := newProgress(ios, s.quiet)
+	if bar != nil {
+		opts.OnResult = func(result.Image) { bar.Add(1) }
+	}
+	sum, runErr := batch.Run(cmd.Context(), s.inputs, eng, w, opts)
+	if bar != nil {
+		bar.Finish()
+	}
+	closeErr := w.Close()
+	if s.summary && !s.quiet {
+		fmt.Fprintf(ios.ErrOut, "%d inputs: %d ok, %d failed, %d faces, %.1f images/s (detect %s)\n",
+			sum.Inputs, sum.OK, sum.Failed, sum.Faces, sum.PerSecond(), eng.Mode())
+	}
+	if runErr != nil || closeErr != nil {
+		return errors.Join(runErr, closeErr)
+	}
+	ok = true
+	if sum.Failed > 0 {
+		return errSomeFailed
+	}
+	return nil
+}
+
+// argInputs turns command-line arguments into inputs in the order given:
+// each path is walked with exts, and "-" (allowed once) becomes fromStdin.
+func argInputs(args, exts []string, fromStdin iter.Seq[batch.Input]) (iter.Seq[batch.Input], error) {
+	stdin := 0
+	for _, a := range args {
+		if a == "-" {
+			stdin++
+		}
+	}
+	if stdin > 1 {
+		return nil, usagef("'-' (stdin) can be given only once")
+	}
+	return func(yield func(batch.Input) bool) {
+		for _, a := range args {
+			seq := fromStdin
+			if a != "-" {
+				seq = batch.Walk([]string{a}, exts)
+			}
+			for in := range seq {
+				if !yield(in) {
+					return
+				}
+			}
+		}
+	}, nil
+}

@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/agegender/agegender/internal/batch"
+	"github.com/agegender/agegender/internal/report"
+)
+
+type predictOptions struct {
+	engine           engineFlags
+	json, csv, jsonl bool
+	workers          int
+	annotate         string
+	force            bool
+}
+
+func newCmdPredict(ios *IOStreams) *cobra.Command {
+	var o predictOptions
+	cmd := &cobra.Command{
+		Use:   "predict FILE...",
+		Short: "Estimate age and gender of every face in images ('-' reads one image from stdin)",
+		Example: `  agegender predict photo.jpg
+  agegender predict --json a.jpg b.png
+  curl -s https://example.com/face.jpg | agegender predict -`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("predict needs at least one image file, or - for stdin")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return predictRun(cmd, ios, &o, args)
+		},
+	}
+	fs := cmd.Flags()
+	o.engine.register(fs)
+	fs.BoolVar(&o.json, "json", false, "print a JSON array, one object per image")
+	fs.BoolVar(&o.csv, "csv", false, "print CSV, one row per face")
+	fs.BoolVar(&o.jsonl, "jsonl", false, "print JSON Lines, one object per image")
+	fs.IntVar(&o.workers, "workers", 0, "parallel workers (default: number of cores)")
+	fs.StringVar(&o.annotate, "annotate", "", "write a copy of each image with its faces drawn into this folder")
+	fs.BoolVar(&o.force, "force", false, "overwrite existing annotated images")
+	cmd.MarkFlagsMutuallyExclusive("json", "csv", "jsonl")
+	return cmd
+}
+
+func predictRun(cmd *cobra.Command, ios *IOStreams, o *predictOptions, args []string) error {
+	format := report.FormatTable
+	switch {
+	case o.json:
+		format = report.FormatJSON
+	case o.csv:
+		format = report.FormatCSV
+	case o.jsonl:
+		format = report.FormatJSONL
+	}
+	stdin := func(yield func(batch.Input) bool) { yield(batch.Reader("-", ios.In)) }
+	inputs, err := argInputs(args, batch.DefaultExtensions, stdin)
+	if err != nil {
+		return err
+	}
+	return runJob(cmd, ios, jobSpec{
+		engine: &o.engine, inputs: inputs, outPath: "-", format: format,
+		workers: o.workers, quiet: true, annotate: o.annotate, force: o.force,
+	})
+}

@@ -1,0 +1,66 @@
+// Package cli is the agegender command line: one file per command, each
+// returning errors that Main alone turns into an exit code.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Main runs the command line and returns the exit code.
+func Main(args []string, ios *IOStreams) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := NewRoot(ios)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err != nil && !errors.Is(err, errSomeFailed) {
+		fmt.Fprintf(ios.ErrOut, "agegender: %v\n", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(ios.ErrOut, "Run 'agegender %s --help' for usage.\n", commandName(root, args))
+		}
+	}
+	return exitCode(err)
+}
+
+func commandName(root *cobra.Command, args []string) string {
+	if c, _, err := root.Find(args); err == nil && c != root {
+		return c.Name()
+	}
+	return ""
+}
+
+// NewRoot builds the command tree.
+func NewRoot(ios *IOStreams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "agegender",
+		Short: "Find every face in a photo and estimate its age and gender, on CPU",
+		Long: `agegender finds every face in a photo and estimates its age and gender with
+a small CNN on ONNX Runtime.
+
+Exit codes: 0 all inputs succeeded, 2 some inputs failed (each has an error
+row), 1 usage or setup error (eval has its own rules: see eval --help).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(ios.Out)
+	root.SetErr(ios.ErrOut)
+	root.SetIn(ios.In)
+	// Flag mistakes are usage errors (exit 1) with a pointer to --help.
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		newCmdPredict(ios),
+		newCmdBatch(ios),
+		newCmdEval(ios),
+		newCmdServe(ios),
+		newCmdVersion(ios),
+	)
+	return root
+}

@@ -1,0 +1,65 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// buildVersion reports the module version and VCS revision stamped by the Go
+// toolchain (goreleaser sets main.version through ldflags as well).
+func buildVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " (" + s.Value[:12] + ")"
+		}
+	}
+	return v
+}
+
+func newCmdVersion(ios *IOStreams) *cobra.Command {
+	var engine engineFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print the versions of agegender, its model and ONNX Runtime",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			engine.detect = "off" // the detector plays no part in versions
+			out := map[string]any{"agegender": buildVersion()}
+			eng, err := engine.open()
+			if err != nil {
+				out["error"] = err.Error()
+			} else {
+				info := eng.Info()
+				out["model"], out["model_version"], out["ort_version"], out["input"] =
+					info.Model, info.ModelVersion, info.ORTVersion, info.Input
+				if cerr := eng.Close(); cerr != nil {
+					return cerr
+				}
+			}
+			if asJSON {
+				enc := json.NewEncoder(ios.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(out)
+			}
+			fmt.Fprintf(ios.Out, "agegender %s\n", out["agegender"])
+			if err != nil {
+				fmt.Fprintf(ios.Out, "model and runtime: unavailable: %v\n", err)
+				return nil
+			}
+			fmt.Fprintf(ios.Out, "model %s %s (input %s)\nONNX Runtime %s\n", out["model"], out["model_version"], out["input"], out["ort_version"])
+			return nil
+		},
+	}
+	engine.register(cmd.Flags())
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}

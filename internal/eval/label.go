@@ -1,0 +1,172 @@
+package eval
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/agegender/agegender/internal/result"
+)
+
+// Races are UTKFace's race classes, indexed by the race field of its names.
+var races = [...]string{"White", "Black", "Asian", "Indian", "Others"}
+
+// RaceName names a UTKFace race index, or returns "" for -1 and unknown values.
+func RaceName(race int) string {
+	if race < 0 || race >= len(races) {
+		return ""
+	}
+	return races[race]
+}
+
+// Label is the truth for one input.
+type Label struct {
+	Age float64 `json:"age"`
+	// Gender is result.Male or result.Female.
+	Gender string `json:"gender"`
+	// Race is a UTKFace race index (see RaceName), or -1 when unknown.
+	Race int `json:"race"`
+}
+
+// utkName is AGE_GENDER[_RACE]_DATETIME...: a handful of UTKFace files lack
+// the race field, and the datetime is 17 digits, so requiring 6 or more keeps
+// a bad race digit from being taken for the datetime.
+var utkName = regexp.MustCompile(`^(\d{1,3})_([01])_(?:([0-4])_)?\d{6,}`)
+
+// ParseUTKName reads the label from a UTKFace file name (its base name is
+// used, so a path is fine): age, gender 0 male / 1 female, and race when the
+// name has it. Ages above 120 are rejected as typos, as training/data.py does.
+func ParseUTKName(name string) (Label, bool) {
+	m := utkName.FindStringSubmatch(filepath.Base(name))
+	if m == nil {
+		return Label{}, false
+	}
+	age, err := strconv.Atoi(m[1])
+	if err != nil || age > 120 {
+		return Label{}, false
+	}
+	l := Label{Age: float64(age), Gender: result.Male, Race: -1}
+	if m[2] == "1" {
+		l.Gender = result.Female
+	}
+	if m[3] != "" {
+		l.Race = int(m[3][0] - '0')
+	}
+	return l, true
+}
+
+// ReadLabelsCSV reads labels from a CSV file with the header path,age,gender
+// (in any column order; other columns are ignored). gender is Male/Female,
+// M/F (any case) or 0/1 with 0 = male and 1 = female, as in UTKFace names.
+// The map is keyed by path as written; race is -1. Use NewLabelIndex to match
+// inputs against it.
+func ReadLabelsCSV(r io.Reader) (map[string]Label, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, errors.New("labels CSV is empty: want a header path,age,gender")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read labels CSV header: %w", err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if _, dup := col[h]; !dup {
+			col[h] = i
+		}
+	}
+	for _, want := range []string{"path", "age", "gender"} {
+		if _, ok := col[want]; !ok {
+			return nil, fmt.Errorf("labels CSV header lacks %q: want path,age,gender", want)
+		}
+	}
+	labels := map[string]Label{}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return labels, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read labels CSV: %w", err)
+		}
+		line, _ := cr.FieldPos(0)
+		field := func(name string) string {
+			if i := col[name]; i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		path := field("path")
+		if path == "" {
+			return nil, fmt.Errorf("labels CSV line %d: empty path", line)
+		}
+		if _, dup := labels[path]; dup {
+			return nil, fmt.Errorf("labels CSV line %d: %s is labelled twice", line, path)
+		}
+		age, err := strconv.ParseFloat(field("age"), 64)
+		if err != nil || age < 0 || age > 150 {
+			return nil, fmt.Errorf("labels CSV line %d: age %q is not a number of years", line, field("age"))
+		}
+		gender, ok := parseGender(field("gender"))
+		if !ok {
+			return nil, fmt.Errorf("labels CSV line %d: gender %q: want Male, Female, M, F, 0 (male) or 1 (female)", line, field("gender"))
+		}
+		labels[path] = Label{Age: age, Gender: gender, Race: -1}
+	}
+}
+
+func parseGender(s string) (string, bool) {
+	switch strings.ToLower(s) {
+	case "male", "m", "0":
+		return result.Male, true
+	case "female", "f", "1":
+		return result.Female, true
+	}
+	return "", false
+}
+
+// LabelIndex finds the label of an input in a labels CSV.
+type LabelIndex struct {
+	byPath map[string]Label
+	byBase map[string]Label
+	// ambiguous base names belong to several labelled paths, so a bare
+	// base name cannot pick one.
+	ambiguous map[string]bool
+}
+
+// NewLabelIndex indexes labels by path and by base name.
+func NewLabelIndex(labels map[string]Label) *LabelIndex {
+	x := &LabelIndex{byPath: map[string]Label{}, byBase: map[string]Label{}, ambiguous: map[string]bool{}}
+	for p, l := range labels {
+		x.byPath[filepath.Clean(p)] = l
+		b := filepath.Base(p)
+		if _, seen := x.byBase[b]; seen {
+			x.ambiguous[b] = true
+		}
+		x.byBase[b] = l
+	}
+	return x
+}
+
+// Lookup matches input first as a path (as given, cleaned), then by base
+// name, the latter only when one labelled path has that base name: a labels
+// file written relative to another folder still matches, and two different
+// files that share a name are never confused.
+func (x *LabelIndex) Lookup(input string) (Label, bool) {
+	if l, ok := x.byPath[filepath.Clean(input)]; ok {
+		return l, true
+	}
+	b := filepath.Base(input)
+	if x.ambiguous[b] {
+		return Label{}, false
+	}
+	l, ok := x.byBase[b]
+	return l, ok
+}

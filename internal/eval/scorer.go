@@ -1,0 +1,159 @@
+package eval
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/agegender/agegender/internal/result"
+)
+
+// WorstCount is how many of the largest age errors a Summary lists.
+const WorstCount = 10
+
+// Scorer accumulates the results of a run. It keeps one Point per scored
+// input (for the plots and the worst list) and the names of the inputs it
+// could not score, so its memory grows with the inputs: fine for labelled
+// evaluation sets, which are thousands, not millions, of files.
+type Scorer struct {
+	points     []Point
+	failed     []Failure
+	unlabelled []string
+	noFace     []string
+}
+
+// NewScorer returns an empty Scorer.
+func NewScorer() *Scorer {
+	return &Scorer{points: []Point{}, failed: []Failure{}, unlabelled: []string{}, noFace: []string{}}
+}
+
+// Add scores one input; labelled says whether label is known. An input that
+// failed counts as failed whether labelled or not, so that errors are never
+// hidden among unlabelled files; a labelled input without faces counts as
+// no_face; otherwise its largest face (by box area, the first on a tie) is
+// the prediction, since an evaluation image shows one labelled person.
+func (s *Scorer) Add(im result.Image, label Label, labelled bool) {
+	switch {
+	case im.Failed():
+		s.failed = append(s.failed, Failure{Input: im.Input, Error: im.ErrorText()})
+	case !labelled:
+		s.unlabelled = append(s.unlabelled, im.Input)
+	case len(im.Faces) == 0:
+		s.noFace = append(s.noFace, im.Input)
+	default:
+		f := largest(im.Faces)
+		s.points = append(s.points, Point{
+			Input: im.Input, TrueAge: label.Age, PredAge: f.Age,
+			TrueGender: label.Gender, PredGender: f.Gender, GenderProbability: f.GenderProbability,
+			Race: label.Race, Faces: len(im.Faces),
+		})
+	}
+}
+
+func largest(faces []result.Face) result.Face {
+	best := faces[0]
+	for _, f := range faces[1:] {
+		if f.Box.W*f.Box.H > best.Box.W*best.Box.H {
+			best = f
+		}
+	}
+	return best
+}
+
+// Points returns the scored inputs in input order. The slice is the
+// Scorer's own; do not modify it.
+func (s *Scorer) Points() []Point { return s.points }
+
+// Summary computes the metrics of everything added so far. The engine and
+// split fields are left for the caller, which knows them.
+func (s *Scorer) Summary() Summary {
+	sum := Summary{
+		Counts: Counts{
+			Scored: len(s.points), Failed: len(s.failed),
+			Unlabelled: len(s.unlabelled), NoFace: len(s.noFace),
+		},
+		Overall:    metrics(s.points),
+		Failed:     slices.Clone(s.failed),
+		Unlabelled: slices.Clone(s.unlabelled),
+		NoFace:     slices.Clone(s.noFace),
+	}
+	sum.Counts.Inputs = sum.Counts.Scored + sum.Counts.Failed + sum.Counts.Unlabelled + sum.Counts.NoFace
+	byAge := make([][]Point, len(bucketNames))
+	byRace := make([][]Point, len(races))
+	for _, p := range s.points {
+		if p.Faces > 1 {
+			sum.Counts.MultiFace++
+		}
+		b := bucketOf(p.TrueAge)
+		byAge[b] = append(byAge[b], p)
+		if RaceName(p.Race) != "" {
+			byRace[p.Race] = append(byRace[p.Race], p)
+		}
+	}
+	for i, ps := range byAge {
+		sum.ByAge = append(sum.ByAge, Group{Name: bucketNames[i], Metrics: metrics(ps)})
+	}
+	for i, ps := range byRace {
+		if len(ps) > 0 {
+			sum.ByRace = append(sum.ByRace, Group{Name: races[i], Metrics: metrics(ps)})
+		}
+	}
+	sum.Worst = worst(s.points, WorstCount)
+	return sum
+}
+
+// metrics scores a set of points; an empty set scores 0 everywhere, since
+// JSON has no NaN.
+func metrics(ps []Point) Metrics {
+	m := Metrics{N: len(ps)}
+	if m.N == 0 {
+		return m
+	}
+	var abs, sq, signed float64
+	within, correct := 0, 0
+	for _, p := range ps {
+		e := p.AgeError()
+		abs += math.Abs(e)
+		sq += e * e
+		signed += e
+		if math.Abs(e) <= 5 {
+			within++
+		}
+		if p.PredGender == p.TrueGender {
+			correct++
+		}
+		switch {
+		case p.TrueGender == result.Male && p.PredGender == result.Male:
+			m.GenderConfusion.MaleAsMale++
+		case p.TrueGender == result.Male:
+			m.GenderConfusion.MaleAsFemale++
+		case p.PredGender == result.Male:
+			m.GenderConfusion.FemaleAsMale++
+		default:
+			m.GenderConfusion.FemaleAsFemale++
+		}
+	}
+	n := float64(m.N)
+	m.AgeMAE = abs / n
+	m.AgeRMSE = math.Sqrt(sq / n)
+	m.AgeWithin5 = float64(within) / n
+	m.AgeBias = signed / n
+	m.GenderAccuracy = float64(correct) / n
+	return m
+}
+
+// worst returns the k points with the largest absolute age error, largest
+// first; ties go by input name so that the list is deterministic.
+func worst(ps []Point, k int) []Point {
+	out := slices.Clone(ps)
+	slices.SortStableFunc(out, func(a, b Point) int {
+		if c := cmp.Compare(math.Abs(b.AgeError()), math.Abs(a.AgeError())); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Input, b.Input)
+	})
+	if len(out) > k {
+		out = out[:k]
+	}
+	return slices.Clip(out)
+}

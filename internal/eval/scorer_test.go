@@ -1,0 +1,146 @@
+package eval
+
+import (
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/agegender/agegender/internal/result"
+)
+
+func face(age float64, gender string, w, h float64) result.Face {
+	return result.Face{Box: result.Box{W: w, H: h}, Age: age, Gender: gender, GenderProbability: 0.9, Detected: true}
+}
+
+// handScorer is a run with every kind of input and errors of +3, +7, -10
+// and +2 years on the four it can score.
+func handScorer() *Scorer {
+	s := NewScorer()
+	add := func(name string, l *Label, err error, faces ...result.Face) {
+		im := result.Image{Input: name, Faces: faces, Err: err}
+		if l == nil {
+			s.Add(im, Label{}, false)
+			return
+		}
+		s.Add(im, *l, true)
+	}
+	// The larger face (33, Male) is the prediction, not the first.
+	add("a.jpg", &Label{30, result.Male, 0}, nil, face(80, result.Female, 10, 10), face(33, result.Male, 50, 60))
+	add("b.jpg", &Label{5, result.Female, 2}, nil, face(12, result.Female, 100, 100))
+	add("c.jpg", &Label{70, result.Male, 0}, nil, face(60, result.Female, 100, 100))
+	add("d.jpg", &Label{45, result.Female, -1}, nil, face(47, result.Male, 100, 100))
+	add("e.jpg", &Label{20, result.Male, 0}, errors.New("e.jpg: unexpected EOF"))
+	add("f.jpg", nil, nil, face(20, result.Male, 100, 100))
+	add("g.jpg", &Label{20, result.Male, 0}, nil)
+	add("h.jpg", nil, errors.New("h.jpg: no such file"))
+	return s
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+func checkMetrics(t *testing.T, what string, got Metrics, n int, mae, rmse, within, bias, acc float64) {
+	t.Helper()
+	if got.N != n || !near(got.AgeMAE, mae) || !near(got.AgeRMSE, rmse) || !near(got.AgeWithin5, within) ||
+		!near(got.AgeBias, bias) || !near(got.GenderAccuracy, acc) {
+		t.Errorf("%s = %+v; want n %d, MAE %v, RMSE %v, within5 %v, bias %v, accuracy %v",
+			what, got, n, mae, rmse, within, bias, acc)
+	}
+}
+
+func TestScorerSummary(t *testing.T) {
+	s := handScorer().Summary()
+
+	wantCounts := Counts{Inputs: 8, Scored: 4, Failed: 2, Unlabelled: 1, NoFace: 1, MultiFace: 1}
+	if s.Counts != wantCounts {
+		t.Errorf("counts = %+v, want %+v", s.Counts, wantCounts)
+	}
+	checkMetrics(t, "overall", s.Overall, 4, 22.0/4, math.Sqrt(162.0/4), 0.5, 0.5, 0.5)
+	if want := (Confusion{MaleAsMale: 1, MaleAsFemale: 1, FemaleAsMale: 1, FemaleAsFemale: 1}); s.Overall.GenderConfusion != want {
+		t.Errorf("confusion = %+v, want %+v", s.Overall.GenderConfusion, want)
+	}
+
+	if len(s.ByAge) != 5 {
+		t.Fatalf("%d age buckets, want 5", len(s.ByAge))
+	}
+	for i, name := range Buckets() {
+		if s.ByAge[i].Name != name {
+			t.Errorf("bucket %d is %q, want %q", i, s.ByAge[i].Name, name)
+		}
+	}
+	checkMetrics(t, "0-9", s.ByAge[0].Metrics, 1, 7, 7, 0, 7, 1)
+	checkMetrics(t, "10-19", s.ByAge[1].Metrics, 0, 0, 0, 0, 0, 0)
+	checkMetrics(t, "20-39", s.ByAge[2].Metrics, 1, 3, 3, 1, 3, 1)
+	checkMetrics(t, "40-59", s.ByAge[3].Metrics, 1, 2, 2, 1, 2, 0)
+	checkMetrics(t, "60+", s.ByAge[4].Metrics, 1, 10, 10, 0, -10, 0)
+	if c := s.ByAge[3].GenderConfusion; c != (Confusion{FemaleAsMale: 1}) {
+		t.Errorf("40-59 confusion = %+v", c)
+	}
+
+	// d.jpg has no race, so it is in no race group; Black (1) is absent.
+	if len(s.ByRace) != 2 || s.ByRace[0].Name != "White" || s.ByRace[1].Name != "Asian" {
+		t.Fatalf("race groups = %+v, want White and Asian", s.ByRace)
+	}
+	checkMetrics(t, "White", s.ByRace[0].Metrics, 2, 6.5, math.Sqrt(109.0/2), 0.5, -3.5, 0.5)
+	checkMetrics(t, "Asian", s.ByRace[1].Metrics, 1, 7, 7, 0, 7, 1)
+
+	wantWorst := []string{"c.jpg", "b.jpg", "a.jpg", "d.jpg"}
+	if len(s.Worst) != len(wantWorst) {
+		t.Fatalf("worst = %+v", s.Worst)
+	}
+	for i, w := range wantWorst {
+		if s.Worst[i].Input != w {
+			t.Errorf("worst[%d] = %s, want %s", i, s.Worst[i].Input, w)
+		}
+	}
+	if a := s.Worst[2]; a.PredAge != 33 || a.PredGender != result.Male || a.Faces != 2 {
+		t.Errorf("a.jpg scored %+v, want its larger face (33, Male) of 2", a)
+	}
+
+	if len(s.Failed) != 2 || s.Failed[0].Input != "e.jpg" || s.Failed[1].Input != "h.jpg" || s.Failed[1].Error != "h.jpg: no such file" {
+		t.Errorf("failed = %+v", s.Failed)
+	}
+	if len(s.Unlabelled) != 1 || s.Unlabelled[0] != "f.jpg" {
+		t.Errorf("unlabelled = %v", s.Unlabelled)
+	}
+	if len(s.NoFace) != 1 || s.NoFace[0] != "g.jpg" {
+		t.Errorf("no face = %v", s.NoFace)
+	}
+}
+
+func TestScorerWithin5IsInclusive(t *testing.T) {
+	s := NewScorer()
+	s.Add(result.Image{Input: "x", Faces: []result.Face{face(35, result.Male, 1, 1)}}, Label{30, result.Male, -1}, true)
+	s.Add(result.Image{Input: "y", Faces: []result.Face{face(24.9, result.Male, 1, 1)}}, Label{30, result.Male, -1}, true)
+	if got := s.Summary().Overall.AgeWithin5; got != 0.5 {
+		t.Errorf("within 5 = %v, want 0.5 (an error of exactly 5 counts, 5.1 does not)", got)
+	}
+}
+
+func TestScorerWorstKeepsTen(t *testing.T) {
+	s := NewScorer()
+	for i := range 15 {
+		s.Add(result.Image{Input: string(rune('a' + i)), Faces: []result.Face{face(float64(30+i), result.Male, 1, 1)}},
+			Label{30, result.Male, -1}, true)
+	}
+	w := s.Summary().Worst
+	if len(w) != WorstCount || w[0].Input != "o" || w[9].Input != "f" {
+		t.Errorf("worst = %v .. %v (%d), want o .. f (10)", w[0].Input, w[len(w)-1].Input, len(w))
+	}
+}
+
+func TestEmptySummary(t *testing.T) {
+	s := NewScorer().Summary()
+	if s.Counts != (Counts{}) || s.Overall != (Metrics{}) || len(s.ByAge) != 5 || s.ByRace != nil {
+		t.Errorf("empty summary = %+v", s)
+	}
+	if s.Worst == nil || s.Failed == nil || s.Unlabelled == nil || s.NoFace == nil {
+		t.Error("empty lists must be [] in JSON, not null")
+	}
+}
+
+func TestLargestFirstOnTie(t *testing.T) {
+	f := largest([]result.Face{face(1, result.Male, 10, 20), face(2, result.Male, 20, 10), face(3, result.Male, 5, 5)})
+	if f.Age != 1 {
+		t.Errorf("largest picked age %v, want the first of the equal boxes (1)", f.Age)
+	}
+}

@@ -1,0 +1,102 @@
+// Package eval scores agegender's estimates against known ages and genders:
+// labels come from UTKFace file names or a CSV file, a Scorer accumulates
+// the results of a batch run, and the Summary it makes is printed as text or
+// JSON and written as a report folder with plots.
+//
+// Every input ends up in exactly one of four places: scored, failed,
+// unlabelled or no_face, so that an evaluation never silently drops inputs
+// and its numbers say what they were computed on.
+package eval
+
+// Summary is the outcome of an evaluation: what `agegender eval --json`
+// prints and what summary.json in the report folder holds.
+type Summary struct {
+	// Model, ModelVersion and Detect describe the engine that was evaluated.
+	Model        string `json:"model,omitempty"`
+	ModelVersion string `json:"model_version,omitempty"`
+	Detect       string `json:"detect,omitempty"`
+	// Split is all, val or train; Excluded counts the files it left out
+	// before they were run (they are in none of the lists below).
+	Split    string `json:"split,omitempty"`
+	Excluded int    `json:"excluded_by_split"`
+	Counts   Counts `json:"counts"`
+	// Overall covers every scored input.
+	Overall Metrics `json:"overall"`
+	// ByAge has one group per true-age bucket (see Buckets), always all of
+	// them, in order; an empty one has n 0.
+	ByAge []Group `json:"by_age"`
+	// ByRace has one group per UTKFace race present among the scored inputs;
+	// it is absent when no label carried a race.
+	ByRace []Group `json:"by_race,omitempty"`
+	// Worst are the scored inputs with the largest absolute age error.
+	Worst []Point `json:"worst"`
+	// Failed, Unlabelled and NoFace list every input of that kind, in input order.
+	Failed     []Failure `json:"failed"`
+	Unlabelled []string  `json:"unlabelled"`
+	NoFace     []string  `json:"no_face"`
+}
+
+// Counts adds up as Inputs = Scored + Failed + Unlabelled + NoFace.
+type Counts struct {
+	Inputs     int `json:"inputs"`
+	Scored     int `json:"scored"`
+	Failed     int `json:"failed"`
+	Unlabelled int `json:"unlabelled"`
+	NoFace     int `json:"no_face"`
+	// MultiFace counts scored inputs with more than one face, whose largest
+	// face was taken as the prediction: many of them hint at false detections.
+	MultiFace int `json:"multi_face"`
+}
+
+// Metrics are the scores of a set of inputs. With N 0 every score is 0.
+type Metrics struct {
+	N int `json:"n"`
+	// AgeMAE is the mean absolute age error in years, AgeRMSE its root mean
+	// square, AgeWithin5 the share (0..1) of errors of at most 5 years, and
+	// AgeBias the mean signed error, predicted minus true (positive: too old).
+	AgeMAE     float64 `json:"age_mae"`
+	AgeRMSE    float64 `json:"age_rmse"`
+	AgeWithin5 float64 `json:"age_within_5"`
+	AgeBias    float64 `json:"age_bias"`
+	// GenderAccuracy is the share (0..1) of correct genders.
+	GenderAccuracy  float64   `json:"gender_accuracy"`
+	GenderConfusion Confusion `json:"gender_confusion"`
+}
+
+// Confusion is the 2x2 gender confusion matrix, true gender first.
+type Confusion struct {
+	MaleAsMale     int `json:"male_as_male"`
+	MaleAsFemale   int `json:"male_as_female"`
+	FemaleAsMale   int `json:"female_as_male"`
+	FemaleAsFemale int `json:"female_as_female"`
+}
+
+// Group is the metrics of one age bucket or race.
+type Group struct {
+	Name string `json:"name"`
+	Metrics
+}
+
+// Failure is an input that could not be processed.
+type Failure struct {
+	Input string `json:"input"`
+	Error string `json:"error"`
+}
+
+// Point is one scored input: its label and the largest face's estimates.
+type Point struct {
+	Input      string  `json:"input"`
+	TrueAge    float64 `json:"true_age"`
+	PredAge    float64 `json:"predicted_age"`
+	TrueGender string  `json:"true_gender"`
+	PredGender string  `json:"predicted_gender"`
+	// GenderProbability is the model's probability of PredGender.
+	GenderProbability float64 `json:"gender_probability"`
+	// Race is the UTKFace race index, -1 when unknown.
+	Race int `json:"race"`
+	// Faces is how many faces the input had; the largest was scored.
+	Faces int `json:"faces"`
+}
+
+// AgeError is predicted minus true age.
+func (p Point) AgeError() float64 { return p.PredAge - p.TrueAge }

@@ -1,0 +1,168 @@
+package eval
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// TextListLimit caps each list of failed, no-face and unlabelled inputs in
+// the text summary, which is for reading; the JSON summary lists them all.
+const TextListLimit = 20
+
+// WriteText renders s for a terminal: the metrics per group, the gender
+// confusion matrix, the worst age errors and the inputs that were not scored.
+func WriteText(w io.Writer, s Summary) error {
+	var b bytes.Buffer
+	c := s.Counts
+	fmt.Fprintf(&b, "model %s", orDash(s.Model))
+	if s.ModelVersion != "" {
+		fmt.Fprintf(&b, " %s", s.ModelVersion)
+	}
+	fmt.Fprintf(&b, ", detect %s, split %s", orDash(s.Detect), orDash(s.Split))
+	if s.Excluded > 0 {
+		fmt.Fprintf(&b, " (%d files outside it skipped)", s.Excluded)
+	}
+	fmt.Fprintf(&b, "\n%d inputs: %d scored, %d failed, %d unlabelled, %d without a face",
+		c.Inputs, c.Scored, c.Failed, c.Unlabelled, c.NoFace)
+	if c.MultiFace > 0 {
+		fmt.Fprintf(&b, "; %d scored with several faces (largest used)", c.MultiFace)
+	}
+	b.WriteString("\n\n")
+
+	header := []string{"group", "n", "age_mae", "age_rmse", "within_5y", "age_bias", "gender_acc"}
+	rows := [][]string{metricsRow("all", s.Overall)}
+	for _, g := range s.ByAge {
+		rows = append(rows, metricsRow("age "+g.Name, g.Metrics))
+	}
+	for _, g := range s.ByRace {
+		rows = append(rows, metricsRow(g.Name, g.Metrics))
+	}
+	if err := table(&b, header, rows); err != nil {
+		return err
+	}
+
+	cm := s.Overall.GenderConfusion
+	b.WriteString("\ngender confusion (rows: true, columns: predicted)\n")
+	if err := table(&b, []string{"", "Male", "Female"}, [][]string{
+		{"Male", strconv.Itoa(cm.MaleAsMale), strconv.Itoa(cm.MaleAsFemale)},
+		{"Female", strconv.Itoa(cm.FemaleAsMale), strconv.Itoa(cm.FemaleAsFemale)},
+	}); err != nil {
+		return err
+	}
+
+	if len(s.Worst) > 0 {
+		fmt.Fprintf(&b, "\nlargest age errors\n")
+		rows = rows[:0]
+		for _, p := range s.Worst {
+			rows = append(rows, []string{p.Input, num(p.TrueAge, 0), num(p.PredAge, 1), signed(p.AgeError(), 1), p.TrueGender, p.PredGender})
+		}
+		if err := table(&b, []string{"input", "true_age", "predicted", "error", "true_gender", "predicted_gender"}, rows); err != nil {
+			return err
+		}
+	}
+
+	failed := make([]string, len(s.Failed))
+	for i, f := range s.Failed {
+		failed[i] = f.Error
+	}
+	list(&b, "failed", failed)
+	list(&b, "without a face", s.NoFace)
+	list(&b, "unlabelled", s.Unlabelled)
+
+	if _, err := w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	return nil
+}
+
+func metricsRow(name string, m Metrics) []string {
+	if m.N == 0 {
+		return []string{name, "0", "-", "-", "-", "-", "-"}
+	}
+	return []string{name, strconv.Itoa(m.N), num(m.AgeMAE, 2), num(m.AgeRMSE, 2),
+		pct(m.AgeWithin5), signed(m.AgeBias, 2), pct(m.GenderAccuracy)}
+}
+
+// list prints at most TextListLimit items; error texts already name their input.
+func list(b *bytes.Buffer, title string, items []string) {
+	if len(items) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n%s (%d)\n", title, len(items))
+	for i, it := range items {
+		if i == TextListLimit {
+			fmt.Fprintf(b, "  ... and %d more (all are listed by --json)\n", len(items)-i)
+			break
+		}
+		fmt.Fprintf(b, "  %s\n", it)
+	}
+}
+
+// table renders plain aligned columns, text left and numbers right, like the
+// non-terminal table of package report.
+func table(w *bytes.Buffer, header []string, rows [][]string) error {
+	align := make([]tw.Align, len(header))
+	for i := range align {
+		align[i] = tw.AlignRight
+	}
+	align[0] = tw.AlignLeft
+	var buf bytes.Buffer
+	t := tablewriter.NewTable(&buf,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders:  tw.BorderNone,
+			Settings: tw.Settings{Separators: tw.SeparatorsNone, Lines: tw.LinesNone},
+		})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithPadding(tw.Padding{Right: "  ", Overwrite: true}),
+		tablewriter.WithHeaderAlignmentConfig(tw.CellAlignment{PerColumn: align}),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: align}),
+	)
+	h := make([]any, len(header))
+	for i, s := range header {
+		h[i] = s
+	}
+	t.Header(h...)
+	if err := t.Bulk(rows); err != nil {
+		return fmt.Errorf("build summary table: %w", err)
+	}
+	if err := t.Render(); err != nil {
+		return fmt.Errorf("render summary table: %w", err)
+	}
+	for _, line := range strings.SplitAfter(buf.String(), "\n") {
+		w.WriteString(strings.TrimRight(strings.TrimSuffix(line, "\n"), " "))
+		if strings.HasSuffix(line, "\n") {
+			w.WriteByte('\n')
+		}
+	}
+	return nil
+}
+
+func num(v float64, prec int) string { return strconv.FormatFloat(v, 'f', prec, 64) }
+
+// signed shows the sign of a bias or error, and no sign on a rounded zero.
+func signed(v float64, prec int) string {
+	s := num(v, prec)
+	switch {
+	case strings.Trim(s, "-0.") == "":
+		return strings.TrimPrefix(s, "-")
+	case v > 0:
+		return "+" + s
+	}
+	return s
+}
+
+func pct(v float64) string { return num(100*v, 1) + "%" }
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,426 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/agegender/agegender/internal/predict"
+	"github.com/agegender/agegender/internal/result"
+)
+
+// fakeEstimator stands in for ONNX Runtime. When block is set, Faces waits
+// for it to close (after signalling started), which drives the timeout and
+// shutdown tests without real sleeps.
+type fakeEstimator struct {
+	faces   []result.Face
+	err     error
+	started chan struct{}
+	block   chan struct{}
+	once    sync.Once
+}
+
+func (f *fakeEstimator) Faces(imgs []*image.NRGBA) ([][]result.Face, []error) {
+	if f.started != nil {
+		f.once.Do(func() { close(f.started) })
+	}
+	if f.block != nil {
+		<-f.block
+	}
+	out := make([][]result.Face, len(imgs))
+	errs := make([]error, len(imgs))
+	for i := range imgs {
+		if f.err != nil {
+			errs[i] = f.err
+			continue
+		}
+		out[i] = append([]result.Face{}, f.faces...)
+	}
+	return out, errs
+}
+
+func twoFaces() []result.Face {
+	return []result.Face{
+		{Index: 0, Box: result.Box{X: 1, Y: 1, W: 10, H: 10}, Score: 0.9, Age: 61.2, Gender: result.Female, GenderProbability: 0.8, Detected: true},
+		{Index: 1, Box: result.Box{X: 20, Y: 5, W: 20, H: 25}, Score: 0.95, Age: 25.6, Gender: result.Male, GenderProbability: 0.93, Detected: true},
+	}
+}
+
+func pngBytes(t *testing.T, w, h int) []byte {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.NRGBA{uint8(x * 7), uint8(y * 13), uint8(x ^ y), 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatalf("encode test png: %v", err)
+	}
+	return buf.Bytes()
+}
+
+// multipartBody builds a form with data in field (with a filename).
+func multipartBody(t *testing.T, field string, data []byte) (io.Reader, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, err := mw.CreateFormFile(field, "photo.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fw.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return &buf, mw.FormDataContentType()
+}
+
+func decodeBody(t *testing.T, body []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatalf("body is not JSON: %v\n%s", err, body)
+	}
+	return m
+}
+
+func TestPredictSuccess(t *testing.T) {
+	h := NewHandler(&fakeEstimator{faces: twoFaces()}, Config{})
+	body, ct := multipartBody(t, "file", pngBytes(t, 64, 48))
+	req := httptest.NewRequest(http.MethodPost, "/predict", body)
+	req.Header.Set("Content-Type", ct)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d, want 200: %s", rec.Code, rec.Body)
+	}
+	if got := rec.Header().Get("Content-Type"); got != "application/json" {
+		t.Errorf("Content-Type %q", got)
+	}
+	var resp struct {
+		Age               *int          `json:"age"`
+		Gender            string        `json:"gender"`
+		GenderProbability float64       `json:"gender_probability"`
+		Faces             []result.Face `json:"faces"`
+		Width             int           `json:"width"`
+		Height            int           `json:"height"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	// The second face is the larger one; 25.6 rounds to 26 and is an integer in JSON.
+	if resp.Age == nil || *resp.Age != 26 || resp.Gender != "Male" || resp.GenderProbability != 0.93 {
+		t.Errorf("top-level fields = %v %q %v, want 26 Male 0.93", resp.Age, resp.Gender, resp.GenderProbability)
+	}
+	if !strings.Contains(rec.Body.String(), `"age":26,`) {
+		t.Errorf("age is not written as an integer: %s", rec.Body)
+	}
+	if len(resp.Faces) != 2 || resp.Faces[0].Age != 61.2 || resp.Faces[1].Box.W != 20 {
+		t.Errorf("faces = %+v", resp.Faces)
+	}
+	if resp.Width != 64 || resp.Height != 48 {
+		t.Errorf("size %dx%d, want 64x48", resp.Width, resp.Height)
+	}
+}
+
+func TestPredictTimeout(t *testing.T) {
+	fake := &fakeEstimator{faces: twoFaces(), block: make(chan struct{})}
+	t.Cleanup(func() { close(fake.block) })
+	h := NewHandler(fake, Config{Timeout: 50 * time.Millisecond})
+	body, ct := multipartBody(t, "file", pngBytes(t, 8, 8))
+	req := httptest.NewRequest(http.MethodPost, "/predict", body)
+	req.Header.Set("Content-Type", ct)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("status %d, want 503: %s", rec.Code, rec.Body)
+	}
+	if msg, _ := decodeBody(t, rec.Body.Bytes())["error"].(string); !strings.HasPrefix(msg, "timed out") {
+		t.Errorf("error %q, want it to start with \"timed out\"", msg)
+	}
+}
+
+// TestPredictTimeoutWaitingForSlot checks that a request queued behind a
+// stuck inference gives up at its deadline rather than waiting forever.
+func TestPredictTimeoutWaitingForSlot(t *testing.T) {
+	fake := &fakeEstimator{faces: twoFaces(), block: make(chan struct{}), started: make(chan struct{})}
+	t.Cleanup(func() { close(fake.block) })
+	h := NewHandler(fake, Config{Timeout: 50 * time.Millisecond, MaxConcurrent: 1})
+	send := func() *httptest.ResponseRecorder {
+		body, ct := multipartBody(t, "file", pngBytes(t, 8, 8))
+		req := httptest.NewRequest(http.MethodPost, "/predict", body)
+		req.Header.Set("Content-Type", ct)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	send() // times out but keeps its slot while the inference runs on
+	<-fake.started
+	rec := send()
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "busy") {
+		t.Fatalf("status %d body %s, want 503 mentioning busy", rec.Code, rec.Body)
+	}
+}
+
+func TestRoutes(t *testing.T) {
+	goodPNG := pngBytes(t, 32, 32)
+	tests := []struct {
+		name      string
+		est       *fakeEstimator
+		cfg       Config
+		method    string
+		path      string
+		field     string // multipart field; "" sends raw
+		data      []byte
+		rawType   string // Content-Type when raw
+		wantCode  int
+		wantError string // substring of "error"
+		wantAllow string
+	}{
+		{name: "missing field", field: "image", data: goodPNG, wantCode: 400, wantError: `"file"`},
+		{name: "not multipart", data: goodPNG, rawType: "image/png", wantCode: 400, wantError: `"file"`},
+		{name: "not an image", field: "file", data: []byte("hello, this is text\n"), wantCode: 400, wantError: "not a supported image"},
+		{name: "truncated png", field: "file", data: goodPNG[:len(goodPNG)/2], wantCode: 400, wantError: "truncated or corrupt png"},
+		{name: "empty file", field: "file", data: nil, wantCode: 400, wantError: "empty file"},
+		{name: "too large", cfg: Config{MaxUpload: 1 << 10}, field: "file", data: bytes.Repeat([]byte("x"), 4<<10), wantCode: 413, wantError: "upload is over the 1 KB limit"},
+		{name: "no face", est: &fakeEstimator{err: predict.ErrNoFace}, field: "file", data: goodPNG, wantCode: 422, wantError: "no face found"},
+		{name: "no face empty slice", est: &fakeEstimator{faces: nil}, field: "file", data: goodPNG, wantCode: 422, wantError: "no face found"},
+		{name: "estimator error", est: &fakeEstimator{err: errors.New("onnx exploded")}, field: "file", data: goodPNG, wantCode: 500, wantError: "onnx exploded"},
+		{name: "GET predict", method: "GET", path: "/predict", wantCode: 405, wantAllow: "POST", wantError: "GET"},
+		{name: "POST health", method: "POST", path: "/health", wantCode: 405, wantAllow: "GET", wantError: "POST"},
+		{name: "unknown path", method: "GET", path: "/nope", wantCode: 404, wantError: "/nope"},
+		{name: "predict subpath", method: "POST", path: "/predict/x", wantCode: 404, wantError: "/predict/x"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			est := tc.est
+			if est == nil {
+				est = &fakeEstimator{faces: twoFaces()}
+			}
+			srv := httptest.NewServer(NewHandler(est, tc.cfg))
+			defer srv.Close()
+
+			method, path := tc.method, tc.path
+			if method == "" {
+				method = http.MethodPost
+			}
+			if path == "" {
+				path = "/predict"
+			}
+			var body io.Reader
+			ctype := tc.rawType
+			if tc.field != "" {
+				body, ctype = multipartBody(t, tc.field, tc.data)
+			} else if tc.data != nil {
+				body = bytes.NewReader(tc.data)
+			}
+			req, err := http.NewRequest(method, srv.URL+path, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ctype != "" {
+				req.Header.Set("Content-Type", ctype)
+			}
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			raw, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tc.wantCode {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.wantCode, raw)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+				t.Errorf("Content-Type %q, want application/json", ct)
+			}
+			if got := resp.Header.Get("Allow"); got != tc.wantAllow {
+				t.Errorf("Allow %q, want %q", got, tc.wantAllow)
+			}
+			m := decodeBody(t, raw)
+			msg, _ := m["error"].(string)
+			if !strings.Contains(msg, tc.wantError) {
+				t.Errorf("error %q does not contain %q", msg, tc.wantError)
+			}
+			if tc.wantCode == 422 {
+				if faces, ok := m["faces"].([]any); !ok || len(faces) != 0 {
+					t.Errorf("422 faces = %#v, want []", m["faces"])
+				}
+			}
+		})
+	}
+}
+
+func TestHealth(t *testing.T) {
+	fields := map[string]any{"model": "agegender-v3", "version": "1.2.0", "detect": "auto", "status": "overridden?"}
+	h := NewHandler(&fakeEstimator{}, Config{Health: fields})
+	fields["model"] = "changed after NewHandler"
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/health", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	m := decodeBody(t, rec.Body.Bytes())
+	want := map[string]any{"status": "ok", "model": "agegender-v3", "version": "1.2.0", "detect": "auto"}
+	for k, v := range want {
+		if m[k] != v {
+			t.Errorf("%s = %v, want %v", k, m[k], v)
+		}
+	}
+}
+
+func TestSizeText(t *testing.T) {
+	for n, want := range map[int64]string{20 << 20: "20 MB", 1 << 10: "1 KB", 1500: "1500-byte", 3<<20 + 1: fmt.Sprint(3<<20+1) + "-byte"} {
+		if got := sizeText(n); got != want {
+			t.Errorf("sizeText(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// TestServeGracefulShutdown cancels Serve's context while a request is inside
+// the estimator and expects that request to complete normally.
+func TestServeGracefulShutdown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := &fakeEstimator{faces: twoFaces(), started: make(chan struct{}), block: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logw syncBuffer
+	served := make(chan error, 1)
+	go func() { served <- Serve(ctx, ln, NewHandler(fake, Config{}), &logw) }()
+
+	type reply struct {
+		code int
+		body string
+		err  error
+	}
+	replies := make(chan reply, 1)
+	body, ct := multipartBody(t, "file", pngBytes(t, 16, 16))
+	go func() {
+		resp, err := http.Post("http://"+ln.Addr().String()+"/predict", ct, body)
+		if err != nil {
+			replies <- reply{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		raw, err := io.ReadAll(resp.Body)
+		replies <- reply{code: resp.StatusCode, body: string(raw), err: err}
+	}()
+
+	select {
+	case <-fake.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("request never reached the estimator")
+	}
+	cancel()
+	// Serve must not return while the request is still in flight.
+	select {
+	case err := <-served:
+		t.Fatalf("Serve returned %v before the in-flight request finished", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(fake.block)
+
+	r := <-replies
+	if r.err != nil || r.code != http.StatusOK {
+		t.Fatalf("in-flight request: code %d err %v body %s", r.code, r.err, r.body)
+	}
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatalf("Serve returned %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return after shutdown")
+	}
+	if want := "serving on http://" + ln.Addr().String(); !strings.Contains(logw.String(), want) {
+		t.Errorf("log %q lacks %q", logw.String(), want)
+	}
+	if _, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
+		t.Error("listener still accepts connections after Serve returned")
+	}
+}
+
+// syncBuffer lets Serve's goroutine write while the test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestServeWaitsForOrphanedInference checks that Serve does not return while
+// an inference whose request already timed out is still running, since the
+// caller closes the engine right after.
+func TestServeWaitsForOrphanedInference(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := &fakeEstimator{faces: twoFaces(), started: make(chan struct{}), block: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	served := make(chan error, 1)
+	go func() {
+		served <- Serve(ctx, ln, NewHandler(fake, Config{Timeout: 50 * time.Millisecond}), io.Discard)
+	}()
+
+	body, ct := multipartBody(t, "file", pngBytes(t, 8, 8))
+	resp, err := http.Post("http://"+ln.Addr().String()+"/predict", ct, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("status %d, want 503", resp.StatusCode)
+	}
+	cancel()
+	select {
+	case err := <-served:
+		t.Fatalf("Serve returned %v while an inference was still running", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(fake.block)
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatalf("Serve returned %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return after the inference finished")
+	}
+}

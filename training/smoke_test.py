@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""CI smoke test of the training pipeline: every preset trains for a couple of
+steps on a handful of images, exports, and the ONNX file is checked (it loads,
+its outputs are named and shaped as the contract says, its metadata parses).
+
+Uses ../shared/data/utkface when present, else generated UTKFace-style images.
+Prints 'N passed, N failed' as its last line.
+"""
+
+import os
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import json  # noqa: E402
+import shutil  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+import onnx  # noqa: E402
+from PIL import Image  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import main  # noqa: E402
+import presets  # noqa: E402
+
+SHARED = os.path.join(HERE, "..", "..", "shared", "data", "utkface")
+
+
+def generated_data(folder, n=24):
+    """UTKFace-style names over random-texture images: the pipeline's plumbing
+    is under test here, not accuracy."""
+    rng = np.random.RandomState(0)
+    for i in range(n):
+        age, gender, race = int(rng.randint(1, 90)), i % 2, i % 5
+        arr = rng.randint(0, 256, (200, 200, 3), dtype=np.uint8)
+        Image.fromarray(arr).save(os.path.join(folder, f"{age}_{gender}_{race}_2017{i:010d}.jpg.chip.jpg"))
+    # a name that does not parse must be skipped and counted, not crash
+    Image.fromarray(arr).save(os.path.join(folder, "not_a_label.jpg"))
+
+
+def check_onnx(path, preset):
+    m = onnx.load(path)
+    onnx.checker.check_model(m)
+    outs = {o.name: o for o in m.graph.output}
+    assert set(outs) == {"age", "female_probability"}, f"outputs {sorted(outs)}"
+    for o in outs.values():
+        dims = o.type.tensor_type.shape.dim
+        assert len(dims) == 1 and dims[0].dim_param, f"{o.name} should be [batch], got {dims}"
+    inp = m.graph.input[0]
+    dims = [d.dim_value or d.dim_param for d in inp.type.tensor_type.shape.dim]
+    ch = 1 if preset.gray else 3
+    assert dims[1:] == [ch, preset.size, preset.size] and isinstance(dims[0], str), f"input dims {dims}"
+    meta = {p.key: p.value for p in m.metadata_props}
+    contract = json.loads(meta["agegender"])
+    assert contract["schema"] == 1
+    assert contract["input"]["width"] == preset.size and contract["input"]["color"] == ("gray" if preset.gray else "rgb")
+    assert contract["outputs"]["gender"]["positive"] == "Female"
+    assert contract["training"]["license"]
+
+
+def main_():
+    work = tempfile.mkdtemp(prefix="agegender-smoke-")
+    passed = failed = 0
+    try:
+        if os.path.isdir(SHARED):
+            data, limit = SHARED, 16
+            print(f"smoke: using {SHARED} (16 images)")
+        else:
+            data, limit = os.path.join(work, "data"), 16
+            os.makedirs(data)
+            generated_data(data)
+            print("smoke: ../shared/data absent; using generated images")
+        for name in presets.PRESETS:
+            preset = presets.get(name)
+            t0 = time.time()
+            common = ["--preset", name, "--data", data, "--runs", os.path.join(work, "runs"),
+                      "--cache", os.path.join(work, "cache"), "--limit", str(limit)]
+            out = os.path.join(work, f"{name}.onnx")
+            try:
+                assert main.main(["train", *common, "--epochs", "1", "--max-steps", "2"]) == 0
+                assert main.main(["evaluate", *common]) == 0
+                assert main.main(["export", *common, "--out", out]) == 0
+                check_onnx(out, preset)
+                passed += 1
+                print(f"smoke: PASS {name} ({time.time() - t0:.0f}s)")
+            except Exception as e:  # report every preset, then fail
+                failed += 1
+                print(f"smoke: FAIL {name}: {e!r}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main_())
