@@ -398,3 +398,81 @@ func TestRealFaces(t *testing.T) {
 		t.Errorf("parade photo: found %d faces, want several", len(objs[0].Faces))
 	}
 }
+
+// TestEvalAgreesWithBatch scores `batch --jsonl` output independently and
+// compares it with `eval --json` on generated, labelled images.
+func TestEvalAgreesWithBatch(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	os.Mkdir(in, 0o755)
+	labels := map[string][2]any{}
+	for i := 0; i < 12; i++ {
+		age, gender := 5+i*7, i%2
+		name := fmt.Sprintf("%d_%d_%d_20170101%09d.jpg.chip.png", age, gender, i%5, i)
+		writePNG(t, filepath.Join(in, name), 100+i*5, 100, i)
+		g := "Male"
+		if gender == 1 {
+			g = "Female"
+		}
+		labels[name] = [2]any{float64(age), g}
+	}
+	out := filepath.Join(dir, "faces.jsonl")
+	if r := agegender(t, nil, "batch", "--detect", "off", "-q", "--jsonl", out, in); r.code != 0 {
+		t.Fatalf("batch exit %d: %s", r.code, r.stderr)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var absSum float64
+	var n, genderOK int
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		var obj struct {
+			Input string
+			Faces []struct {
+				Age    float64
+				Gender string
+			}
+		}
+		if err := json.Unmarshal([]byte(line), &obj); err != nil {
+			t.Fatal(err)
+		}
+		l := labels[filepath.Base(obj.Input)]
+		f := obj.Faces[0]
+		d := f.Age - l[0].(float64)
+		if d < 0 {
+			d = -d
+		}
+		absSum += d
+		n++
+		if f.Gender == l[1].(string) {
+			genderOK++
+		}
+	}
+	r := agegender(t, nil, "eval", "--detect", "off", "--json", in)
+	if r.code != 0 {
+		t.Fatalf("eval exit %d: %s", r.code, r.stderr)
+	}
+	var s struct {
+		Counts  struct{ Scored int }
+		Overall struct {
+			AgeMAE         float64 `json:"age_mae"`
+			GenderAccuracy float64 `json:"gender_accuracy"`
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+		t.Fatal(err)
+	}
+	mae, acc := absSum/float64(n), float64(genderOK)/float64(n)
+	if s.Counts.Scored != n || abs(s.Overall.AgeMAE-mae) > 0.01 || abs(s.Overall.GenderAccuracy-acc) > 1e-3 {
+		t.Errorf("eval: n %d MAE %.3f acc %.3f; batch scored independently: n %d MAE %.3f acc %.3f",
+			s.Counts.Scored, s.Overall.AgeMAE, s.Overall.GenderAccuracy, n, mae, acc)
+	}
+}
+
+func abs(v float64) float64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}

@@ -21,7 +21,7 @@ import (
 )
 
 // newEngine starts the real engine with the embedded model.
-func newEngine(t *testing.T, mode result.Mode) *predict.Engine {
+func newEngine(t testing.TB, mode result.Mode) *predict.Engine {
 	t.Helper()
 	o := predict.Options{
 		LibraryPath: testutil.ORTLibrary(t), Model: models.Default(), ModelName: models.DefaultName,
