@@ -27,9 +27,13 @@ type Params struct {
 	NMSThreshold float64
 }
 
-// DefaultParams were chosen on the WIDER FACE sample (see bench/widerface).
+// DefaultParams were chosen on the 500-photo WIDER FACE sample
+// (go run ./bench/widerface -min-score 0.3 -tile T -dump F, then thresholds
+// swept over F): tiles of 512 px found as many 40 px faces as 400 px tiles
+// with fewer false boxes and in 30% less time, and 0.61 is the lowest score
+// threshold that keeps false boxes under 0.5 per photo.
 func DefaultParams() Params {
-	return Params{MinScore: 0.5, MinSize: 0, TileSide: 400, NMSThreshold: 0.3}
+	return Params{MinScore: 0.61, MinSize: 0, TileSide: 512, NMSThreshold: 0.3}
 }
 
 // Validate rejects values that cannot work.
@@ -105,6 +109,7 @@ func (d *Detector) Detect(img *image.NRGBA, p Params) ([]Detection, error) {
 	merged := WeightedNMS(all, p.NMSThreshold)
 	out := merged[:0]
 	for _, m := range merged {
+
 		m.Box = calibrate(m.Box)
 		if math.Max(m.Box.W, m.Box.H) < p.MinSize {
 			continue

@@ -92,9 +92,11 @@ func faceFromDetection(d detect.Detection) result.Face {
 	return f
 }
 
-// alignedCrop places the training framing on a detection: the eye line sets
-// the rotation, and the box (steadier than the eyes on turned heads) sets the
-// scale and the centre.
+// alignedCrop places the training framing on a detection. The eye line sets
+// the rotation. Scale and centre come from the eyes, which sit far more
+// consistently in UTKFace crops than the box does (spread 0.02 against 0.10
+// of the crop side), unless the eyes disagree with the box by more than a
+// third, as on a turned head, whose eyes look closer together: then the box.
 func (e *Engine) alignedCrop(d detect.Detection) preprocess.Crop {
 	re, le := d.Keypoints[detect.RightEye], d.Keypoints[detect.LeftEye]
 	angle := math.Atan2(le.Y-re.Y, le.X-re.X)
@@ -110,7 +112,17 @@ func (e *Engine) alignedCrop(d detect.Detection) preprocess.Crop {
 		return preprocess.Crop{CenterX: cx, CenterY: cy, Side: boxSide, Angle: angle}
 	}
 	side := boxSide / f.BoxSide
-	ox, oy := (0.5-f.BoxCenterX)*side, (0.5-f.BoxCenterY)*side
+	// (fx, fy): where the anchor point (cx, cy) sits in the crop.
+	fx, fy := f.BoxCenterX, f.BoxCenterY
+	if f.EyeDistance > 0 {
+		eyeSide := math.Hypot(le.X-re.X, le.Y-re.Y) / f.EyeDistance
+		if r := eyeSide / side; r > 0.75 && r < 4.0/3 {
+			side = eyeSide
+			cx, cy = (re.X+le.X)/2, (re.Y+le.Y)/2
+			fx, fy = f.EyeCenterX, f.EyeCenterY
+		}
+	}
+	ox, oy := (0.5-fx)*side, (0.5-fy)*side
 	cos, sin := math.Cos(angle), math.Sin(angle)
 	return preprocess.Crop{
 		CenterX: cx + ox*cos - oy*sin,
