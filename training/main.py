@@ -62,6 +62,9 @@ def main(argv=None):
     common(f)
     f.add_argument("--out", default=os.path.join(root, "testdata", "parity"))
 
+    c = sub.add_parser("card", help="print the validation metrics as Markdown tables for the model card")
+    common(c)
+
     args = p.parse_args(argv)
     return pipeline.run(args)
 

@@ -151,6 +151,17 @@ def checkpoint_path(d):
     return os.path.join(d, "last.pt")
 
 
+def load_checkpoint(path, device):
+    """torch.load of our own checkpoint. PyTorch 2.6 made weights_only=True the
+    default, which refuses the optimizer and RNG state saved here; these files
+    are written by this pipeline, so full unpickling is asked for explicitly."""
+    import inspect
+
+    if "weights_only" in inspect.signature(torch.load).parameters:
+        return torch.load(path, map_location=device, weights_only=False)
+    return torch.load(path, map_location=device)
+
+
 def train(args):
     preset = presets.get(args.preset)
     device = setup_torch(args)
@@ -167,7 +178,7 @@ def train(args):
     state = {"epoch": 0, "seconds": 0.0, "history": []}
     ck = checkpoint_path(d)
     if os.path.exists(ck) and not args.fresh:
-        saved = torch.load(ck, map_location=device)
+        saved = load_checkpoint(ck, device)
         net.load_state_dict(saved["model"])
         opt.load_state_dict(saved["optimizer"])
         sched.load_state_dict(saved["scheduler"])
@@ -229,7 +240,7 @@ def load_trained(args, preset, device, untrained=False):
         ck = checkpoint_path(run_dir(args, preset))
         if not os.path.exists(ck):
             raise SystemExit(f"no checkpoint at {ck}: run 'train --preset {preset.name}' first")
-        saved = torch.load(ck, map_location="cpu")
+        saved = load_checkpoint(ck, "cpu")
         net.load_state_dict(saved["model"])
         state = saved["state"]
     return net.to(device).eval(), state
@@ -391,5 +402,26 @@ def fixture(args):
     return 0
 
 
+def card(args):
+    """Prints the validation metrics of a preset as Markdown tables, for the
+    model card (models/README.md)."""
+    preset = presets.get(args.preset)
+    path = os.path.join(run_dir(args, preset), "metrics.json")
+    if not os.path.exists(path):
+        raise SystemExit(f"no {path}: run 'evaluate --preset {preset.name}' first")
+    with open(path) as f:
+        m = json.load(f)
+    print("| group | n | age MAE | bias | within 5 y | gender accuracy |")
+    print("|---|---:|---:|---:|---:|---:|")
+    rows = [("all", m["overall"])] + list(m["per_age_bucket"].items()) + list(m["per_race"].items())
+    for name, r in rows:
+        if r.get("n"):
+            print(f"| {name} | {r['n']} | {r['age_mae']:.2f} | {r['age_bias']:+.2f} | "
+                  f"{100 * r['within_5']:.1f}% | {100 * r['gender_accuracy']:.1f}% |")
+    print(f"\n{m['epochs']} epochs, {m['train_minutes']} min; split: {m['split']}")
+    return 0
+
+
 def run(args):
-    return {"train": train, "evaluate": evaluate, "export": export, "fixture": fixture}[args.cmd](args)
+    return {"train": train, "evaluate": evaluate, "export": export, "fixture": fixture,
+            "card": card}[args.cmd](args)
