@@ -1,5 +1,6 @@
 """The train / evaluate / export / fixture commands."""
 
+import inspect
 import json
 import math
 import os
@@ -155,8 +156,6 @@ def load_checkpoint(path, device):
     """torch.load of our own checkpoint. PyTorch 2.6 made weights_only=True the
     default, which refuses the optimizer and RNG state saved here; these files
     are written by this pipeline, so full unpickling is asked for explicitly."""
-    import inspect
-
     if "weights_only" in inspect.signature(torch.load).parameters:
         return torch.load(path, map_location=device, weights_only=False)
     return torch.load(path, map_location=device)
@@ -285,9 +284,14 @@ def export(args):
     dummy = torch.zeros(2, ch, preset.size, preset.size)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     tmp = args.out + ".tmp"
+    kwargs = {}
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        # Newer PyTorch defaults to the dynamo exporter (which needs
+        # onnxscript); the TorchScript one makes the same graph everywhere.
+        kwargs["dynamo"] = False
     torch.onnx.export(model, dummy, tmp, input_names=["input"], output_names=["age", "female_probability"],
                       dynamic_axes={"input": {0: "batch"}, "age": {0: "batch"}, "female_probability": {0: "batch"}},
-                      opset_version=13, do_constant_folding=True)
+                      opset_version=13, do_constant_folding=True, **kwargs)
 
     framing = None
     if os.path.exists(args.framing):
