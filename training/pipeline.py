@@ -1,5 +1,6 @@
 """The train / evaluate / export / fixture commands."""
 
+import argparse
 import inspect
 import json
 import math
@@ -80,9 +81,9 @@ def age_targets(age, n_bins, sigma=2.0):
     return w / w.sum(dim=1, keepdim=True)
 
 
-def loss_fn(net, out, age, female):
+def loss_fn(net, out, age, female, gender_weight=1.0):
     age_out, g_logit = out
-    g_loss = F.binary_cross_entropy_with_logits(g_logit, female)
+    g_loss = gender_weight * F.binary_cross_entropy_with_logits(g_logit, female)
     if net.age_head == "distribution":
         logp = F.log_softmax(age_out, dim=1)
         ce = -(age_targets(age, age_out.shape[1]) * logp).sum(dim=1).mean()
@@ -184,6 +185,13 @@ def train(args):
         gen.set_state(saved["generator"])
         state = saved["state"]
         print(f"resumed {ck} at epoch {state['epoch']}", flush=True)
+    elif preset.init_from:
+        base_args = argparse.Namespace(**{**vars(args), "preset": preset.init_from})
+        base = checkpoint_path(run_dir(base_args, presets.get(preset.init_from)))
+        if not os.path.exists(base):
+            raise SystemExit(f"preset {preset.name} starts from {base}: train --preset {preset.init_from} first")
+        net.load_state_dict(load_checkpoint(base, device)["model"])
+        print(f"initialised from {base}", flush=True)
 
     print(f"preset {preset.name}: {nets.count_params(net):,} parameters, "
           f"{nets.count_macs(net.cpu(), (1 if preset.gray else 3, preset.size, preset.size)) / 1e6:.1f} MMAC/image, "
@@ -201,7 +209,7 @@ def train(args):
             if preset.augment:
                 xb = augment(xb, gen)
             xb = xb / 127.5 - 1.0
-            loss, la, lg = loss_fn(net, net(xb), age_t[idx].to(device), female_t[idx].to(device))
+            loss, la, lg = loss_fn(net, net(xb), age_t[idx].to(device), female_t[idx].to(device), preset.gender_weight)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -320,6 +328,8 @@ def contract(preset, net, state, framing, val_metrics, commit, args):
     """The preprocessing and output contract that the Go side reads."""
     ch = 1 if preset.gray else 3
     cmd = f"make train export PRESET={preset.name}"
+    if preset.init_from:
+        cmd = f"make train PRESET={preset.init_from} && " + cmd
     return {
         "schema": 1,
         "name": f"agegender-{preset.name}",

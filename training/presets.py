@@ -17,6 +17,10 @@ class Preset:
     optimizer: str  # "adam" or "adamw"
     schedule: str  # "constant" or "onecycle"
     weight_decay: float = 0.0
+    # Weight of the gender loss against the age loss.
+    gender_weight: float = 1.0
+    # Start from the final weights of this preset's run instead of from scratch.
+    init_from: str = ""
     augment: bool = False
     flip_average: bool = False
     notes: str = ""
@@ -38,6 +42,14 @@ PRESETS = {
         epochs=60, batch=64, lr=3e-3, optimizer="adamw", schedule="onecycle",
         weight_decay=5e-4, augment=True, flip_average=True,
         notes="compact CNN, age distribution head, augmentation, flip averaging",
+    ),
+    # A second stage on top of "default": a short, low-lr cycle that weights
+    # gender more, since the age loss dominates the sum during the main run.
+    "default-ft": Preset(
+        name="default-ft", size=64, gray=False, build=lambda: nets.CompactNet(3),
+        epochs=12, batch=64, lr=6e-4, optimizer="adamw", schedule="onecycle",
+        weight_decay=5e-4, gender_weight=3.0, init_from="default", augment=True, flip_average=True,
+        notes="default, then 12 epochs at max lr 6e-4 with the gender loss weighted 3x",
     ),
 }
 
