@@ -51,6 +51,8 @@ def main(argv=None):
 
     e = sub.add_parser("evaluate", help="validation metrics of a trained preset, overall and per bucket")
     common(e)
+    e.add_argument("--flip-average", choices=["preset", "on", "off"], default="preset",
+                   help="override the preset's flip averaging, to measure what it buys")
 
     x = sub.add_parser("export", help="export a trained preset to ONNX with its metadata")
     common(x)

@@ -1,6 +1,5 @@
 """The train / evaluate / export / fixture commands."""
 
-import argparse
 import inspect
 import json
 import math
@@ -81,9 +80,9 @@ def age_targets(age, n_bins, sigma=2.0):
     return w / w.sum(dim=1, keepdim=True)
 
 
-def loss_fn(net, out, age, female, gender_weight=1.0):
+def loss_fn(net, out, age, female):
     age_out, g_logit = out
-    g_loss = gender_weight * F.binary_cross_entropy_with_logits(g_logit, female)
+    g_loss = F.binary_cross_entropy_with_logits(g_logit, female)
     if net.age_head == "distribution":
         logp = F.log_softmax(age_out, dim=1)
         ce = -(age_targets(age, age_out.shape[1]) * logp).sum(dim=1).mean()
@@ -185,13 +184,6 @@ def train(args):
         gen.set_state(saved["generator"])
         state = saved["state"]
         print(f"resumed {ck} at epoch {state['epoch']}", flush=True)
-    elif preset.init_from:
-        base_args = argparse.Namespace(**{**vars(args), "preset": preset.init_from})
-        base = checkpoint_path(run_dir(base_args, presets.get(preset.init_from)))
-        if not os.path.exists(base):
-            raise SystemExit(f"preset {preset.name} starts from {base}: train --preset {preset.init_from} first")
-        net.load_state_dict(load_checkpoint(base, device)["model"])
-        print(f"initialised from {base}", flush=True)
 
     print(f"preset {preset.name}: {nets.count_params(net):,} parameters, "
           f"{nets.count_macs(net.cpu(), (1 if preset.gray else 3, preset.size, preset.size)) / 1e6:.1f} MMAC/image, "
@@ -209,7 +201,7 @@ def train(args):
             if preset.augment:
                 xb = augment(xb, gen)
             xb = xb / 127.5 - 1.0
-            loss, la, lg = loss_fn(net, net(xb), age_t[idx].to(device), female_t[idx].to(device), preset.gender_weight)
+            loss, la, lg = loss_fn(net, net(xb), age_t[idx].to(device), female_t[idx].to(device))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -258,13 +250,16 @@ def evaluate(args):
     device = setup_torch(args)
     (_, _), (val_s, xv), skipped = load_split(args, preset)
     net, state = load_trained(args, preset, device)
-    ap, fp = predict_all(net, xv, device, preset.flip_average)
+    flip = preset.flip_average if args.flip_average == "preset" else args.flip_average == "on"
+    ap, fp = predict_all(net, xv, device, flip)
     m = metrics(val_s, ap, fp)
+    m["flip_average"] = flip
     m["split"] = f"sha1(file name)[:8] mod 100 < {data.VAL_PERCENT}"
     m["skipped_names"] = len(skipped)
     m["epochs"] = state["epoch"]
     m["train_minutes"] = round(state["seconds"] / 60, 1)
-    out = os.path.join(run_dir(args, preset), "metrics.json")
+    name = "metrics.json" if args.flip_average == "preset" else f"metrics-flip-{args.flip_average}.json"
+    out = os.path.join(run_dir(args, preset), name)
     with open(out, "w") as f:
         json.dump(m, f, indent=2)
     print(json.dumps(m, indent=2))
@@ -328,8 +323,6 @@ def contract(preset, net, state, framing, val_metrics, commit, args):
     """The preprocessing and output contract that the Go side reads."""
     ch = 1 if preset.gray else 3
     cmd = f"make train export PRESET={preset.name}"
-    if preset.init_from:
-        cmd = f"make train PRESET={preset.init_from} && " + cmd
     return {
         "schema": 1,
         "name": f"agegender-{preset.name}",

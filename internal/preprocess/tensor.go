@@ -3,7 +3,6 @@ package preprocess
 import (
 	"fmt"
 	"image"
-	"image/draw"
 	"math"
 
 	"github.com/disintegration/imaging"
@@ -42,15 +41,14 @@ func (s Spec) Channels() int {
 func (s Spec) Len() int { return s.Channels() * s.Width * s.Height }
 
 // NRGBA returns img as *image.NRGBA, converting only when needed; every
-// sampling step below reads this one layout.
+// sampling step below reads this one layout. imaging's converter has fast
+// paths for the decoders' own types (YCbCr above all), where draw.Draw into
+// NRGBA falls back to a per-pixel interface call, 2 ms for a 200x200 JPEG.
 func NRGBA(img image.Image) *image.NRGBA {
 	if n, ok := img.(*image.NRGBA); ok && n.Rect.Min == (image.Point{}) {
 		return n
 	}
-	b := img.Bounds()
-	dst := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-	draw.Draw(dst, dst.Rect, img, b.Min, draw.Src)
-	return dst
+	return imaging.Clone(img)
 }
 
 // Pixels resizes the whole image to the spec's size and returns its 8-bit
