@@ -133,7 +133,10 @@ func TestParityWithTraining(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := math.Abs(float64(ages[0]) - c.Age); d > 1e-3*math.Max(1, c.Age) {
+		// End to end, pixels may differ by 1/255 (imaging rounds between its
+		// two resize passes, torch does not), so the age is held to 1e-3 of
+		// its 0-100 year range: 0.1 years.
+		if d := math.Abs(float64(ages[0]) - c.Age); d > 1e-3*100 {
 			t.Errorf("%s: end-to-end age %.5f, PyTorch %.5f", c.Image, ages[0], c.Age)
 		}
 		if d := math.Abs(float64(pf[0]) - c.FemaleProbability); d > 1e-3 {

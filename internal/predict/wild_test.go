@@ -1,0 +1,273 @@
+package predict_test
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+
+	"github.com/agegender/agegender/internal/annotate"
+	"github.com/agegender/agegender/internal/detect"
+	"github.com/agegender/agegender/internal/preprocess"
+	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/internal/testutil"
+)
+
+// TestSyntheticWildPhotos pastes UTKFace crops (60-320 px, rotated up to 25
+// degrees) onto cluttered generated 1280x960 canvases and checks that the
+// detect-align-crop path finds them and reproduces the estimates made on the
+// original crops. It also counts false boxes on face-free canvases.
+func TestSyntheticWildPhotos(t *testing.T) {
+	utk := testutil.SharedData(t, "utkface")
+	if testing.Short() {
+		t.Skip("SKIP: synthetic wild photos take ~30 s; not run with -short")
+	}
+	names, err := filepath.Glob(filepath.Join(utk, "*.jpg"))
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no UTKFace images in %s", utk)
+	}
+	sort.Strings(names)
+	e := newEngine(t, result.DetectOn)
+	spec := e.Spec()
+	rng := rand.New(rand.NewPCG(2026, 11))
+
+	const canvases = 40
+	var faces, found, genderSame int
+	var absAge float64
+	for c := 0; c < canvases; c++ {
+		canvas := background(rng, 1280, 960, c)
+		var truths []pasted
+		for k := 1 + rng.IntN(6); k > 0; k-- {
+			crop := loadCrop(t, names[rng.IntN(len(names))])
+			p, ok := paste(canvas, crop, 60+rng.IntN(261), (rng.Float64()*50-25)*math.Pi/180, rng, truths)
+			if !ok {
+				continue
+			}
+			// The reference estimate: the original crop, whole, as in training.
+			tensor := make([]float32, spec.Len())
+			spec.Tensor(crop, tensor)
+			ages, pf, err := e.RunTensor(tensor, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.age, p.pFemale = float64(ages[0]), float64(pf[0])
+			truths = append(truths, p)
+		}
+		got, errs := e.Faces([]*image.NRGBA{canvas})
+		if errs[0] != nil && errs[0].Error() != "no face found" {
+			t.Fatal(errs[0])
+		}
+		// To look at what the pipeline saw: AGEGENDER_WILD_ANNOTATE=/tmp/wild.
+		// The canvases hold UTKFace faces: never commit them.
+		if dir := os.Getenv("AGEGENDER_WILD_ANNOTATE"); dir != "" && c < 6 {
+			saveAnnotated(t, filepath.Join(dir, fmt.Sprintf("wild_%02d.png", c)), canvas, got[0])
+		}
+		used := map[int]bool{}
+		for _, tr := range truths {
+			faces++
+			best, bestIoU := -1, 0.5
+			for i, f := range got[0] {
+				if v := detect.IoU(tr.box, f.Box); v >= bestIoU && !used[i] {
+					best, bestIoU = i, v
+				}
+			}
+			if best < 0 {
+				continue
+			}
+			used[best] = true
+			found++
+			f := got[0][best]
+			absAge += math.Abs(f.Age - tr.age)
+			g, _ := result.GenderFromFemale(tr.pFemale)
+			if g == f.Gender {
+				genderSame++
+			}
+		}
+	}
+	var falseBoxes int
+	const empty = 50
+	for c := 0; c < empty; c++ {
+		got, _ := e.Faces([]*image.NRGBA{background(rng, 1280, 960, c)})
+		falseBoxes += len(got[0])
+	}
+	recall := float64(found) / float64(faces)
+	meanAbs := absAge / float64(max(found, 1))
+	agree := float64(genderSame) / float64(max(found, 1))
+	fp := float64(falseBoxes) / empty
+	t.Logf("figures: synthetic wild photos: %d canvases, %d faces: recall %.3f, mean |age - age on original crop| %.2f years, gender agreement %.3f; %d face-free canvases: %.3f false boxes each",
+		canvases, faces, recall, meanAbs, agree, empty, fp)
+	if recall < 0.95 {
+		t.Errorf("recall %.3f < 0.95", recall)
+	}
+	if fp > 0.02 {
+		t.Errorf("%.3f false boxes per face-free canvas > 0.02", fp)
+	}
+	if meanAbs > 2 {
+		t.Errorf("mean |age difference| %.2f > 2 years", meanAbs)
+	}
+	// The goal is 0.95; the shipped model reaches 0.93 (its crops of faces
+	// near P(female) = 0.5 flip with small framing changes). This guards
+	// against regressions until the goal is met.
+	if agree < 0.90 {
+		t.Errorf("gender agreement %.3f < 0.90", agree)
+	}
+}
+
+func saveAnnotated(t *testing.T, path string, img *image.NRGBA, faces []result.Face) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, annotate.Draw(img, faces)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type pasted struct {
+	box          result.Box
+	age, pFemale float64
+}
+
+func loadCrop(t *testing.T, path string) *image.NRGBA {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dec, err := preprocess.Decode(f, path, preprocess.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return preprocess.NRGBA(dec.Image)
+}
+
+// UTKFace's face box within its 200x200 crop, in the calibrated box
+// convention: measured by bench/framing (training/crop_framing.json) for the
+// centre; the box is about 0.95 of the crop wide and 1.17 tall there.
+const (
+	faceCenterX = 0.489
+	faceCenterY = 0.415
+	faceW       = 0.90
+	faceH       = 1.17
+)
+
+// paste draws crop, scaled to side px and rotated by angle, at a free random
+// spot, and returns the face's box on the canvas.
+func paste(canvas, crop *image.NRGBA, side int, angle float64, rng *rand.Rand, taken []pasted) (pasted, bool) {
+	cos, sin := math.Cos(angle), math.Sin(angle)
+	reach := float64(side) * (math.Abs(cos) + math.Abs(sin)) / 2
+	W, H := float64(canvas.Rect.Dx()), float64(canvas.Rect.Dy())
+	for try := 0; try < 50; try++ {
+		cx := reach + rng.Float64()*(W-2*reach)
+		cy := reach + rng.Float64()*(H-2*reach)
+		free := true
+		for _, p := range taken {
+			px, py := p.box.X+p.box.W/2, p.box.Y+p.box.H/2
+			if math.Abs(px-cx) < reach+p.box.W*0.8 && math.Abs(py-cy) < reach+p.box.H*0.8 {
+				free = false
+			}
+		}
+		if !free {
+			continue
+		}
+		s := float64(side) / float64(crop.Rect.Dx())
+		for y := int(cy - reach); y <= int(cy+reach); y++ {
+			for x := int(cx - reach); x <= int(cx+reach); x++ {
+				// canvas -> crop: undo the rotation about the centre, then the scale.
+				dx, dy := float64(x)+0.5-cx, float64(y)+0.5-cy
+				u := (dx*cos+dy*sin)/s + float64(crop.Rect.Dx())/2
+				v := (-dx*sin+dy*cos)/s + float64(crop.Rect.Dy())/2
+				if u < 0 || v < 0 || u >= float64(crop.Rect.Dx()) || v >= float64(crop.Rect.Dy()) {
+					continue
+				}
+				var acc [4]float64
+				sampleBilinear(crop, u, v, &acc)
+				canvas.SetNRGBA(x, y, color.NRGBA{uint8(acc[0] + 0.5), uint8(acc[1] + 0.5), uint8(acc[2] + 0.5), 255})
+			}
+		}
+		// The face centre, rotated with the crop.
+		ox, oy := (faceCenterX-0.5)*float64(side), (faceCenterY-0.5)*float64(side)
+		fx, fy := cx+ox*cos-oy*sin, cy+ox*sin+oy*cos
+		w, h := faceW*float64(side), faceH*float64(side)
+		return pasted{box: result.Box{X: fx - w/2, Y: fy - h/2, W: w, H: h}}, true
+	}
+	return pasted{}, false
+}
+
+func sampleBilinear(img *image.NRGBA, x, y float64, acc *[4]float64) {
+	x, y = x-0.5, y-0.5
+	x0, y0 := int(math.Floor(x)), int(math.Floor(y))
+	fx, fy := x-float64(x0), y-float64(y0)
+	at := func(i, j int) []uint8 {
+		i = min(max(i, 0), img.Rect.Dx()-1)
+		j = min(max(j, 0), img.Rect.Dy()-1)
+		return img.Pix[j*img.Stride+4*i:]
+	}
+	p00, p10, p01, p11 := at(x0, y0), at(x0+1, y0), at(x0, y0+1), at(x0+1, y0+1)
+	for c := 0; c < 3; c++ {
+		top := float64(p00[c])*(1-fx) + float64(p10[c])*fx
+		bot := float64(p01[c])*(1-fx) + float64(p11[c])*fx
+		acc[c] = top*(1-fy) + bot*fy
+	}
+}
+
+// background draws one of four kinds of clutter: shapes on a gradient, noise
+// texture, stripes and checks, or soft blobs.
+func background(rng *rand.Rand, w, h, kind int) *image.NRGBA {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	base := [3]float64{rng.Float64() * 255, rng.Float64() * 255, rng.Float64() * 255}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			g := float64(x+y) / float64(w+h)
+			var c [3]float64
+			for i := range c {
+				c[i] = base[i]*(1-g) + (255-base[i])*g
+			}
+			switch kind % 4 {
+			case 1:
+				n := rng.Float64()*80 - 40
+				c = [3]float64{c[0] + n, c[1] + n, c[2] + n}
+			case 2:
+				if (x/37+y/23)%2 == 0 {
+					c = [3]float64{255 - c[0], c[1] / 2, 255 - c[2]}
+				}
+			}
+			img.SetNRGBA(x, y, color.NRGBA{clamp8(c[0]), clamp8(c[1]), clamp8(c[2]), 255})
+		}
+	}
+	shapes := 30
+	if kind%4 == 3 {
+		shapes = 12
+	}
+	for s := 0; s < shapes; s++ {
+		col := color.NRGBA{uint8(rng.IntN(256)), uint8(rng.IntN(256)), uint8(rng.IntN(256)), 255}
+		x0, y0 := rng.IntN(w), rng.IntN(h)
+		rw, rh := 10+rng.IntN(200), 10+rng.IntN(200)
+		ellipse := rng.IntN(2) == 0 || kind%4 == 3
+		for y := max(0, y0-rh); y < min(h, y0+rh); y++ {
+			for x := max(0, x0-rw); x < min(w, x0+rw); x++ {
+				dx, dy := float64(x-x0)/float64(rw), float64(y-y0)/float64(rh)
+				if !ellipse || dx*dx+dy*dy <= 1 {
+					img.SetNRGBA(x, y, col)
+				}
+			}
+		}
+	}
+	return img
+}
+
+func clamp8(v float64) uint8 {
+	return uint8(math.Max(0, math.Min(255, v+0.5)))
+}
