@@ -9,7 +9,16 @@ if [ ! -f .deps/lib/libonnxruntime.so.1 ] || [ ! -f .deps/models/blazeface_back_
   scripts/setup.sh
 fi
 # Integration tests fail, rather than skip, when ONNX Runtime is missing.
-AGEGENDER_REQUIRE_ORT=1 CGO_ENABLED=1 go test -count=1 ./...
+# The full -v log is kept in out/test.log; shown are package results,
+# failures, skips and the figures some tests measure (synthetic wild photos).
+mkdir -p out
+status=0
+AGEGENDER_REQUIRE_ORT=1 CGO_ENABLED=1 go test -count=1 -v ./... >out/test.log 2>&1 || status=$?
+grep -E '^(ok|FAIL|panic)|^--- (FAIL|SKIP)|^\s+\S+_test\.go:[0-9]+: |figures:' out/test.log | grep -v 'no test files' || true
+if [ "$status" -ne 0 ]; then
+  echo "test: go test failed (exit $status); full log in out/test.log" >&2
+  exit "$status"
+fi
 if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import torch, onnx' 2>/dev/null; then
   /usr/bin/python3 training/smoke_test.py
 else

@@ -262,8 +262,8 @@ def evaluate(args):
     out = os.path.join(run_dir(args, preset), name)
     with open(out, "w") as f:
         json.dump(m, f, indent=2)
-    print(json.dumps(m, indent=2))
-    print(f"wrote {out}")
+    print(json.dumps({"overall": m["overall"], "flip_average": flip}))
+    print(f"wrote {out} (per age bucket and race too)")
     return 0
 
 
