@@ -249,10 +249,10 @@ func (e *Engine) Faces(imgs []*image.NRGBA) (faces [][]result.Face, errs []error
 			errs[i] = err
 			continue
 		}
-		jobs = append(jobs, found...)
 		for k := range found {
-			jobs[len(jobs)-len(found)+k].image = i
+			found[k].image = i
 		}
+		jobs = append(jobs, found...)
 	}
 	for start := 0; start < len(jobs); start += e.opts.MaxBatch {
 		chunk := jobs[start:min(len(jobs), start+e.opts.MaxBatch)]
@@ -260,7 +260,6 @@ func (e *Engine) Faces(imgs []*image.NRGBA) (faces [][]result.Face, errs []error
 			for _, j := range chunk {
 				errs[j.image] = err
 			}
-			continue
 		}
 	}
 	for _, j := range jobs {

@@ -104,7 +104,7 @@ func looksLikeCrop(b image.Rectangle) bool {
 }
 
 func faceFromDetection(d detect.Detection) result.Face {
-	f := result.Face{Box: d.Box, Score: round(d.Score, 4), Detected: true, Keypoints: make([]result.Point, len(d.Keypoints))}
+	f := result.Face{Score: round(d.Score, 4), Detected: true, Keypoints: make([]result.Point, len(d.Keypoints))}
 	f.Box = result.Box{X: round(d.Box.X, 1), Y: round(d.Box.Y, 1), W: round(d.Box.W, 1), H: round(d.Box.H, 1)}
 	for k, p := range d.Keypoints {
 		f.Keypoints[k] = result.Point{X: round(p.X, 1), Y: round(p.Y, 1)}
