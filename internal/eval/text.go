@@ -7,9 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
+	"github.com/agegender/agegender/internal/report"
 )
 
 // TextListLimit caps each list of failed, no-face and unlabelled inputs in
@@ -105,41 +103,15 @@ func list(b *bytes.Buffer, title string, items []string) {
 	}
 }
 
-// table renders plain aligned columns, text left and numbers right, like the
-// non-terminal table of package report.
+// table renders plain aligned columns, text first and numbers right, in the
+// non-terminal style of package report.
 func table(w *bytes.Buffer, header []string, rows [][]string) error {
-	align := make([]tw.Align, len(header))
-	for i := range align {
-		align[i] = tw.AlignRight
+	numeric := make([]bool, len(header))
+	for i := 1; i < len(numeric); i++ {
+		numeric[i] = true
 	}
-	align[0] = tw.AlignLeft
-	var buf bytes.Buffer
-	t := tablewriter.NewTable(&buf,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
-			Borders:  tw.BorderNone,
-			Settings: tw.Settings{Separators: tw.SeparatorsNone, Lines: tw.LinesNone},
-		})),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithPadding(tw.Padding{Right: "  ", Overwrite: true}),
-		tablewriter.WithHeaderAlignmentConfig(tw.CellAlignment{PerColumn: align}),
-		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: align}),
-	)
-	h := make([]any, len(header))
-	for i, s := range header {
-		h[i] = s
-	}
-	t.Header(h...)
-	if err := t.Bulk(rows); err != nil {
-		return fmt.Errorf("build summary table: %w", err)
-	}
-	if err := t.Render(); err != nil {
-		return fmt.Errorf("render summary table: %w", err)
-	}
-	for _, line := range strings.SplitAfter(buf.String(), "\n") {
-		w.WriteString(strings.TrimRight(strings.TrimSuffix(line, "\n"), " "))
-		if strings.HasSuffix(line, "\n") {
-			w.WriteByte('\n')
-		}
+	if err := report.Table(w, header, rows, numeric); err != nil {
+		return fmt.Errorf("summary: %w", err)
 	}
 	return nil
 }

@@ -43,17 +43,45 @@ func (t *tableWriter) Close() error {
 	}
 	t.closed = true
 
-	align := make([]tw.Align, len(columns))
-	for i, n := range numeric {
+	out, err := layout(columns[:], t.rows, numeric[:], t.tty)
+	if err != nil {
+		return err
+	}
+	t.rows = nil
+	if _, err := t.w.Write(out); err != nil {
+		return fmt.Errorf("write table: %w", err)
+	}
+	return nil
+}
+
+// Table writes rows under header as plain aligned columns (no borders, two
+// spaces apart, numeric columns right-aligned): the non-terminal table style,
+// for other packages' summaries.
+func Table(w io.Writer, header []string, rows [][]string, numeric []bool) error {
+	out, err := layout(header, rows, numeric, false)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(out); err != nil {
+		return fmt.Errorf("write table: %w", err)
+	}
+	return nil
+}
+
+// layout lays out a table: boxed with upper-case headers on a terminal,
+// borderless otherwise.
+func layout(header []string, rows [][]string, numeric []bool, tty bool) ([]byte, error) {
+	align := make([]tw.Align, len(header))
+	for i := range align {
 		align[i] = tw.AlignLeft
-		if n {
+		if i < len(numeric) && numeric[i] {
 			align[i] = tw.AlignRight
 		}
 	}
 	rendition := tw.Rendition{Symbols: tw.NewSymbols(tw.StyleLight)}
 	headerFormat := tw.On
 	padding := tw.PaddingDefault
-	if !t.tty {
+	if !tty {
 		// Two spaces between columns and none at the margin, like ls -l.
 		padding = tw.Padding{Right: "  ", Overwrite: true}
 		rendition = tw.Rendition{
@@ -74,27 +102,21 @@ func (t *tableWriter) Close() error {
 		tablewriter.WithHeaderAlignmentConfig(tw.CellAlignment{PerColumn: align}),
 		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: align}),
 	)
-	header := make([]any, len(columns))
-	for i, c := range columns {
-		header[i] = c
+	h := make([]any, len(header))
+	for i, c := range header {
+		h[i] = c
 	}
-	table.Header(header...)
-	if err := table.Bulk(t.rows); err != nil {
-		return fmt.Errorf("build table: %w", err)
+	table.Header(h...)
+	if err := table.Bulk(rows); err != nil {
+		return nil, fmt.Errorf("build table: %w", err)
 	}
 	if err := table.Render(); err != nil {
-		return fmt.Errorf("render table: %w", err)
+		return nil, fmt.Errorf("render table: %w", err)
 	}
-	t.rows = nil
-
-	out := buf.Bytes()
-	if !t.tty {
-		out = trimLines(out)
+	if tty {
+		return buf.Bytes(), nil
 	}
-	if _, err := t.w.Write(out); err != nil {
-		return fmt.Errorf("write table: %w", err)
-	}
-	return nil
+	return trimLines(buf.Bytes()), nil
 }
 
 // trimLines drops trailing spaces, which the borderless table pads its last
