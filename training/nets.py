@@ -83,11 +83,13 @@ class Exported(nn.Module):
         self.register_buffer("flip_index", torch.arange(width - 1, -1, -1), persistent=False)
 
     def forward(self, x):
-        age, female = self.net.predict(x)
-        if self.flip_average:
-            age2, female2 = self.net.predict(torch.index_select(x, 3, self.flip_index))
-            age, female = (age + age2) / 2, (female + female2) / 2
-        return age, female
+        if not self.flip_average:
+            return self.net.predict(x)
+        # One pass over the batch and its mirror stacked behind it: a batch
+        # of 2n runs faster in ONNX Runtime than two passes of n.
+        both = torch.cat([x, torch.index_select(x, 3, self.flip_index)], 0)
+        age, female = self.net.predict(both)
+        return age.view(2, -1).mean(0), female.view(2, -1).mean(0)
 
 
 def count_params(net):

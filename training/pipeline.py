@@ -80,7 +80,7 @@ def age_targets(age, n_bins, sigma=2.0):
     return w / w.sum(dim=1, keepdim=True)
 
 
-def loss_fn(net, out, age, female):
+def loss_fn(net, out, age, female, gender_weight=1.0):
     age_out, g_logit = out
     g_loss = F.binary_cross_entropy_with_logits(g_logit, female)
     if net.age_head == "distribution":
@@ -90,7 +90,7 @@ def loss_fn(net, out, age, female):
         a_loss = ce + 0.05 * F.l1_loss(expect, age)
     else:
         a_loss = F.l1_loss(age_out, age)
-    return a_loss + g_loss, a_loss, g_loss
+    return a_loss + gender_weight * g_loss, a_loss, g_loss
 
 
 def make_optimizer(preset, net, steps_total):
@@ -201,7 +201,8 @@ def train(args):
             if preset.augment:
                 xb = augment(xb, gen)
             xb = xb / 127.5 - 1.0
-            loss, la, lg = loss_fn(net, net(xb), age_t[idx].to(device), female_t[idx].to(device))
+            loss, la, lg = loss_fn(net, net(xb), age_t[idx].to(device), female_t[idx].to(device),
+                                   preset.gender_weight)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -218,7 +219,8 @@ def train(args):
         ap, fp = predict_all(net, xv, device, preset.flip_average)
         m = metrics(val_s, ap, fp)["overall"]
         n = max(1, min(len(perm), step * preset.batch))
-        rec = {"epoch": state["epoch"], "loss": round(tot / n, 4), "val_mae": m.get("age_mae"),
+        rec = {"epoch": state["epoch"], "loss": round(tot / n, 4), "age_loss": round(tot_a / n, 4),
+               "gender_loss": round(tot_g / n, 4), "val_mae": m.get("age_mae"),
                "val_gender": m.get("gender_accuracy"), "seconds": round(state["seconds"], 1)}
         state["history"].append(rec)
         print(json.dumps(rec), flush=True)
