@@ -53,6 +53,8 @@ def main(argv=None):
     common(e)
     e.add_argument("--flip-average", choices=["preset", "on", "off"], default="preset",
                    help="override the preset's flip averaging, to measure what it buys")
+    e.add_argument("--ensemble-with", default="", metavar="PRESET",
+                   help="average with another trained preset of the same input size (prints only)")
 
     x = sub.add_parser("export", help="export a trained preset to ONNX with its metadata")
     common(x)

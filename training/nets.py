@@ -35,21 +35,27 @@ class SeedNet(nn.Module):
         return age, torch.sigmoid(g)
 
 
-def conv_bn(cin, cout):
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+def conv_bn(cin, cout, kernel=3, stride=1):
+    return nn.Sequential(nn.Conv2d(cin, cout, kernel, stride=stride, padding=kernel // 2, bias=False),
+                         nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
 
 
 class CompactNet(nn.Module):
     """A small VGG-style trunk with global pooling, an age distribution head
-    over 0..MAX_AGE (its expectation is the age) and a gender logit."""
+    over 0..MAX_AGE (its expectation is the age) and a gender logit.
+
+    stem_stride=2 takes an input of twice the side through a wider strided
+    first convolution, so the trunk sees the same 64x64 grid but the first
+    layer sees the detail of a 128 px crop, for a few percent more MACs."""
 
     age_head = "distribution"
 
-    def __init__(self, in_ch=3, widths=(24, 48, 96, 192), dropout=0.2):
+    def __init__(self, in_ch=3, widths=(24, 48, 96, 192), dropout=0.2, stem_stride=1):
         super().__init__()
         w1, w2, w3, w4 = widths
+        stem = conv_bn(in_ch, w1) if stem_stride == 1 else conv_bn(in_ch, w1, 2 * stem_stride + 1, stem_stride)
         self.features = nn.Sequential(
-            conv_bn(in_ch, w1), nn.MaxPool2d(2),
+            stem, nn.MaxPool2d(2),
             conv_bn(w1, w2), conv_bn(w2, w2), nn.MaxPool2d(2),
             conv_bn(w2, w3), conv_bn(w3, w3), nn.MaxPool2d(2),
             conv_bn(w3, w4), conv_bn(w4, w4),

@@ -254,6 +254,16 @@ def evaluate(args):
     net, state = load_trained(args, preset, device)
     flip = preset.flip_average if args.flip_average == "preset" else args.flip_average == "on"
     ap, fp = predict_all(net, xv, device, flip)
+    if args.ensemble_with:
+        # What averaging two trained presets would buy, without exporting it.
+        other = presets.get(args.ensemble_with)
+        if (other.size, other.gray) != (preset.size, preset.gray):
+            raise SystemExit(f"--ensemble-with {other.name}: its input differs from {preset.name}'s")
+        net2, _ = load_trained(args, other, device)
+        ap2, fp2 = predict_all(net2, xv, device, flip)
+        m = metrics(val_s, (ap + ap2) / 2, (fp + fp2) / 2)
+        print(json.dumps({"overall": m["overall"], "flip_average": flip, "ensemble": [preset.name, other.name]}))
+        return 0
     m = metrics(val_s, ap, fp)
     m["flip_average"] = flip
     m["split"] = f"sha1(file name)[:8] mod 100 < {data.VAL_PERCENT}"

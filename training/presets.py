@@ -50,6 +50,15 @@ PRESETS = {
         weight_decay=5e-4, augment=True, flip_average=True, gender_weight=3.0,
         notes="compact CNN 24-48-96-192, age distribution head, gender loss x3, augmentation, flip averaging",
     ),
+    # The default trunk on a 128 px crop through a 5x5 stride-2 stem: finer
+    # detail (hair, ears, jewellery) for 5% more MACs.
+    "hires": Preset(
+        name="hires", size=128, gray=False, build=lambda: nets.CompactNet(3, stem_stride=2),
+        epochs=60, batch=64, lr=3e-3, optimizer="adamw", schedule="onecycle",
+        weight_decay=5e-4, augment=True, flip_average=True,
+        notes="compact CNN 24-48-96-192 with a 5x5 stride-2 stem on 128 px, age distribution head, "
+              "augmentation, flip averaging",
+    ),
     # Half the width and no flip averaging: a fifth of the cost per face, for
     # 0.6 years of MAE and 2 points of gender accuracy.
     "small": Preset(
