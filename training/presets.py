@@ -43,7 +43,8 @@ PRESETS = {
         weight_decay=5e-4, augment=True, flip_average=True,
         notes="compact CNN 24-48-96-192, age distribution head, augmentation, flip averaging",
     ),
-    # The default recipe with the gender loss weighted 3x and 75 epochs.
+    # The default recipe with the gender loss weighted 3x and 75 epochs: it
+    # memorised gender without a validation gain (training/README.md).
     "gender3": Preset(
         name="gender3", size=64, gray=False, build=lambda: nets.CompactNet(3),
         epochs=75, batch=64, lr=3e-3, optimizer="adamw", schedule="onecycle",
@@ -51,7 +52,8 @@ PRESETS = {
         notes="compact CNN 24-48-96-192, age distribution head, gender loss x3, augmentation, flip averaging",
     ),
     # The default trunk on a 128 px crop through a 5x5 stride-2 stem: finer
-    # detail (hair, ears, jewellery) for 5% more MACs.
+    # detail (hair, ears, jewellery) for 5% more MACs. The best so far; not
+    # shipped until Go's resize matches training's in float (training/README.md).
     "hires": Preset(
         name="hires", size=128, gray=False, build=lambda: nets.CompactNet(3, stem_stride=2),
         epochs=60, batch=64, lr=3e-3, optimizer="adamw", schedule="onecycle",
