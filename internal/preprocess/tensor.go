@@ -58,24 +58,7 @@ func (s Spec) Pixels(img *image.NRGBA) []uint8 {
 	if s.Gray {
 		src = toGray(img)
 	}
-	var resized *image.NRGBA
-	if b := src.Bounds(); b.Dx() == s.Width && b.Dy() == s.Height {
-		resized = src
-	} else {
-		resized = imaging.Resize(src, s.Width, s.Height, imaging.Linear)
-	}
-	out := make([]uint8, s.Len())
-	plane := s.Width * s.Height
-	for y := 0; y < s.Height; y++ {
-		row := resized.Pix[y*resized.Stride:]
-		for x := 0; x < s.Width; x++ {
-			i := y*s.Width + x
-			for c := 0; c < s.Channels(); c++ {
-				out[c*plane+i] = row[4*x+c]
-			}
-		}
-	}
-	return out
+	return resizePlanar(src, s.Width, s.Height, s.Channels())
 }
 
 // Tensor writes the whole image, resized and normalised, into dst (len s.Len()).
