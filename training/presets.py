@@ -52,8 +52,8 @@ PRESETS = {
         notes="compact CNN 24-48-96-192, age distribution head, gender loss x3, augmentation, flip averaging",
     ),
     # The default trunk on a 128 px crop through a 5x5 stride-2 stem: finer
-    # detail (hair, ears, jewellery) for 5% more MACs. The best so far; not
-    # shipped until Go's resize matches training's in float (training/README.md).
+    # detail (hair, ears, jewellery) for 5% more MACs. The most accurate so
+    # far, but over the 5 ms per face budget in ONNX Runtime (training/README.md).
     "hires": Preset(
         name="hires", size=128, gray=False, build=lambda: nets.CompactNet(3, stem_stride=2),
         epochs=60, batch=64, lr=3e-3, optimizer="adamw", schedule="onecycle",
