@@ -13,14 +13,13 @@ import (
 // that rounds to 8 bits between its passes (imaging's) drifts by up to 1/255,
 // enough to move a model's output past a 1e-3 parity bound.
 func resizePlanar(img *image.NRGBA, w, h, channels int) []uint8 {
-	b := img.Bounds()
-	sw, sh := b.Dx(), b.Dy()
+	sw, sh := img.Rect.Dx(), img.Rect.Dy()
 	xs, ys := filterTaps(sw, w), filterTaps(sh, h)
 
 	// Horizontal pass: each source row to w columns, per channel.
 	tmp := make([]float64, channels*sh*w)
 	for y := 0; y < sh; y++ {
-		row := img.Pix[(y+b.Min.Y-img.Rect.Min.Y)*img.Stride+(b.Min.X-img.Rect.Min.X)*4:]
+		row := img.Pix[y*img.Stride:] // a sub-image's Pix starts at its own Rect.Min
 		for x, t := range xs {
 			for c := 0; c < channels; c++ {
 				var v float64
