@@ -1,6 +1,6 @@
 """Training presets: everything that defines a model, in one place."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import nets
 
@@ -26,6 +26,16 @@ class Preset:
     extra: dict = field(default_factory=dict)
 
 
+# Ours: RGB 64x64, a compact VGG-style CNN (24-48-96-192 channels) with an
+# age distribution head, augmentation, AdamW with one-cycle, and flip
+# averaging inside the exported graph. See the table in training/README.md.
+DEFAULT = Preset(
+    name="default", size=64, gray=False, build=lambda: nets.CompactNet(3),
+    epochs=60, batch=64, lr=3e-3, optimizer="adamw", schedule="onecycle",
+    weight_decay=5e-4, augment=True, flip_average=True,
+    notes="compact CNN 24-48-96-192, age distribution head, augmentation, flip averaging",
+)
+
 PRESETS = {
     # The reference, exactly: gray 360x360 in [-1,1], 4 conv blocks, Dense 512,
     # L1 age + BCE gender, Adam at 1e-4, no augmentation.
@@ -34,43 +44,28 @@ PRESETS = {
         epochs=20, batch=32, lr=1e-4, optimizer="adam", schedule="constant",
         notes="reference architecture and preprocessing",
     ),
-    # Ours: RGB 64x64, a compact VGG-style CNN (24-48-96-192 channels) with an
-    # age distribution head, augmentation, AdamW with one-cycle, and flip
-    # averaging inside the exported graph. See the table in training/README.md.
-    "default": Preset(
-        name="default", size=64, gray=False, build=lambda: nets.CompactNet(3),
-        epochs=60, batch=64, lr=3e-3, optimizer="adamw", schedule="onecycle",
-        weight_decay=5e-4, augment=True, flip_average=True,
-        notes="compact CNN 24-48-96-192, age distribution head, augmentation, flip averaging",
-    ),
+    "default": DEFAULT,
     # The default recipe with the gender loss weighted 3x and 75 epochs: it
     # memorised gender without a validation gain (training/README.md).
-    "gender3": Preset(
-        name="gender3", size=64, gray=False, build=lambda: nets.CompactNet(3),
-        epochs=75, batch=64, lr=3e-3, optimizer="adamw", schedule="onecycle",
-        weight_decay=5e-4, augment=True, flip_average=True, gender_weight=3.0,
+    "gender3": replace(
+        DEFAULT, name="gender3", epochs=75, gender_weight=3.0,
         notes="compact CNN 24-48-96-192, age distribution head, gender loss x3, augmentation, flip averaging",
     ),
     # The default trunk on a 128 px crop through a 5x5 stride-2 stem: finer
     # detail (hair, ears, jewellery) for 5% more MACs. The most accurate so
     # far, but over the 5 ms per face budget in ONNX Runtime (training/README.md).
-    "hires": Preset(
-        name="hires", size=128, gray=False, build=lambda: nets.CompactNet(3, stem_stride=2),
-        epochs=60, batch=64, lr=3e-3, optimizer="adamw", schedule="onecycle",
-        weight_decay=5e-4, augment=True, flip_average=True,
+    "hires": replace(
+        DEFAULT, name="hires", size=128, build=lambda: nets.CompactNet(3, stem_stride=2),
         notes="compact CNN 24-48-96-192 with a 5x5 stride-2 stem on 128 px, age distribution head, "
               "augmentation, flip averaging",
     ),
     # Half the width and no flip averaging: a fifth of the cost per face, for
     # 0.6 years of MAE and 2 points of gender accuracy.
-    "small": Preset(
-        name="small", size=64, gray=False, build=lambda: nets.CompactNet(3, (16, 32, 64, 128)),
-        epochs=60, batch=64, lr=3e-3, optimizer="adamw", schedule="onecycle",
-        weight_decay=5e-4, augment=True, flip_average=False,
+    "small": replace(
+        DEFAULT, name="small", build=lambda: nets.CompactNet(3, (16, 32, 64, 128)), flip_average=False,
         notes="compact CNN 16-32-64-128, age distribution head, augmentation",
     ),
 }
-
 
 def get(name):
     if name not in PRESETS:
