@@ -1,6 +1,6 @@
 """Training presets: everything that defines a model, in one place."""
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import nets
 
@@ -23,7 +23,6 @@ class Preset:
     # loss late in training; a weight above 1 gives gender more of the trunk.
     gender_weight: float = 1.0
     notes: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 # Ours: RGB 64x64, a compact VGG-style CNN (24-48-96-192 channels) with an
