@@ -24,6 +24,25 @@ const (
 	NumKeypoints
 )
 
+// KeypointName is the name a keypoint index goes by in model metadata.
+func KeypointName(k int) string {
+	switch k {
+	case RightEye:
+		return "right_eye"
+	case LeftEye:
+		return "left_eye"
+	case Nose:
+		return "nose"
+	case Mouth:
+		return "mouth"
+	case RightEar:
+		return "right_ear"
+	case LeftEar:
+		return "left_ear"
+	}
+	return ""
+}
+
 // Detection is one face: its box, score and keypoints. Coordinates are in
 // whatever frame the caller is working in (unit square, pixels).
 type Detection struct {

@@ -57,7 +57,7 @@ func (e *Engine) locate(img *image.NRGBA) ([]faceJob, error) {
 	}
 	jobs := make([]faceJob, len(dets))
 	for i, d := range dets {
-		jobs[i] = faceJob{face: faceFromDetection(d), crop: preprocess.CropImage(img, e.alignedCrop(d))}
+		jobs[i] = faceJob{face: faceFromDetection(d), crop: preprocess.CropImage(img, AlignedCrop(e.contract.Crop, d))}
 	}
 	return jobs, nil
 }
@@ -112,12 +112,13 @@ func faceFromDetection(d detect.Detection) result.Face {
 	return f
 }
 
-// alignedCrop places the training framing on a detection. The eye line sets
-// the rotation. Scale and centre come from the eyes, which sit far more
-// consistently in UTKFace crops than the box does (spread 0.02 against 0.10
-// of the crop side), unless the eyes disagree with the box by more than a
-// third, as on a turned head, whose eyes look closer together: then the box.
-func (e *Engine) alignedCrop(d detect.Detection) preprocess.Crop {
+// AlignedCrop places the training framing f on a detection. The crop is
+// fitted to the keypoints the framing names (or, in older models, to the
+// eyes), which sit far more consistently in UTKFace crops than the box does
+// (spread 0.02 against 0.10 of the crop side). When that fit disagrees with
+// the box's size by more than a third, as on a turned head whose eyes look
+// close together, or tilts the face past 60 degrees, the box places the crop.
+func AlignedCrop(f Framing, d detect.Detection) preprocess.Crop {
 	re, le := d.Keypoints[detect.RightEye], d.Keypoints[detect.LeftEye]
 	angle := math.Atan2(le.Y-re.Y, le.X-re.X)
 	// A keypoint decode gone wrong (eyes swapped, vertical) would turn the
@@ -127,22 +128,18 @@ func (e *Engine) alignedCrop(d detect.Detection) preprocess.Crop {
 	}
 	cx, cy := d.Box.X+d.Box.W/2, d.Box.Y+d.Box.H/2
 	boxSide := max(d.Box.W, d.Box.H)
-	f := e.contract.Crop
 	if !f.Measured() {
 		return preprocess.Crop{CenterX: cx, CenterY: cy, Side: boxSide, Angle: angle}
 	}
 	side := boxSide / f.BoxSide
-	// (fx, fy): where the anchor point (cx, cy) sits in the crop.
-	fx, fy := f.BoxCenterX, f.BoxCenterY
-	if f.EyeDistance > 0 {
-		eyeSide := math.Hypot(le.X-re.X, le.Y-re.Y) / f.EyeDistance
-		if r := eyeSide / side; r > 0.75 && r < 4.0/3 {
-			side = eyeSide
-			cx, cy = (re.X+le.X)/2, (re.Y+le.Y)/2
-			fx, fy = f.EyeCenterX, f.EyeCenterY
+	if template, points := f.anchors(d); len(template) >= 2 {
+		c, ok := preprocess.FitCrop(template, points)
+		if r := c.Side / side; ok && r > 0.75 && r < 4.0/3 && math.Abs(c.Angle) <= math.Pi/3 {
+			return c
 		}
 	}
-	ox, oy := (0.5-fx)*side, (0.5-fy)*side
+	// The box centre sits at (BoxCenterX, BoxCenterY) of the crop.
+	ox, oy := (0.5-f.BoxCenterX)*side, (0.5-f.BoxCenterY)*side
 	cos, sin := math.Cos(angle), math.Sin(angle)
 	return preprocess.Crop{
 		CenterX: cx + ox*cos - oy*sin,
@@ -150,4 +147,26 @@ func (e *Engine) alignedCrop(d detect.Detection) preprocess.Crop {
 		Side:    side,
 		Angle:   angle,
 	}
+}
+
+// anchors pairs where the framing puts keypoints in the crop with where the
+// detector found them: every keypoint the framing names, or else the two eyes
+// from the eye centre and distance.
+func (f Framing) anchors(d detect.Detection) (template, points []result.Point) {
+	if len(f.Keypoints) > 0 {
+		for k := range detect.NumKeypoints {
+			if at, ok := f.Keypoints[detect.KeypointName(k)]; ok {
+				template = append(template, result.Point{X: at[0], Y: at[1]})
+				points = append(points, d.Keypoints[k])
+			}
+		}
+		return template, points
+	}
+	if f.EyeDistance <= 0 {
+		return nil, nil
+	}
+	half := f.EyeDistance / 2
+	template = []result.Point{{X: f.EyeCenterX - half, Y: f.EyeCenterY}, {X: f.EyeCenterX + half, Y: f.EyeCenterY}}
+	points = []result.Point{d.Keypoints[detect.RightEye], d.Keypoints[detect.LeftEye]}
+	return template, points
 }

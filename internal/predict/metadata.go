@@ -54,6 +54,10 @@ type Framing struct {
 	EyeCenterX  float64 `json:"eye_center_x"`
 	EyeCenterY  float64 `json:"eye_center_y"`
 	EyeDistance float64 `json:"eye_distance"`
+	// Keypoints, when present, are where the detector's keypoints sit in the
+	// crop, by name ("right_eye", "nose", ...): the crop is then fitted to all
+	// of them rather than placed by the eyes alone.
+	Keypoints map[string][2]float64 `json:"keypoints,omitempty"`
 }
 
 // Measured reports whether the framing can place a detected face.
