@@ -7,7 +7,7 @@
 // on the labelled faces that were found, the median predicted age per
 // perceived age group, and photos per second (decode + detect + estimate).
 //
-//	go run ./bench/widerface [-workers 2] [-min-score 0.5] [-tile 400] [-json]
+//	go run ./bench/widerface [-workers 2] [-min-score 0.5] [-tile 400] [-model M] [-json]
 package main
 
 import (
@@ -59,6 +59,7 @@ func run() error {
 	limit := flag.Int("limit", 0, "score only the first N photos (0: all)")
 	asJSON := flag.Bool("json", false, "print JSON")
 	dump := flag.String("dump", "", "also write every detection with its best IoU to this JSONL file (for tuning)")
+	modelPath := flag.String("model", "", "age/gender model to score (default: the embedded models/agegender.onnx)")
 	p := detect.DefaultParams()
 	flag.Float64Var(&p.MinScore, "min-score", p.MinScore, "detector score threshold")
 	flag.IntVar(&p.TileSide, "tile", p.TileSide, "tile side for the small-face pass (0: off)")
@@ -80,7 +81,14 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	eng, err := predict.New(predict.Options{LibraryPath: lib, Model: models.Default(), ModelName: models.DefaultName,
+	model, modelName := models.Default(), models.DefaultName
+	if *modelPath != "" {
+		if model, err = os.ReadFile(*modelPath); err != nil {
+			return err
+		}
+		modelName = filepath.Base(*modelPath)
+	}
+	eng, err := predict.New(predict.Options{LibraryPath: lib, Model: model, ModelName: modelName,
 		DetectorPath: det, Mode: result.DetectOn, Detect: p})
 	if err != nil {
 		return err
