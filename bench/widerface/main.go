@@ -371,7 +371,7 @@ func writeDump(path string, photos []string, gt map[string][]truth, found [][]re
 				}
 			}
 			enc.Encode(map[string]any{"photo": name, "score": face.Score, "side": math.Max(face.Box.W, face.Box.H),
-				"iou": best, "truth_side": bestSide, "box": face.Box, "truth": bestBox})
+				"iou": best, "truth_side": bestSide, "box": face.Box, "truth": bestBox, "keypoints": face.Keypoints})
 		}
 	}
 	return f.Close()
