@@ -53,6 +53,8 @@ def main(argv=None):
     common(e)
     e.add_argument("--flip-average", choices=["preset", "on", "off"], default="preset",
                    help="override the preset's flip averaging, to measure what it buys")
+    e.add_argument("--face-px", type=int, default=0, metavar="N",
+                   help="score faces as if N px wide in a photo: each crop is resized to N px and back first")
     e.add_argument("--ensemble-with", default="", metavar="PRESET",
                    help="average with another trained preset of the same input size (prints only)")
 
