@@ -277,18 +277,11 @@ func framing(samples []sample, c candidate) predict.Framing {
 // as a fraction of want's side: one figure for shift, scale and rotation.
 func cornerError(got, want preprocess.Crop) float64 {
 	var sum float64
-	for _, u := range [][2]float64{{-0.5, -0.5}, {0.5, -0.5}, {0.5, 0.5}, {-0.5, 0.5}} {
-		gx, gy := corner(got, u)
-		wx, wy := corner(want, u)
-		sum += math.Hypot(gx-wx, gy-wy)
+	for _, u := range [][2]float64{{0, 0}, {1, 0}, {1, 1}, {0, 1}} {
+		g, w := got.Source(u[0], u[1]), want.Source(u[0], u[1])
+		sum += math.Hypot(g.X-w.X, g.Y-w.Y)
 	}
 	return sum / 4 / want.Side
-}
-
-func corner(c preprocess.Crop, u [2]float64) (float64, float64) {
-	cos, sin := math.Cos(c.Angle), math.Sin(c.Angle)
-	dx, dy := u[0]*c.Side, u[1]*c.Side
-	return c.CenterX + dx*cos - dy*sin, c.CenterY + dx*sin + dy*cos
 }
 
 func quantile(v []float64, q float64) float64 {

@@ -19,11 +19,7 @@ var framing = predict.Framing{
 
 // faceIn builds the detection of a face framed in crop c exactly as f says.
 func faceIn(f predict.Framing, c preprocess.Crop) detect.Detection {
-	at := func(u, v float64) result.Point {
-		cos, sin := math.Cos(c.Angle), math.Sin(c.Angle)
-		du, dv := (u-0.5)*c.Side, (v-0.5)*c.Side
-		return result.Point{X: c.CenterX + du*cos - dv*sin, Y: c.CenterY + du*sin + dv*cos}
-	}
+	at := c.Source
 	var d detect.Detection
 	centre := at(f.BoxCenterX, f.BoxCenterY)
 	side := f.BoxSide * c.Side

@@ -7,6 +7,14 @@ import (
 	"github.com/agegender/agegender/internal/result"
 )
 
+// Source returns where the point (u, v) of the crop, given as fractions of
+// its side from the top-left corner, lies in the source image.
+func (c Crop) Source(u, v float64) result.Point {
+	cos, sin := math.Cos(c.Angle), math.Sin(c.Angle)
+	du, dv := (u-0.5)*c.Side, (v-0.5)*c.Side
+	return result.Point{X: c.CenterX + du*cos - dv*sin, Y: c.CenterY + du*sin + dv*cos}
+}
+
 // FitCrop returns the crop that brings each template point, given as
 // fractions of the crop side, closest to its matching image point: the
 // least-squares similarity transform (one scale, one rotation, a shift)

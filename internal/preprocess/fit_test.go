@@ -7,11 +7,13 @@ import (
 	"github.com/agegender/agegender/internal/result"
 )
 
-// place maps a point given as fractions of c's side into source pixels.
-func place(c Crop, u, v float64) result.Point {
-	cos, sin := math.Cos(c.Angle), math.Sin(c.Angle)
-	du, dv := (u-0.5)*c.Side, (v-0.5)*c.Side
-	return result.Point{X: c.CenterX + du*cos - dv*sin, Y: c.CenterY + du*sin + dv*cos}
+func TestCropSourceMapsCornersAndCentre(t *testing.T) {
+	c := Crop{CenterX: 50, CenterY: 40, Side: 20, Angle: math.Pi / 2}
+	for _, tc := range []struct{ u, v, x, y float64 }{{0.5, 0.5, 50, 40}, {0, 0, 60, 30}, {1, 0, 60, 50}, {0, 1, 40, 30}} {
+		if p := c.Source(tc.u, tc.v); math.Abs(p.X-tc.x) > 1e-9 || math.Abs(p.Y-tc.y) > 1e-9 {
+			t.Errorf("Source(%g, %g) = %+v, want (%g, %g)", tc.u, tc.v, p, tc.x, tc.y)
+		}
+	}
 }
 
 func TestFitCropRecoversTheCrop(t *testing.T) {
@@ -19,7 +21,7 @@ func TestFitCropRecoversTheCrop(t *testing.T) {
 	template := []result.Point{{X: 0.29, Y: 0.30}, {X: 0.68, Y: 0.29}, {X: 0.49, Y: 0.72}}
 	points := make([]result.Point, len(template))
 	for i, p := range template {
-		points[i] = place(want, p.X, p.Y)
+		points[i] = want.Source(p.X, p.Y)
 	}
 	got, ok := FitCrop(template, points)
 	if !ok {
@@ -34,7 +36,7 @@ func TestFitCropRecoversTheCrop(t *testing.T) {
 func TestFitCropSpreadsOneMisplacedPoint(t *testing.T) {
 	want := Crop{CenterX: 100, CenterY: 100, Side: 100}
 	template := []result.Point{{X: 0.3, Y: 0.3}, {X: 0.7, Y: 0.3}, {X: 0.5, Y: 0.75}}
-	points := []result.Point{place(want, 0.3, 0.3), place(want, 0.7, 0.3), place(want, 0.5, 0.85)}
+	points := []result.Point{want.Source(0.3, 0.3), want.Source(0.7, 0.3), want.Source(0.5, 0.85)}
 	got, ok := FitCrop(template, points)
 	if !ok {
 		t.Fatal("FitCrop failed")
