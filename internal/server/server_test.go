@@ -93,6 +93,17 @@ func multipartBody(t *testing.T, field string, data []byte) (io.Reader, string) 
 	return &buf, mw.FormDataContentType()
 }
 
+// postPredict sends data as the form field "file" of a POST /predict to h.
+func postPredict(t *testing.T, h http.Handler, data []byte) *httptest.ResponseRecorder {
+	t.Helper()
+	body, ct := multipartBody(t, "file", data)
+	req := httptest.NewRequest(http.MethodPost, "/predict", body)
+	req.Header.Set("Content-Type", ct)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
 func decodeBody(t *testing.T, body []byte) map[string]any {
 	t.Helper()
 	var m map[string]any
@@ -104,11 +115,7 @@ func decodeBody(t *testing.T, body []byte) map[string]any {
 
 func TestPredictSuccess(t *testing.T) {
 	h := NewHandler(&fakeEstimator{faces: twoFaces()}, Config{})
-	body, ct := multipartBody(t, "file", pngBytes(t, 64, 48))
-	req := httptest.NewRequest(http.MethodPost, "/predict", body)
-	req.Header.Set("Content-Type", ct)
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
+	rec := postPredict(t, h, pngBytes(t, 64, 48))
 
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d, want 200: %s", rec.Code, rec.Body)
@@ -146,11 +153,7 @@ func TestPredictTimeout(t *testing.T) {
 	fake := &fakeEstimator{faces: twoFaces(), block: make(chan struct{})}
 	t.Cleanup(func() { close(fake.block) })
 	h := NewHandler(fake, Config{Timeout: 50 * time.Millisecond})
-	body, ct := multipartBody(t, "file", pngBytes(t, 8, 8))
-	req := httptest.NewRequest(http.MethodPost, "/predict", body)
-	req.Header.Set("Content-Type", ct)
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
+	rec := postPredict(t, h, pngBytes(t, 8, 8))
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("status %d, want 503: %s", rec.Code, rec.Body)
 	}
@@ -165,17 +168,9 @@ func TestPredictTimeoutWaitingForSlot(t *testing.T) {
 	fake := &fakeEstimator{faces: twoFaces(), block: make(chan struct{}), started: make(chan struct{})}
 	t.Cleanup(func() { close(fake.block) })
 	h := NewHandler(fake, Config{Timeout: 50 * time.Millisecond, MaxConcurrent: 1})
-	send := func() *httptest.ResponseRecorder {
-		body, ct := multipartBody(t, "file", pngBytes(t, 8, 8))
-		req := httptest.NewRequest(http.MethodPost, "/predict", body)
-		req.Header.Set("Content-Type", ct)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		return rec
-	}
-	send() // times out but keeps its slot while the inference runs on
+	postPredict(t, h, pngBytes(t, 8, 8)) // times out but keeps its slot while the inference runs on
 	<-fake.started
-	rec := send()
+	rec := postPredict(t, h, pngBytes(t, 8, 8))
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "busy") {
 		t.Fatalf("status %d body %s, want 503 mentioning busy", rec.Code, rec.Body)
 	}
