@@ -191,9 +191,8 @@ func paste(canvas, crop *image.NRGBA, side int, angle float64, rng *rand.Rand, t
 				if u < 0 || v < 0 || u >= float64(crop.Rect.Dx()) || v >= float64(crop.Rect.Dy()) {
 					continue
 				}
-				var acc [4]float64
-				sampleBilinear(crop, u, v, &acc)
-				canvas.SetNRGBA(x, y, color.NRGBA{uint8(acc[0] + 0.5), uint8(acc[1] + 0.5), uint8(acc[2] + 0.5), 255})
+				c := preprocess.Bilinear(crop, u, v)
+				canvas.SetNRGBA(x, y, color.NRGBA{uint8(c[0] + 0.5), uint8(c[1] + 0.5), uint8(c[2] + 0.5), 255})
 			}
 		}
 		// The face centre, rotated with the crop.
@@ -203,23 +202,6 @@ func paste(canvas, crop *image.NRGBA, side int, angle float64, rng *rand.Rand, t
 		return pasted{box: result.Box{X: fx - w/2, Y: fy - h/2, W: w, H: h}}, true
 	}
 	return pasted{}, false
-}
-
-func sampleBilinear(img *image.NRGBA, x, y float64, acc *[4]float64) {
-	x, y = x-0.5, y-0.5
-	x0, y0 := int(math.Floor(x)), int(math.Floor(y))
-	fx, fy := x-float64(x0), y-float64(y0)
-	at := func(i, j int) []uint8 {
-		i = min(max(i, 0), img.Rect.Dx()-1)
-		j = min(max(j, 0), img.Rect.Dy()-1)
-		return img.Pix[j*img.Stride+4*i:]
-	}
-	p00, p10, p01, p11 := at(x0, y0), at(x0+1, y0), at(x0, y0+1), at(x0+1, y0+1)
-	for c := 0; c < 3; c++ {
-		top := float64(p00[c])*(1-fx) + float64(p10[c])*fx
-		bot := float64(p01[c])*(1-fx) + float64(p11[c])*fx
-		acc[c] = top*(1-fy) + bot*fy
-	}
 }
 
 // background draws one of four kinds of clutter: shapes on a gradient, noise

@@ -114,17 +114,18 @@ func CropImage(src *image.NRGBA, c Crop) *image.NRGBA {
 	out := image.NewNRGBA(image.Rect(0, 0, k, k))
 	cos, sin := math.Cos(c.Angle), math.Sin(c.Angle)
 	step := c.Side / float64(k*n)
-	var acc [4]float64
+	var acc [3]float64
 	for j := 0; j < k; j++ {
 		for i := 0; i < k; i++ {
-			acc = [4]float64{}
+			acc = [3]float64{}
 			for b := 0; b < n; b++ {
 				dv := (float64(j*n+b)+0.5)*step - c.Side/2
 				for a := 0; a < n; a++ {
 					du := (float64(i*n+a)+0.5)*step - c.Side/2
 					x := c.CenterX + du*cos - dv*sin
 					y := c.CenterY + du*sin + dv*cos
-					bilinear(src, x, y, &acc)
+					rgb := Bilinear(src, x, y)
+					acc[0], acc[1], acc[2] = acc[0]+rgb[0], acc[1]+rgb[1], acc[2]+rgb[2]
 				}
 			}
 			o := out.Pix[j*out.Stride+4*i:]
@@ -138,9 +139,9 @@ func CropImage(src *image.NRGBA, c Crop) *image.NRGBA {
 	return out
 }
 
-// bilinear adds the colour at source position (x, y) (pixel centres at +0.5)
-// to acc, replicating the border outside the image.
-func bilinear(src *image.NRGBA, x, y float64, acc *[4]float64) {
+// Bilinear returns the RGB colour at source position (x, y), pixel centres
+// at +0.5, replicating the border outside the image.
+func Bilinear(src *image.NRGBA, x, y float64) [3]float64 {
 	w, h := src.Rect.Dx(), src.Rect.Dy()
 	x -= 0.5
 	y -= 0.5
@@ -152,11 +153,13 @@ func bilinear(src *image.NRGBA, x, y float64, acc *[4]float64) {
 	p10 := src.Pix[iy0*src.Stride+4*ix1:]
 	p01 := src.Pix[iy1*src.Stride+4*ix0:]
 	p11 := src.Pix[iy1*src.Stride+4*ix1:]
-	for ch := 0; ch < 3; ch++ {
+	var c [3]float64
+	for ch := range c {
 		top := float64(p00[ch])*(1-fx) + float64(p10[ch])*fx
 		bot := float64(p01[ch])*(1-fx) + float64(p11[ch])*fx
-		acc[ch] += top*(1-fy) + bot*fy
+		c[ch] = top*(1-fy) + bot*fy
 	}
+	return c
 }
 
 func clamp(v, n int) int {
