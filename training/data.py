@@ -45,8 +45,19 @@ def is_validation(name):
     return h % 100 < VAL_PERCENT
 
 
-def scan(folder, limit=0):
-    """Returns (train, val, skipped) lists of Samples / skipped names."""
+def in_training_subset(name, percent):
+    """Whether a training image belongs to the first `percent` of the training
+    set, for learning curves. A second hash (salted, so independent of the
+    validation split) keeps each subset spread over every age, and makes the
+    25% subset part of the 50% one."""
+    h = int(hashlib.sha1(("subset:" + name).encode("utf-8")).hexdigest()[:8], 16)
+    return h % 100 < percent
+
+
+def scan(folder, limit=0, train_percent=100):
+    """Returns (train, val, skipped) lists of Samples / skipped names.
+    train_percent < 100 keeps only that share of the training images; the
+    validation split is never reduced."""
     if not os.path.isdir(folder):
         raise SystemExit(f"data folder {folder!r} not found (UTKFace-style files expected)")
     train, val, skipped = [], [], []
@@ -56,7 +67,10 @@ def scan(folder, limit=0):
             skipped.append(name)
             continue
         s = Sample(os.path.join(folder, name), *label)
-        (val if is_validation(name) else train).append(s)
+        if is_validation(name):
+            val.append(s)
+        elif in_training_subset(name, train_percent):
+            train.append(s)
     if limit:
         train, val = train[:limit], val[: max(1, limit // 4)]
     return train, val, skipped

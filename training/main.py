@@ -39,6 +39,9 @@ def main(argv=None):
         sp.add_argument("--runs", default=os.path.join(here, "runs"), help="checkpoints and logs")
         sp.add_argument("--cache", default=os.path.join(here, ".cache"), help="decoded image cache")
         sp.add_argument("--limit", type=int, default=0, help="use only this many training images (smoke tests)")
+        sp.add_argument("--train-percent", type=int, default=100, metavar="P",
+                        help="train on a fixed P%% of the training images (learning curves); "
+                             "the run gets its own folder")
         sp.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
         sp.add_argument("--device", default="", help="cpu or cuda (default: cuda when available)")
 
@@ -72,6 +75,8 @@ def main(argv=None):
     common(c)
 
     args = p.parse_args(argv)
+    if not 1 <= args.train_percent <= 100:
+        p.error(f"--train-percent {args.train_percent}: must be 1 to 100")
     return pipeline.run(args)
 
 

@@ -25,13 +25,16 @@ def setup_torch(args):
 
 
 def run_dir(args, preset):
-    d = os.path.join(args.runs, preset.name + (f"-limit{args.limit}" if args.limit else ""))
+    name = preset.name + (f"-limit{args.limit}" if args.limit else "")
+    if args.train_percent < 100:
+        name += f"-train{args.train_percent}"
+    d = os.path.join(args.runs, name)
     os.makedirs(d, exist_ok=True)
     return d
 
 
 def load_split(args, preset):
-    train, val, skipped = data.scan(args.data, args.limit)
+    train, val, skipped = data.scan(args.data, args.limit, args.train_percent)
     print(f"data: {len(train)} train, {len(val)} validation, {len(skipped)} names skipped "
           f"(not AGE_GENDER_RACE_*.jpg)", flush=True)
     t0 = time.time()

@@ -24,6 +24,7 @@ from PIL import Image  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import data as utk  # noqa: E402
 import main  # noqa: E402
 import presets  # noqa: E402
 
@@ -62,6 +63,19 @@ def check_onnx(path, preset):
     assert contract["training"]["license"]
 
 
+def check_subsets(folder):
+    """--train-percent: each subset lies inside the next larger one, holds no
+    validation image, and 100% is the whole training split."""
+    full, val, _ = utk.scan(folder)
+    quarter, _, _ = utk.scan(folder, train_percent=25)
+    half, val_half, _ = utk.scan(folder, train_percent=50)
+    names = lambda samples: {os.path.basename(s.path) for s in samples}  # noqa: E731
+    assert names(quarter) <= names(half) <= names(full), "subsets do not nest"
+    assert not names(half) & names(val), "a subset holds validation images"
+    assert names(val_half) == names(val), "--train-percent changed the validation split"
+    assert len(quarter) < len(full), "the 25% subset is the whole training split"
+
+
 def main_():
     work = tempfile.mkdtemp(prefix="agegender-smoke-")
     passed = failed = 0
@@ -74,6 +88,13 @@ def main_():
             os.makedirs(data)
             generated_data(data)
             print("smoke: ../shared/data absent; using generated images")
+        try:
+            check_subsets(data)
+            passed += 1
+            print("smoke: PASS training subsets")
+        except Exception as e:
+            failed += 1
+            print(f"smoke: FAIL training subsets: {e!r}")
         for name in presets.PRESETS:
             preset = presets.get(name)
             t0 = time.time()
