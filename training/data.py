@@ -35,14 +35,18 @@ def parse_name(name):
     return age, int(m.group(2)), int(m.group(3))
 
 
+def hash_percentile(key):
+    """The first 8 hex digits of sha1(key), as an integer, mod 100."""
+    return int(hashlib.sha1(key.encode("utf-8")).hexdigest()[:8], 16) % 100
+
+
 def is_validation(name):
     """The split: the first 8 hex digits of sha1(file name) mod 100 < VAL_PERCENT.
 
     Hashing the bare name keeps the split stable across machines, folder
     layouts and file order; the Go evaluator uses the same rule.
     """
-    h = int(hashlib.sha1(name.encode("utf-8")).hexdigest()[:8], 16)
-    return h % 100 < VAL_PERCENT
+    return hash_percentile(name) < VAL_PERCENT
 
 
 def in_training_subset(name, percent):
@@ -50,8 +54,7 @@ def in_training_subset(name, percent):
     set, for learning curves. A second hash (salted, so independent of the
     validation split) keeps each subset spread over every age, and makes the
     25% subset part of the 50% one."""
-    h = int(hashlib.sha1(("subset:" + name).encode("utf-8")).hexdigest()[:8], 16)
-    return h % 100 < percent
+    return hash_percentile("subset:" + name) < percent
 
 
 def scan(folder, limit=0, train_percent=100):

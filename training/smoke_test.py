@@ -64,8 +64,9 @@ def check_onnx(path, preset):
 
 
 def check_subsets(folder):
-    """--train-percent: each subset lies inside the next larger one, holds no
-    validation image, and 100% is the whole training split."""
+    """--train-percent: each subset lies inside the next larger one and the
+    whole training split, holds no validation image, leaves the validation
+    split as it is, and 25% is smaller than the whole."""
     full, val, _ = utk.scan(folder)
     quarter, _, _ = utk.scan(folder, train_percent=25)
     half, val_half, _ = utk.scan(folder, train_percent=50)
