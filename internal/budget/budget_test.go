@@ -1,0 +1,70 @@
+package budget
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestAcquireWaitsUntilReleased(t *testing.T) {
+	b := New(100)
+	r1, err := b.Acquire(context.Background(), 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan func(), 1)
+	go func() {
+		r2, err := b.Acquire(context.Background(), 60)
+		if err != nil {
+			t.Error(err)
+		}
+		got <- r2
+	}()
+	select {
+	case <-got:
+		t.Fatal("second 60 of a 100 budget was admitted while the first was held")
+	case <-time.After(50 * time.Millisecond):
+	}
+	r1()
+	r1() // a second release must not give the bytes back twice
+	select {
+	case r2 := <-got:
+		r2()
+	case <-time.After(2 * time.Second):
+		t.Fatal("release did not admit the waiting acquire")
+	}
+	// After both releases the whole budget is free again, and no more.
+	r, err := b.Acquire(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := b.Acquire(ctx, 1); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("double release leaked bytes: acquire over a full budget gave %v", err)
+	}
+	r()
+}
+
+func TestAcquireRefusesMoreThanTheWhole(t *testing.T) {
+	b := New(1 << 20)
+	_, err := b.Acquire(context.Background(), 3<<20)
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("got %v, want ErrTooLarge", err)
+	}
+	if want := "needs 3.0 MB, over the memory budget of 1.0 MB"; err.Error() != want {
+		t.Fatalf("message %q, want %q", err, want)
+	}
+}
+
+func TestAcquireStopsOnCancel(t *testing.T) {
+	b := New(10)
+	r, _ := b.Acquire(context.Background(), 10)
+	defer r()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
+	if _, err := b.Acquire(ctx, 5); !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+}
