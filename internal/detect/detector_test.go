@@ -58,6 +58,11 @@ func TestTilesCoverAndOverlap(t *testing.T) {
 			t.Errorf("%v side %d: %d tiles", c.b, c.side, len(ts))
 			continue
 		}
+		// Past maxTiles the tiles grow; all of them share the grown side.
+		side := c.side
+		if tileCount(c.b.Dx(), side)*tileCount(c.b.Dy(), side) > maxTiles {
+			side = ts[0].rect.Dx()
+		}
 		covered := make([]bool, c.b.Dx()*c.b.Dy())
 		xs, ys := map[int]bool{}, map[int]bool{}
 		for _, r := range ts {
@@ -67,8 +72,8 @@ func TestTilesCoverAndOverlap(t *testing.T) {
 			if !r.rect.In(c.b) || r.rect.Empty() {
 				t.Fatalf("%v: tile %v outside the image", c.b, r.rect)
 			}
-			if r.rect.Dx() != min(c.side, c.b.Dx()) || r.rect.Dy() != min(c.side, c.b.Dy()) {
-				t.Errorf("%v: tile %v is not %d square (clipped only by the image)", c.b, r.rect, c.side)
+			if r.rect.Dx() != min(side, c.b.Dx()) || r.rect.Dy() != min(side, c.b.Dy()) {
+				t.Errorf("%v: tile %v is not %d square (clipped only by the image)", c.b, r.rect, side)
 			}
 			xs[r.rect.Min.X], ys[r.rect.Min.Y] = true, true
 			for y := r.rect.Min.Y; y < r.rect.Max.Y; y++ {
@@ -134,5 +139,23 @@ func TestTouchesInnerEdge(t *testing.T) {
 	// A tile that is the whole image has no inner edge.
 	if touchesInnerEdge(result.Box{X: 0, Y: 0, W: 1000, H: 1000}, full, full, margin) {
 		t.Error("whole-image region has an inner edge")
+	}
+}
+
+// A 100-megapixel image once ran 729 tiles (8 s); the count is bounded and
+// the grown tiles still cover the image.
+func TestTilesBounded(t *testing.T) {
+	for _, b := range []image.Rectangle{image.Rect(0, 0, 10000, 10000), image.Rect(0, 0, 44721, 2236)} {
+		ts := tiles(b, 512)
+		if len(ts) > maxTiles || len(ts) < 2 {
+			t.Errorf("%v: %d tiles, want 2..%d", b, len(ts), maxTiles)
+		}
+		last := ts[len(ts)-1].rect
+		if last.Max != b.Max {
+			t.Errorf("%v: last tile %v does not reach the corner", b, last)
+		}
+	}
+	if n := len(tiles(image.Rect(0, 0, 4000, 3000), 512)); n != 88 {
+		t.Errorf("4000x3000: %d tiles, want the unbounded 88", n)
 	}
 }

@@ -5,10 +5,12 @@
 package predict
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image"
 	"math"
+	"os"
 	"runtime"
 
 	ort "github.com/yalue/onnxruntime_go"
@@ -80,9 +82,22 @@ func New(o Options) (e *Engine, err error) {
 	if ort.IsInitialized() {
 		return nil, errors.New("an ONNX Runtime engine is already running in this process")
 	}
+	// ONNX Runtime's telemetry (on in the npm build) starts with the
+	// environment: it writes $TMPDIR/mat-debug-<pid>.log and an event
+	// database, with the executable's path and a device id, under
+	// ~/.cache/Microsoft. DisableTelemetry below comes too late to stop
+	// either; only this variable, read when the environment is created, does.
+	// It is process-wide, as the environment itself is.
+	if err := os.Setenv("ORT_DISABLE_TELEMETRY", "1"); err != nil {
+		return nil, fmt.Errorf("turn off ONNX Runtime telemetry: %w", err)
+	}
 	ort.SetSharedLibraryPath(o.LibraryPath)
 	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
 		return nil, fmt.Errorf("start ONNX Runtime from %s: %w", o.LibraryPath, err)
+	}
+	if err := ort.DisableTelemetry(); err != nil {
+		ort.DestroyEnvironment()
+		return nil, fmt.Errorf("turn off ONNX Runtime telemetry: %w", err)
 	}
 	// The deferred Close must see the engine even though every error return
 	// sets the named result to nil.
@@ -240,11 +255,17 @@ type faceJob struct {
 // images go through the model together, which is where batching pays. errs[i]
 // is set when image i failed; the other images still get their faces.
 func (e *Engine) Faces(imgs []*image.NRGBA) (faces [][]result.Face, errs []error) {
+	return e.FacesContext(context.Background(), imgs)
+}
+
+// FacesContext is Faces that stops detecting once ctx is done; the images not
+// finished by then fail with ctx's error.
+func (e *Engine) FacesContext(ctx context.Context, imgs []*image.NRGBA) (faces [][]result.Face, errs []error) {
 	faces = make([][]result.Face, len(imgs))
 	errs = make([]error, len(imgs))
 	var jobs []faceJob
 	for i, img := range imgs {
-		found, err := e.locate(img)
+		found, err := e.locate(ctx, img)
 		if err != nil {
 			errs[i] = err
 			continue

@@ -1,6 +1,8 @@
 package predict
 
 import (
+	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
@@ -24,22 +26,36 @@ const (
 	cropMaxAspect = 2.0
 )
 
+// MinFaceSide is the shortest side, in pixels, of an image that is sent to
+// the model whole (mode off, or the crop fallback of mode auto). Below it
+// there is no face to read: a 1x1 image was answered "89 years".
+const MinFaceSide = 32
+
+// paddedMaxSide bounds the padded retry: a larger image is shrunk to this
+// long side before its margin is added, so the copy stays under 11 MB
+// however large the photo (a 100000x1 strip once asked for 38 GB). The retry
+// is for tight face crops, which are far smaller than this.
+const paddedMaxSide = 1024
+
 // locate returns the faces of img as jobs for the model, per the mode.
-func (e *Engine) locate(img *image.NRGBA) ([]faceJob, error) {
+func (e *Engine) locate(ctx context.Context, img *image.NRGBA) ([]faceJob, error) {
 	b := img.Bounds()
 	whole := faceJob{
 		face: result.Face{Box: result.Box{W: float64(b.Dx()), H: float64(b.Dy())}, Detected: false},
 		crop: img,
 	}
 	if e.opts.Mode == result.DetectOff {
+		if min(b.Dx(), b.Dy()) < MinFaceSide {
+			return nil, fmt.Errorf("image is %dx%d, under the %d px minimum side of a face", b.Dx(), b.Dy(), MinFaceSide)
+		}
 		return []faceJob{whole}, nil
 	}
-	dets, err := e.detector.Detect(img, e.opts.Detect)
+	dets, err := e.detector.DetectContext(ctx, img, e.opts.Detect)
 	if err != nil {
 		return nil, err
 	}
 	if len(dets) == 0 && e.opts.Mode == result.DetectAuto {
-		if dets, err = e.detectPadded(img); err != nil {
+		if dets, err = e.detectPaddedContext(ctx, img); err != nil {
 			return nil, err
 		}
 		if len(dets) == 0 {
@@ -82,16 +98,29 @@ func isFaceCrop(b image.Rectangle, best detect.Detection) bool {
 // detectPadded runs the detector on img with a grey margin and maps the
 // detections back to img's pixels.
 func (e *Engine) detectPadded(img *image.NRGBA) ([]detect.Detection, error) {
-	b := img.Bounds()
-	pad := int(math.Round(cropPadding * float64(max(b.Dx(), b.Dy()))))
-	padded := image.NewNRGBA(image.Rect(0, 0, b.Dx()+2*pad, b.Dy()+2*pad))
+	return e.detectPaddedContext(context.Background(), img)
+}
+
+func (e *Engine) detectPaddedContext(ctx context.Context, img *image.NRGBA) ([]detect.Detection, error) {
+	src, b := img, img.Bounds()
+	sx, sy := 1.0, 1.0 // src pixels per img pixel
+	if long := max(b.Dx(), b.Dy()); long > paddedMaxSide {
+		w := max(1, b.Dx()*paddedMaxSide/long)
+		h := max(1, b.Dy()*paddedMaxSide/long)
+		src = preprocess.Fit(img, b, w, h)
+		sx, sy = float64(w)/float64(b.Dx()), float64(h)/float64(b.Dy())
+	}
+	sb := src.Bounds()
+	pad := int(math.Round(cropPadding * float64(max(sb.Dx(), sb.Dy()))))
+	padded := image.NewNRGBA(image.Rect(0, 0, sb.Dx()+2*pad, sb.Dy()+2*pad))
 	draw.Draw(padded, padded.Rect, image.NewUniform(color.NRGBA{R: 128, G: 128, B: 128, A: 255}), image.Point{}, draw.Src)
-	draw.Draw(padded, image.Rect(pad, pad, pad+b.Dx(), pad+b.Dy()), img, b.Min, draw.Src)
-	dets, err := e.detector.Detect(padded, e.opts.Detect)
+	draw.Draw(padded, image.Rect(pad, pad, pad+sb.Dx(), pad+sb.Dy()), src, sb.Min, draw.Src)
+	dets, err := e.detector.DetectContext(ctx, padded, e.opts.Detect)
 	if err != nil {
 		return nil, err
 	}
-	shift := detect.Transform{ScaleX: 1, ScaleY: 1, OffsetX: float64(b.Min.X - pad), OffsetY: float64(b.Min.Y - pad)}
+	shift := detect.Transform{ScaleX: 1 / sx, ScaleY: 1 / sy,
+		OffsetX: float64(b.Min.X) - float64(pad)/sx, OffsetY: float64(b.Min.Y) - float64(pad)/sy}
 	for i := range dets {
 		dets[i] = shift.Apply(dets[i])
 	}
@@ -100,7 +129,7 @@ func (e *Engine) detectPadded(img *image.NRGBA) ([]detect.Detection, error) {
 
 func looksLikeCrop(b image.Rectangle) bool {
 	w, h := float64(b.Dx()), float64(b.Dy())
-	return max(w, h) <= cropMaxSide && max(w, h)/min(w, h) <= cropMaxAspect
+	return min(w, h) >= MinFaceSide && max(w, h) <= cropMaxSide && max(w, h)/min(w, h) <= cropMaxAspect
 }
 
 func faceFromDetection(d detect.Detection) result.Face {

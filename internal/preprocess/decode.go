@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"io"
 
 	// Decoders for every format we accept, registered with image.Decode.
@@ -27,12 +28,33 @@ type Limits struct {
 	// MaxPixels is the largest width*height decoded, checked from the header
 	// before any pixel is decoded; 0 means DefaultMaxPixels.
 	MaxPixels int64
+	// MaxAspect is the largest ratio of the long side to the short one; 0
+	// means DefaultMaxAspect. Within the pixel limit a strip can still be
+	// 100000 px long, and every step after decoding (the detector's padded
+	// copy, its tiles) grows with the long side, not with the pixels.
+	MaxAspect float64
 }
 
 const (
 	DefaultMaxBytes  = 64 << 20
 	DefaultMaxPixels = 100_000_000
+	// DefaultMaxAspect admits panoramas (a 360-degree one is about 6:1) and
+	// refuses strips and banners that hold no face a detector could find.
+	DefaultMaxAspect = 20
 )
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultMaxBytes
+	}
+	if l.MaxPixels <= 0 {
+		l.MaxPixels = DefaultMaxPixels
+	}
+	if l.MaxAspect <= 0 {
+		l.MaxAspect = DefaultMaxAspect
+	}
+	return l
+}
 
 // Formats lists the formats Decode understands, as image.Decode names them.
 var Formats = []string{"jpeg", "png", "gif", "bmp", "tiff", "webp"}
@@ -51,53 +73,117 @@ var ErrNotImage = errors.New("not a supported image (jpeg, png, gif, bmp, tiff, 
 // Decode reads one image. Its errors start with name and say why, because a
 // batch of thousands reports them one line each.
 func Decode(r io.Reader, name string, lim Limits) (Decoded, error) {
-	maxBytes := lim.MaxBytes
-	if maxBytes <= 0 {
-		maxBytes = DefaultMaxBytes
-	}
-	maxPixels := lim.MaxPixels
-	if maxPixels <= 0 {
-		maxPixels = DefaultMaxPixels
-	}
-	data, err := io.ReadAll(io.LimitReader(r, maxBytes+1))
+	data, err := ReadAll(r, name, lim)
 	if err != nil {
-		return Decoded{}, fmt.Errorf("%s: read: %w", name, err)
+		return Decoded{}, err
 	}
-	return DecodeBytes(data, name, maxBytes, maxPixels)
+	h, err := ReadHeader(data, name, lim)
+	if err != nil {
+		return Decoded{}, err
+	}
+	return h.Decode(data, name)
+}
+
+// ReadAll reads the encoded bytes of one image, refusing more than
+// lim.MaxBytes; it is Decode's first step, for callers that budget memory
+// between the header and the pixels.
+func ReadAll(r io.Reader, name string, lim Limits) ([]byte, error) {
+	lim = lim.withDefaults()
+	data, err := io.ReadAll(io.LimitReader(r, lim.MaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: read: %w", name, err)
+	}
+	if len(data) == 0 {
+		return nil, fmt.Errorf("%s: empty file", name)
+	}
+	if int64(len(data)) > lim.MaxBytes {
+		return nil, fmt.Errorf("%s: file is over the %s limit", name, byteSize(lim.MaxBytes))
+	}
+	return data, nil
 }
 
 // DecodeBytes is Decode over bytes already in memory.
 func DecodeBytes(data []byte, name string, maxBytes, maxPixels int64) (Decoded, error) {
-	if len(data) == 0 {
-		return Decoded{}, fmt.Errorf("%s: empty file", name)
-	}
-	if int64(len(data)) > maxBytes {
-		return Decoded{}, fmt.Errorf("%s: file is over the %s limit", name, byteSize(maxBytes))
-	}
+	return Decode(bytes.NewReader(data), name, Limits{MaxBytes: maxBytes, MaxPixels: maxPixels})
+}
+
+// Header is what an image's header declares, read before any pixel is decoded.
+type Header struct {
+	Width, Height int
+	Format        string
+	// Encoded is the size of the file in bytes.
+	Encoded    int64
+	colorModel color.Model
+}
+
+// ReadHeader reads data's header and checks its declared size and shape
+// against lim, so that nothing is allocated for an image that will be refused.
+func ReadHeader(data []byte, name string, lim Limits) (Header, error) {
+	lim = lim.withDefaults()
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		if errors.Is(err, image.ErrFormat) {
-			return Decoded{}, fmt.Errorf("%s: %w", name, ErrNotImage)
+			return Header{}, fmt.Errorf("%s: %w", name, ErrNotImage)
 		}
-		return Decoded{}, fmt.Errorf("%s: truncated or corrupt %s header: %w", name, formatName(data), err)
+		return Header{}, fmt.Errorf("%s: truncated or corrupt %s header: %w", name, formatName(data), err)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return Decoded{}, fmt.Errorf("%s: %s declares an empty %dx%d image", name, format, cfg.Width, cfg.Height)
+	w, h := cfg.Width, cfg.Height
+	if w <= 0 || h <= 0 {
+		return Header{}, fmt.Errorf("%s: %s declares an empty %dx%d image", name, format, w, h)
 	}
-	if px := int64(cfg.Width) * int64(cfg.Height); px > maxPixels {
-		return Decoded{}, fmt.Errorf("%s: %s declares %dx%d = %.1f megapixels, over the %g megapixel limit",
-			name, format, cfg.Width, cfg.Height, float64(px)/1e6, float64(maxPixels)/1e6)
+	if px := int64(w) * int64(h); px > lim.MaxPixels {
+		return Header{}, fmt.Errorf("%s: %s declares %dx%d = %.1f megapixels, over the %g megapixel limit",
+			name, format, w, h, float64(px)/1e6, float64(lim.MaxPixels)/1e6)
 	}
+	if long, short := float64(max(w, h)), float64(min(w, h)); long > lim.MaxAspect*short {
+		return Header{}, fmt.Errorf("%s: %s declares %dx%d, an aspect ratio of %.0f:1, over the %g:1 limit",
+			name, format, w, h, long/short, lim.MaxAspect)
+	}
+	return Header{Width: w, Height: h, Format: format, Encoded: int64(len(data)), colorModel: cfg.ColorModel}, nil
+}
+
+// Cost is about the most memory, in bytes, that decoding the image and
+// holding it as NRGBA take at once: the encoded file, the decoder's own
+// image, and the NRGBA copy (or the upright copy of a rotated JPEG) that
+// every later step reads. It is what a memory budget charges for the image.
+func (h Header) Cost() int64 {
+	return h.Encoded + int64(h.Width)*int64(h.Height)*(decodedBytesPerPixel(h.colorModel)+4)
+}
+
+// decodedBytesPerPixel is what the standard decoders allocate per pixel for a
+// color model; unknown models are charged as 16-bit RGBA, the largest.
+func decodedBytesPerPixel(m color.Model) int64 {
+	switch m {
+	case color.GrayModel, color.AlphaModel:
+		return 1
+	case color.Gray16Model, color.Alpha16Model:
+		return 2
+	case color.YCbCrModel, color.NYCbCrAModel:
+		return 4 // at most 4:4:4 with alpha
+	case color.RGBAModel, color.NRGBAModel, color.CMYKModel:
+		return 4
+	case color.RGBA64Model, color.NRGBA64Model:
+		return 8
+	}
+	if _, ok := m.(color.Palette); ok {
+		return 1
+	}
+	return 8
+}
+
+// Decode decodes the pixels of data, whose header h was read from it, and
+// turns a JPEG upright by its EXIF orientation.
+func (h Header) Decode(data []byte, name string) (Decoded, error) {
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
-		return Decoded{}, fmt.Errorf("%s: truncated or corrupt %s: %w", name, format, err)
+		return Decoded{}, fmt.Errorf("%s: truncated or corrupt %s: %w", name, h.Format, err)
 	}
 	orientation := 1
-	if format == "jpeg" {
+	if h.Format == "jpeg" {
 		orientation = exifOrientation(data)
 		img = applyOrientation(img, orientation)
 	}
-	return Decoded{Image: img, Format: format, Orientation: orientation}, nil
+	return Decoded{Image: img, Format: h.Format, Orientation: orientation}, nil
 }
 
 // byteSize words a limit in whole megabytes when it is one, else in bytes, so
