@@ -202,7 +202,7 @@ func runDecodeOnly(list string, workers int) error {
 
 type decodeOnly struct{}
 
-func (decodeOnly) Faces(imgs []*image.NRGBA) ([][]result.Face, []error) {
+func (decodeOnly) FacesContext(_ context.Context, imgs []*image.NRGBA) ([][]result.Face, []error) {
 	return make([][]result.Face, len(imgs)), make([]error, len(imgs))
 }
 

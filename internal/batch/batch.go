@@ -13,14 +13,16 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/agegender/agegender/internal/budget"
 	"github.com/agegender/agegender/internal/preprocess"
 	"github.com/agegender/agegender/internal/report"
 	"github.com/agegender/agegender/internal/result"
 )
 
-// Estimator finds and estimates faces; predict.Engine is one.
+// Estimator finds and estimates faces; predict.Engine is one. FacesContext
+// should stop soon after ctx is done, failing the images it did not finish.
 type Estimator interface {
-	Faces(imgs []*image.NRGBA) ([][]result.Face, []error)
+	FacesContext(ctx context.Context, imgs []*image.NRGBA) ([][]result.Face, []error)
 	Mode() result.Mode
 }
 
@@ -31,6 +33,10 @@ type Options struct {
 	// Chunk is how many images a worker sends through the model together.
 	Chunk  int
 	Limits preprocess.Limits
+	// Budget, when set, bounds the memory of the images held at once across
+	// workers: each image reserves its header's Cost before it is decoded
+	// and gives it back once its faces are written.
+	Budget *budget.Budget
 	// OnResult, when set, sees every result in output order (progress bars).
 	OnResult func(result.Image)
 	// Annotate, when set, is called by the workers for each image that
@@ -119,9 +125,7 @@ func Run(ctx context.Context, inputs iter.Seq[Input], est Estimator, out report.
 						break fill
 					}
 				}
-				for _, d := range process(chunk, est, o) {
-					results <- d
-				}
+				process(ctx, chunk, est, o, func(d done) { results <- d })
 			}
 		}()
 	}
@@ -172,57 +176,75 @@ func Run(ctx context.Context, inputs iter.Seq[Input], est Estimator, out report.
 	return sum, ctx.Err()
 }
 
-// process decodes a chunk and runs its images through the model together.
-func process(chunk []job, est Estimator, o Options) []done {
-	out := make([]done, len(chunk))
-	var imgs []*image.NRGBA
-	var idx []int
-	for i, j := range chunk {
-		out[i] = done{seq: j.seq, im: result.Image{Input: j.in.Name, Detect: est.Mode()}}
-		img, err := decode(j.in, o.Limits)
+// process decodes a chunk and runs its images through the model together,
+// handing each result to emit. With a budget, an image that does not fit
+// while others of the chunk are held sends those through the model first,
+// releasing them, and only then waits: a worker never waits while holding.
+func process(ctx context.Context, chunk []job, est Estimator, o Options, emit func(done)) {
+	type held struct {
+		d       done
+		img     *image.NRGBA
+		release func()
+	}
+	var batch []held
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		imgs := make([]*image.NRGBA, len(batch))
+		for k, h := range batch {
+			imgs[k] = h.img
+		}
+		faces, errs := est.FacesContext(ctx, imgs)
+		for k, h := range batch {
+			name := h.d.im.Input
+			switch {
+			case errs[k] != nil:
+				h.d.im.Err = fmt.Errorf("%s: %w", name, errs[k])
+			case o.Annotate != nil:
+				h.d.im.Faces = faces[k]
+				if err := o.Annotate(h.img, h.d.im); err != nil {
+					h.d.im.Err = fmt.Errorf("%s: %w", name, err)
+					h.d.im.Faces = nil
+				}
+			default:
+				h.d.im.Faces = faces[k]
+			}
+			h.release()
+			emit(h.d)
+		}
+		batch = batch[:0]
+	}
+	reserve := func(n int64) (func(), error) {
+		if o.Budget == nil {
+			return func() {}, nil
+		}
+		if len(batch) > 0 {
+			if release, ok := o.Budget.TryAcquire(n); ok {
+				return release, nil
+			}
+			flush()
+		}
+		return o.Budget.Acquire(ctx, n)
+	}
+	for _, j := range chunk {
+		d := done{seq: j.seq, im: result.Image{Input: j.in.Name, Detect: est.Mode()}}
+		// After a cancel the rest of the chunk is reported, not processed,
+		// so that Ctrl-C does not wait for queued slow images.
+		if err := ctx.Err(); err != nil {
+			d.im.Err = fmt.Errorf("%s: %w", j.in.Name, err)
+			emit(d)
+			continue
+		}
+		img, release, err := decode(j.in, o.Limits, reserve)
 		if err != nil {
-			out[i].im.Err = err
+			d.im.Err = err
+			emit(d)
 			continue
 		}
 		b := img.Bounds()
-		out[i].im.Width, out[i].im.Height = b.Dx(), b.Dy()
-		imgs = append(imgs, img)
-		idx = append(idx, i)
+		d.im.Width, d.im.Height = b.Dx(), b.Dy()
+		batch = append(batch, held{d: d, img: img, release: release})
 	}
-	if len(imgs) == 0 {
-		return out
-	}
-	faces, errs := est.Faces(imgs)
-	for k, i := range idx {
-		if errs[k] != nil {
-			out[i].im.Err = fmt.Errorf("%s: %w", chunk[i].in.Name, errs[k])
-			continue
-		}
-		out[i].im.Faces = faces[k]
-		if o.Annotate != nil {
-			if err := o.Annotate(imgs[k], out[i].im); err != nil {
-				out[i].im.Err = fmt.Errorf("%s: %w", chunk[i].in.Name, err)
-				out[i].im.Faces = nil
-			}
-		}
-	}
-	return out
-}
-
-func decode(in Input, lim preprocess.Limits) (*image.NRGBA, error) {
-	if in.Err != nil {
-		return nil, in.Err
-	}
-	rc, err := in.Open()
-	if err != nil {
-		return nil, describe(in.Name, err)
-	}
-	dec, err := preprocess.Decode(rc, in.Name, lim)
-	if cerr := rc.Close(); cerr != nil && err == nil {
-		err = describe(in.Name, cerr)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return preprocess.NRGBA(dec.Image), nil
+	flush()
 }

@@ -10,6 +10,7 @@ import (
 	"image/png"
 	"io"
 	"iter"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,7 +55,7 @@ type fakeEstimator struct {
 
 func (e *fakeEstimator) Mode() result.Mode { return result.DetectAuto }
 
-func (e *fakeEstimator) Faces(imgs []*image.NRGBA) ([][]result.Face, []error) {
+func (e *fakeEstimator) FacesContext(ctx context.Context, imgs []*image.NRGBA) ([][]result.Face, []error) {
 	e.calls.Add(1)
 	e.images.Add(int64(len(imgs)))
 	for {
@@ -64,7 +65,10 @@ func (e *fakeEstimator) Faces(imgs []*image.NRGBA) ([][]result.Face, []error) {
 		}
 	}
 	if e.delay > 0 {
-		time.Sleep(e.delay)
+		select {
+		case <-time.After(e.delay):
+		case <-ctx.Done():
+		}
 	}
 	faces := make([][]result.Face, len(imgs))
 	errs := make([]error, len(imgs))
@@ -306,7 +310,8 @@ func TestProcessIsolatesFailuresInAChunk(t *testing.T) {
 	}
 	est := &fakeEstimator{}
 	var annotated []string
-	out := process(chunk, est, Options{Annotate: func(img *image.NRGBA, im result.Image) error {
+	var out []done
+	process(context.Background(), chunk, est, Options{Annotate: func(img *image.NRGBA, im result.Image) error {
 		annotated = append(annotated, im.Input)
 		if img.Bounds().Dx() != im.Width {
 			t.Errorf("%s: annotated with a %d-wide image, result says %d", im.Input, img.Bounds().Dx(), im.Width)
@@ -315,7 +320,10 @@ func TestProcessIsolatesFailuresInAChunk(t *testing.T) {
 			return errors.New("cannot draw")
 		}
 		return nil
-	}})
+	}}, func(d done) { out = append(out, d) })
+	// Failures are handed on as they happen, the rest after the model run;
+	// Run puts them back in input order.
+	slices.SortFunc(out, func(a, b done) int { return a.seq - b.seq })
 	if est.calls.Load() != 1 || est.images.Load() != 4 {
 		t.Errorf("estimator: %d calls, %d images; want the 4 decoded images in one call", est.calls.Load(), est.images.Load())
 	}

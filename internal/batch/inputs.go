@@ -2,7 +2,6 @@ package batch
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -27,9 +26,10 @@ type Input struct {
 // DefaultExtensions are matched case-insensitively when walking folders.
 var DefaultExtensions = []string{".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
 
-// File is an Input that reads a file.
+// File is an Input that reads a file; anything but a regular file (a FIFO,
+// a device, a socket, a folder) fails when opened, without blocking.
 func File(path string) Input {
-	return Input{Name: path, Open: func() (io.ReadCloser, error) { return os.Open(path) }}
+	return Input{Name: path, Open: func() (io.ReadCloser, error) { return openRegular(path) }}
 }
 
 // Reader is an Input that reads r once, such as stdin.
@@ -60,8 +60,10 @@ func walkOne(root string, exts []string, yield func(Input) bool) bool {
 		return yield(File(root))
 	}
 	stopped := false
+	found := 0
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
+			found++
 			if !yield(Input{Name: p, Err: describe(p, err)}) {
 				stopped = true
 				return filepath.SkipAll
@@ -74,6 +76,7 @@ func walkOne(root string, exts []string, yield func(Input) bool) bool {
 		if d.IsDir() || !hasExt(p, exts) {
 			return nil
 		}
+		found++
 		if !yield(File(p)) {
 			stopped = true
 			return filepath.SkipAll
@@ -82,6 +85,11 @@ func walkOne(root string, exts []string, yield func(Input) bool) bool {
 	})
 	if err != nil && !stopped {
 		return yield(Input{Name: root, Err: describe(root, err)})
+	}
+	// A folder the user named that gives nothing (empty, or a folder named
+	// y.jpg) is reported, or the run would end with no row and exit 0.
+	if found == 0 && !stopped {
+		return yield(Input{Name: root, Err: fmt.Errorf("%s: folder holds no files with the extensions %s", root, strings.Join(exts, " "))})
 	}
 	return !stopped
 }
@@ -114,36 +122,39 @@ func NormalizeExtensions(list []string) []string {
 	return out
 }
 
+// maxPath is Linux's PATH_MAX: no longer entry can name a file.
+const maxPath = 4096
+
 // ReadList yields the paths listed in r, one per line (sep '\n', with a
 // trailing '\r' dropped) or NUL-separated (sep 0, for find -print0); each is
 // walked like a command-line path. Empty entries are skipped.
 func ReadList(r io.Reader, sep byte, exts []string) iter.Seq[Input] {
 	return func(yield func(Input) bool) {
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 64*1024), 1<<20)
-		sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
-			if i := bytes.IndexByte(data, sep); i >= 0 {
-				return i + 1, data[:i], nil
-			}
-			if atEOF && len(data) > 0 {
-				return len(data), data, nil
-			}
-			return 0, nil, nil
-		})
-		for sc.Scan() {
-			p := sc.Text()
+		// A Reader, not a Scanner: a Scanner stops at its longest token, and
+		// one 1 MB line then lost every path after it.
+		br := bufio.NewReader(r)
+		for {
+			p, err := br.ReadString(sep)
+			p = strings.TrimSuffix(p, string(sep))
 			if sep == '\n' {
 				p = strings.TrimSuffix(p, "\r")
 			}
-			if p == "" {
-				continue
-			}
-			if !walkOne(p, exts, yield) {
+			switch {
+			case p == "":
+			case len(p) > maxPath:
+				if !yield(Input{Name: p, Err: fmt.Errorf("%.40q...: a path list entry of %d bytes, longer than any path (%d)", p, len(p), maxPath)}) {
+					return
+				}
+			case !walkOne(p, exts, yield):
 				return
 			}
-		}
-		if err := sc.Err(); err != nil {
-			yield(Input{Name: "(path list)", Err: fmt.Errorf("read path list: %w", err)})
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				yield(Input{Name: "(path list)", Err: fmt.Errorf("read path list: %w", err)})
+				return
+			}
 		}
 	}
 }

@@ -54,6 +54,19 @@ func (b *Budget) Acquire(ctx context.Context, n int64) (release func(), err erro
 	return func() { once.Do(func() { b.sem.Release(n) }) }, nil
 }
 
+// TryAcquire reserves n bytes only if they are free now. A holder that waits
+// for more while keeping what it has can deadlock with another doing the
+// same; such a holder tries instead, and on failure gives back what it holds
+// before it waits.
+func (b *Budget) TryAcquire(n int64) (release func(), ok bool) {
+	n = max(n, 0)
+	if n > b.total || !b.sem.TryAcquire(n) {
+		return nil, false
+	}
+	var once sync.Once
+	return func() { once.Do(func() { b.sem.Release(n) }) }, true
+}
+
 // Bytes words a size in MB (binary) with one decimal, or in bytes below 1 MB,
 // for error messages.
 func Bytes(n int64) string {

@@ -68,3 +68,23 @@ func TestAcquireStopsOnCancel(t *testing.T) {
 		t.Fatalf("got %v, want context.Canceled", err)
 	}
 }
+
+func TestTryAcquire(t *testing.T) {
+	b := New(10)
+	r, ok := b.TryAcquire(7)
+	if !ok {
+		t.Fatal("7 of a free 10 refused")
+	}
+	if _, ok := b.TryAcquire(4); ok {
+		t.Fatal("4 more admitted over a 10 budget holding 7")
+	}
+	if _, ok := b.TryAcquire(11); ok {
+		t.Fatal("more than the whole admitted")
+	}
+	r()
+	if r2, ok := b.TryAcquire(10); !ok {
+		t.Fatal("the whole budget refused after release")
+	} else {
+		r2()
+	}
+}

@@ -11,7 +11,7 @@ type batchOptions struct {
 	engine           engineFlags
 	csv, json, jsonl string
 	force, quiet     bool
-	workers          int
+	run              runFlags
 	exts             []string
 	null             bool
 	annotate         string
@@ -54,7 +54,7 @@ Exit codes: 0 all inputs succeeded, 2 some failed, 1 usage or setup error.`,
 	fs.StringVar(&o.jsonl, "jsonl", "", "write JSON Lines to this file (- for stdout; the default)")
 	fs.BoolVar(&o.force, "force", false, "overwrite existing output files")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar and no summary")
-	fs.IntVar(&o.workers, "workers", 0, "parallel workers (default: number of cores)")
+	o.run.register(fs)
 	fs.StringSliceVar(&o.exts, "ext", nil, "extensions to pick up in folders, e.g. jpg,png (default: jpg,jpeg,png,gif,bmp,tif,tiff,webp)")
 	fs.BoolVarP(&o.null, "null", "0", false, "with -, paths on stdin are NUL-separated")
 	fs.StringVar(&o.annotate, "annotate", "", "write a copy of each image with its faces drawn into this folder")
@@ -85,7 +85,7 @@ func batchRun(cmd *cobra.Command, ios *IOStreams, o *batchOptions, args []string
 		return err
 	}
 	return runJob(cmd, ios, jobSpec{
-		engine: &o.engine, inputs: inputs, outPath: path, format: format, workers: o.workers,
+		engine: &o.engine, inputs: inputs, outPath: path, format: format, run: &o.run,
 		quiet: o.quiet, force: o.force, annotate: o.annotate, summary: true,
 	})
 }

@@ -34,19 +34,31 @@ func (f *engineFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.maxFaces, "max-faces", 0, "keep at most this many faces per image, most confident first (0: all)")
 	fs.Float64Var(&f.minFaceSize, "min-face-size", d.MinSize, "ignore faces smaller than this many pixels")
 	fs.IntVar(&f.tileSide, "tile", d.TileSide, "side in pixels of the tiles a second detection pass runs on in large images, for small faces (0: off)")
-	fs.IntVar(&f.threads, "threads", 1, "ONNX Runtime threads per inference (workers run inferences in parallel)")
+	fs.IntVar(&f.threads, "threads", 1, fmt.Sprintf("ONNX Runtime threads per inference, 1..%d (workers run inferences in parallel)", maxThreads))
 }
 
-// open finds the native pieces and starts the engine.
-func (f *engineFlags) open() (*predict.Engine, error) {
+// params checks the flags' values and ranges before anything is opened.
+func (f *engineFlags) params() (result.Mode, detect.Params, error) {
 	mode, err := result.ParseMode(f.detect)
 	if err != nil {
-		return nil, usageError{err}
+		return "", detect.Params{}, usageError{err}
 	}
 	params := detect.DefaultParams()
 	params.MinScore, params.MaxFaces, params.MinSize, params.TileSide = f.minScore, f.maxFaces, f.minFaceSize, f.tileSide
 	if err := params.Validate(); err != nil {
-		return nil, usageError{err}
+		return "", detect.Params{}, usageError{err}
+	}
+	if f.threads < 1 || f.threads > maxThreads {
+		return "", detect.Params{}, usagef("--threads %d is out of range: use 1..%d", f.threads, maxThreads)
+	}
+	return mode, params, nil
+}
+
+// open finds the native pieces and starts the engine.
+func (f *engineFlags) open() (*predict.Engine, error) {
+	mode, params, err := f.params()
+	if err != nil {
+		return nil, err
 	}
 	lib, err := assets.ORTLibrary.Find(f.ortLib)
 	if err != nil {

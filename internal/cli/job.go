@@ -20,7 +20,7 @@ type jobSpec struct {
 	inputs   iter.Seq[batch.Input]
 	outPath  string
 	format   report.Format
-	workers  int
+	run      *runFlags
 	quiet    bool
 	force    bool
 	annotate string
@@ -28,6 +28,13 @@ type jobSpec struct {
 }
 
 func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
+	// Every flag is checked before any output is created.
+	if err := s.run.validate(); err != nil {
+		return err
+	}
+	if _, _, err := s.engine.params(); err != nil {
+		return err
+	}
 	out, err := openOutput(s.outPath, s.format, s.force, ios.Out)
 	if err != nil {
 		return err
@@ -51,7 +58,7 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 	if err != nil {
 		return usageError{err}
 	}
-	opts := batch.Options{Workers: s.workers}
+	opts := batch.Options{Workers: s.run.workers, Budget: s.run.budget()}
 	if annotator != nil {
 		opts.Annotate = func(img *image.NRGBA, im result.Image) error { return annotator.Write(img, im) }
 	}

@@ -10,7 +10,7 @@ import (
 type predictOptions struct {
 	engine           engineFlags
 	json, csv, jsonl bool
-	workers          int
+	run              runFlags
 	annotate         string
 	force            bool
 }
@@ -38,7 +38,7 @@ func newCmdPredict(ios *IOStreams) *cobra.Command {
 	fs.BoolVar(&o.json, "json", false, "print a JSON array, one object per image")
 	fs.BoolVar(&o.csv, "csv", false, "print CSV, one row per face")
 	fs.BoolVar(&o.jsonl, "jsonl", false, "print JSON Lines, one object per image")
-	fs.IntVar(&o.workers, "workers", 0, "parallel workers (default: number of cores)")
+	o.run.register(fs)
 	fs.StringVar(&o.annotate, "annotate", "", "write a copy of each image with its faces drawn into this folder")
 	fs.BoolVar(&o.force, "force", false, "overwrite existing annotated images")
 	cmd.MarkFlagsMutuallyExclusive("json", "csv", "jsonl")
@@ -62,6 +62,6 @@ func predictRun(cmd *cobra.Command, ios *IOStreams, o *predictOptions, args []st
 	}
 	return runJob(cmd, ios, jobSpec{
 		engine: &o.engine, inputs: inputs, outPath: "-", format: format,
-		workers: o.workers, quiet: true, annotate: o.annotate, force: o.force,
+		run: &o.run, quiet: true, annotate: o.annotate, force: o.force,
 	})
 }

@@ -37,19 +37,30 @@ func DefaultParams() Params {
 	return Params{MinScore: 0.62, MinSize: 0, TileSide: 512, NMSThreshold: 0.3}
 }
 
-// Validate rejects values that cannot work.
+// Validate rejects values that cannot work. NaN fails every range check,
+// which comparisons written as "x < 0 || x > 1" would let through.
 func (p Params) Validate() error {
-	if p.MinScore < 0 || p.MinScore > 1 {
-		return fmt.Errorf("min score %.3f is outside 0..1", p.MinScore)
+	if !(p.MinScore >= 0 && p.MinScore <= 1) {
+		return fmt.Errorf("min score %g is outside 0..1", p.MinScore)
 	}
-	if p.MaxFaces < 0 || p.MinSize < 0 || p.TileSide < 0 {
-		return fmt.Errorf("max faces, min size and tile side must not be negative")
+	if p.MaxFaces < 0 || p.TileSide < 0 {
+		return fmt.Errorf("max faces and tile side must not be negative")
 	}
-	if p.TileSide > 0 && p.TileSide < 64 {
-		return fmt.Errorf("tile side %d is too small: use 0 (no tiles) or at least 64 pixels", p.TileSide)
+	if !(p.MinSize >= 0 && p.MinSize <= MaxTileSide) {
+		return fmt.Errorf("min face size %g is outside 0..%d pixels", p.MinSize, MaxTileSide)
+	}
+	if p.TileSide > 0 && (p.TileSide < 64 || p.TileSide > MaxTileSide) {
+		return fmt.Errorf("tile side %d is out of range: use 0 (no tiles) or 64..%d pixels", p.TileSide, MaxTileSide)
+	}
+	if !(p.NMSThreshold >= 0 && p.NMSThreshold <= 1) {
+		return fmt.Errorf("NMS threshold %g is outside 0..1", p.NMSThreshold)
 	}
 	return nil
 }
+
+// MaxTileSide bounds the tile side (and the face size filter): beyond it a
+// tile is no longer small next to the whole-image pass.
+const MaxTileSide = 8192
 
 const (
 	inputName = "input:0"

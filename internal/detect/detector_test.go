@@ -2,6 +2,7 @@ package detect
 
 import (
 	"image"
+	"math"
 	"maps"
 	"slices"
 	"testing"
@@ -13,7 +14,9 @@ func TestParamsValidate(t *testing.T) {
 	if err := DefaultParams().Validate(); err != nil {
 		t.Errorf("defaults rejected: %v", err)
 	}
-	for _, p := range []Params{{MinScore: -0.1}, {MinScore: 1.1}, {MaxFaces: -1}, {MinSize: -1}, {TileSide: -1}} {
+	nan := math.NaN()
+	for _, p := range []Params{{MinScore: -0.1}, {MinScore: 1.1}, {MinScore: nan}, {MaxFaces: -1}, {MinSize: -1},
+		{MinSize: nan}, {MinSize: math.Inf(1)}, {TileSide: -1}, {TileSide: 1 << 30}, {NMSThreshold: nan}} {
 		if p.Validate() == nil {
 			t.Errorf("%+v accepted", p)
 		}

@@ -1,0 +1,173 @@
+package batch
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/agegender/agegender/internal/budget"
+)
+
+// headerOnlyPNG declares w x h RGBA pixels and holds none of them.
+func headerOnlyPNG(w, h uint32) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], w)
+	binary.BigEndian.PutUint32(ihdr[4:], h)
+	ihdr[8], ihdr[9] = 8, 6
+	binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
+	chunk := append([]byte("IHDR"), ihdr...)
+	b.Write(chunk)
+	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
+	return b.Bytes()
+}
+
+// runWithin runs Run and fails the test if it does not return in time: a
+// FIFO once blocked a batch forever.
+func runWithin(t *testing.T, d time.Duration, ctx context.Context, ins []Input, est Estimator, o Options) ([]resultRow, error) {
+	t.Helper()
+	rec := &recorder{}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := Run(ctx, sliceSeq(ins), est, rec, o)
+		errc <- err
+	}()
+	select {
+	case err := <-errc:
+		var rows []resultRow
+		for _, im := range rec.written() {
+			rows = append(rows, resultRow{im.Input, im.Err})
+		}
+		return rows, err
+	case <-time.After(d):
+		t.Fatalf("Run did not return within %v", d)
+		return nil, nil
+	}
+}
+
+type resultRow struct {
+	name string
+	err  error
+}
+
+// Only regular files are opened: a FIFO named a.jpg is refused from its
+// stat, without blocking, and so are a folder named y.jpg inside a walk and
+// a character device named directly.
+func TestNonRegularFilesAreRefused(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "a.jpg")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "b.png"), pngs[4], 0o644)
+	os.Mkdir(filepath.Join(dir, "sub.jpg"), 0o755)
+	os.WriteFile(filepath.Join(dir, "sub.jpg", "c.png"), pngs[5], 0o644)
+	var ins []Input
+	for in := range Walk([]string{dir, "/dev/null"}, DefaultExtensions) {
+		ins = append(ins, in)
+	}
+	rows, err := runWithin(t, 10*time.Second, context.Background(), ins, &fakeEstimator{}, Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		fifo: "named pipe", filepath.Join(dir, "b.png"): "", filepath.Join(dir, "sub.jpg", "c.png"): "",
+		"/dev/null": "character device",
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("rows %v, want one each for %v", rows, want)
+	}
+	for _, r := range rows {
+		reason, ok := want[r.name]
+		switch {
+		case !ok:
+			t.Errorf("unexpected row %s", r.name)
+		case reason == "" && r.err != nil:
+			t.Errorf("%s: %v", r.name, r.err)
+		case reason != "" && (r.err == nil || !strings.Contains(r.err.Error(), reason) || !strings.Contains(r.err.Error(), r.name)):
+			t.Errorf("%s: error %v, want it named with %q", r.name, r.err, reason)
+		}
+	}
+}
+
+// A folder argument that gives no input (empty, or a folder named y.jpg
+// holding no images) is an error row, not silence and exit 0.
+func TestFolderArgumentWithNoInputsIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	named := filepath.Join(dir, "y.jpg")
+	os.Mkdir(empty, 0o755)
+	os.Mkdir(named, 0o755)
+	os.WriteFile(filepath.Join(named, "notes.txt"), []byte("x"), 0o644)
+	g := collect(Walk([]string{empty, named}, DefaultExtensions))
+	if len(g.names) != 2 || g.names[0] != empty || g.names[1] != named {
+		t.Fatalf("inputs %q, want one row per folder", g.names)
+	}
+	for _, n := range g.names {
+		if err := g.errs[n]; err == nil || !strings.Contains(err.Error(), "holds no files") {
+			t.Errorf("%s: %v", n, err)
+		}
+	}
+}
+
+// A hundred header-only files declaring 10000x10000 each are refused by a
+// small budget before any pixel is allocated, and good images still pass
+// through a budget that fits only a few of them at once, without deadlock.
+func TestBudgetRefusesBombsAndAdmitsTheRest(t *testing.T) {
+	var ins []Input
+	for i := range 100 {
+		ins = append(ins, Reader("bomb"+string(rune('a'+i%26)), bytes.NewReader(headerOnlyPNG(10000, 10000))))
+		ins = append(ins, Reader("ok", bytes.NewReader(pngs[1+i%5])))
+	}
+	b := budget.New(3 * (int64(len(pngs[5])) + 5*2*8))
+	rows, err := runWithin(t, 20*time.Second, context.Background(), ins, &fakeEstimator{}, Options{Workers: 3, Chunk: 4, Budget: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 200 {
+		t.Fatalf("%d rows, want 200", len(rows))
+	}
+	for _, r := range rows {
+		bomb := strings.HasPrefix(r.name, "bomb")
+		if bomb && (r.err == nil || !errors.Is(r.err, budget.ErrTooLarge)) {
+			t.Errorf("%s: %v, want over the memory budget", r.name, r.err)
+		}
+		if !bomb && r.err != nil && !errors.Is(r.err, errModel) {
+			t.Errorf("%s: %v", r.name, r.err)
+		}
+	}
+	// Everything was given back: the whole budget is free again.
+	if release, ok := b.TryAcquire(b.Total()); !ok {
+		t.Error("budget not fully released after the run")
+	} else {
+		release()
+	}
+}
+
+// Ctrl-C with slow images queued must end the run within 2 s; it took 58 s
+// when every queued image was still processed after the cancel.
+func TestCancelStopsQueuedWork(t *testing.T) {
+	var ins []Input
+	for range 40 {
+		ins = append(ins, Reader("slow", bytes.NewReader(pngs[4])))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := runWithin(t, 10*time.Second, ctx, ins, &fakeEstimator{delay: 5 * time.Second}, Options{Workers: 2, Chunk: 2})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err %v, want context.Canceled", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("cancelled run took %v, want under 2 s", d)
+	}
+}
