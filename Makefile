@@ -3,10 +3,10 @@
 
 PYTHON ?= /usr/bin/python3
 PRESET ?= default
-DATA   ?= ../shared/data/utkface
+DATA   ?= ../shared/data/utkface ../shared/data/utkface-more
 GO     ?= go
 
-.PHONY: setup build test test-short bench train evaluate export fixture framing smoke-train release-check clean
+.PHONY: setup build test test-short bench train evaluate export fixture framing celebahq-crops smoke-train release-check clean
 
 setup:
 	scripts/setup.sh
@@ -37,7 +37,12 @@ fixture:
 	$(PYTHON) training/main.py fixture --preset $(PRESET) --data $(DATA)
 
 framing:
-	$(GO) run ./bench/framing -data $(DATA) -out training/crop_framing.json
+	$(GO) run ./bench/framing -data $(firstword $(DATA)) -out training/crop_framing.json
+
+# CelebA-HQ's faces cropped by our detector and alignment, for presets that
+# train on them (needs make setup).
+celebahq-crops:
+	$(GO) run ./training/facecrop -labels ../shared/data/celebahq/labels.csv -out training/.cache/celebahq-crops
 
 smoke-train:
 	$(PYTHON) training/smoke_test.py

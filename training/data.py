@@ -1,5 +1,7 @@
-"""UTKFace loading, the deterministic train/validation split and the decode cache."""
+"""Training data: UTKFace folders with their deterministic splits, CelebA-HQ
+crops for gender, near-duplicate removal and the decode cache."""
 
+import csv
 import hashlib
 import os
 import re
@@ -14,14 +16,27 @@ from PIL import Image
 NAME_RE = re.compile(r"^(\d+)_([01])_([0-4])_\d+.*\.jpg$", re.IGNORECASE)
 RACES = ["White", "Black", "Asian", "Indian", "Others"]
 VAL_PERCENT = 15
+# Names hashing to VAL_PERCENT..CALIB_END-1 are held out of training too: the
+# gender temperature is fitted on them, so that validation stays untouched.
+CALIB_END = 20
+UNKNOWN = -1  # age or race of a sample whose data set does not label it
 
 
 @dataclass(frozen=True)
 class Sample:
     path: str
-    age: int
+    age: int  # UNKNOWN for gender-only data (CelebA-HQ)
     female: int
-    race: int
+    race: int  # UNKNOWN outside UTKFace
+
+
+@dataclass
+class Split:
+    train: list
+    calib: list
+    val: list
+    skipped: list
+    dropped_duplicates: int = 0
 
 
 def parse_name(name):
@@ -49,6 +64,10 @@ def is_validation(name):
     return hash_percentile(name) < VAL_PERCENT
 
 
+def is_calibration(name):
+    return VAL_PERCENT <= hash_percentile(name) < CALIB_END
+
+
 def in_training_subset(name, percent):
     """Whether a training image belongs to the first `percent` of the training
     set, for learning curves. A second hash (salted, so independent of the
@@ -57,26 +76,44 @@ def in_training_subset(name, percent):
     return hash_percentile("subset:" + name) < percent
 
 
-def scan(folder, limit=0, train_percent=100):
-    """Returns (train, val, skipped) lists of Samples / skipped names.
-    train_percent < 100 keeps only that share of the training images; the
-    validation split is never reduced."""
-    if not os.path.isdir(folder):
-        raise SystemExit(f"data folder {folder!r} not found (UTKFace-style files expected)")
-    train, val, skipped = [], [], []
-    for name in sorted(os.listdir(folder)):
-        label = parse_name(name)
-        if label is None:
-            skipped.append(name)
-            continue
-        s = Sample(os.path.join(folder, name), *label)
-        if is_validation(name):
-            val.append(s)
-        elif in_training_subset(name, train_percent):
-            train.append(s)
+def scan(folders, limit=0, train_percent=100):
+    """Splits the UTKFace-style files of every folder by name. train_percent
+    < 100 keeps only that share of the training images; the validation and
+    calibration splits are never reduced."""
+    split = Split([], [], [], [])
+    for folder in folders:
+        if not os.path.isdir(folder):
+            raise SystemExit(f"data folder {folder!r} not found (UTKFace-style files expected)")
+        for name in sorted(os.listdir(folder)):
+            label = parse_name(name)
+            if label is None:
+                split.skipped.append(name)
+                continue
+            s = Sample(os.path.join(folder, name), *label)
+            if is_validation(name):
+                split.val.append(s)
+            elif is_calibration(name):
+                split.calib.append(s)
+            elif in_training_subset(name, train_percent):
+                split.train.append(s)
     if limit:
-        train, val = train[:limit], val[: max(1, limit // 4)]
-    return train, val, skipped
+        split.train, split.calib, split.val = split.train[:limit], split.calib[: max(1, limit // 4)], split.val[: max(1, limit // 4)]
+    return split
+
+
+def celebahq_samples(crops_dir, train_percent=100):
+    """CelebA-HQ faces as cropped by training/facecrop (crops.csv: file,male,score):
+    gender only, every one for training. Its people repeat across images with
+    no identity list, so it never validates."""
+    path = os.path.join(crops_dir, "crops.csv")
+    if not os.path.exists(path):
+        raise SystemExit(f"{path} not found: crop CelebA-HQ first (make celebahq-crops)")
+    out = []
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            if in_training_subset(row["file"], train_percent):
+                out.append(Sample(os.path.join(crops_dir, row["file"]), UNKNOWN, 1 - int(row["male"]), UNKNOWN))
+    return out
 
 
 def load_image(path, size, gray):
@@ -105,27 +142,82 @@ def resize_uint8(arr, size, gray):
     return x.round().clamp(0, 255).to(torch.uint8)[0].numpy()
 
 
-def cache_path(cache_dir, folder, size, gray, samples):
-    key = hashlib.sha1()
-    key.update(os.path.abspath(folder).encode())
-    key.update(f"{size}:{gray}:{len(samples)}".encode())
+def load_cached(samples, size, gray, cache_dir):
+    """The decoded images of samples, C x size x size uint8 each. Each folder
+    has one npz cache that grows with every image decoded from it, so later
+    runs over any split or subset of the same folders decode nothing."""
+    by_folder = {}
     for s in samples:
-        key.update(os.path.basename(s.path).encode())
-    return os.path.join(cache_dir, f"utk_{size}_{'gray' if gray else 'rgb'}_{key.hexdigest()[:12]}.npz")
+        by_folder.setdefault(os.path.dirname(s.path), []).append(os.path.basename(s.path))
+    found = {}
+    for folder, names in by_folder.items():
+        cached, x = folder_cache(folder, names, size, gray, cache_dir)
+        index = {n: i for i, n in enumerate(cached)}
+        for n in names:
+            found[os.path.join(folder, n)] = x[index[n]]
+    if not samples:
+        return np.zeros((0, 1 if gray else 3, size, size), dtype=np.uint8)
+    return np.stack([found[s.path] for s in samples])
 
 
-def load_cached(samples, folder, size, gray, cache_dir):
-    """Decodes every sample once into an npz cache; later runs load it."""
-    path = cache_path(cache_dir, folder, size, gray, samples)
+def folder_cache(folder, names, size, gray, cache_dir):
+    """Returns (cached names, their images) for folder, decoding and adding
+    those of names not cached yet."""
+    key = hashlib.sha1(f"{os.path.abspath(folder)}:{size}:{gray}".encode()).hexdigest()[:12]
+    path = os.path.join(cache_dir, f"folder_{size}_{'gray' if gray else 'rgb'}_{key}.npz")
+    cached, x = [], np.zeros((0, 1 if gray else 3, size, size), dtype=np.uint8)
     if os.path.exists(path):
         with np.load(path) as z:
-            return z["x"]
-    x = np.stack([load_image(s.path, size, gray) for s in samples]) if samples else np.zeros((0,))
+            cached, x = [str(n) for n in z["names"]], z["x"]
+    missing = sorted(set(names) - set(cached))
+    if not missing:
+        return cached, x
+    fresh = np.stack([load_image(os.path.join(folder, n), size, gray) for n in missing])
+    cached, x = cached + missing, np.concatenate([x, fresh])
     os.makedirs(cache_dir, exist_ok=True)
     tmp = path + ".tmp.npz"
-    np.savez(tmp, x=x)
+    np.savez(tmp, names=np.array(cached), x=x)
     os.replace(tmp, path)
-    return x
+    return cached, x
+
+
+def dhash(x_uint8):
+    """64-bit difference hashes of a batch of C x H x W images: the sign of
+    each horizontal step of an 8x9 gray thumbnail. Copies of one photo
+    (re-encoded, lightly resized) land within a few bits of each other."""
+    g = torch.from_numpy(x_uint8).float().mean(dim=1, keepdim=True)
+    t = F.adaptive_avg_pool2d(g, (8, 9))[:, 0]
+    bits = (t[:, :, 1:] > t[:, :, :-1]).reshape(len(x_uint8), 64).numpy()
+    return np.packbits(bits, axis=1).view(">u8").ravel()
+
+
+def near_duplicates(held, train, max_bits=4, max_diff=12.0):
+    """Indices of the train images that copy a held-out one: their difference
+    hashes within max_bits, confirmed by a mean absolute pixel difference
+    under max_diff (of 255). Aligned faces share coarse gradients, so the
+    hash alone matched 10% of the training set; on UTKFace the pixel
+    differences of those candidates split cleanly, about 230 pairs under 12
+    and nearly all the rest over 20.
+
+    Hashes are split into max_bits+1 chunks: two within max_bits agree on at
+    least one chunk exactly (pigeonhole), so only those pairs are compared."""
+    if not len(held) or not len(train):
+        return []
+    held_h, train_h = dhash(held), dhash(train)
+    chunks = [(s, 13 if s < 52 else 12) for s in range(0, 64, 13)]
+    buckets = {}
+    for i, h in enumerate(held_h):
+        for c, (shift, width) in enumerate(chunks):
+            buckets.setdefault((c, (int(h) >> shift) & ((1 << width) - 1)), []).append(i)
+    out = set()
+    for j, h in enumerate(train_h):
+        for c, (shift, width) in enumerate(chunks):
+            for i in buckets.get((c, (int(h) >> shift) & ((1 << width) - 1)), ()):
+                if j in out or bin(int(h) ^ int(held_h[i])).count("1") > max_bits:
+                    continue
+                if np.abs(held[i].astype(np.int16) - train[j].astype(np.int16)).mean() < max_diff:
+                    out.add(j)
+    return sorted(out)
 
 
 def labels(samples):

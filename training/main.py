@@ -28,14 +28,18 @@ import pipeline  # noqa: E402
 def main(argv=None):
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.dirname(here)
-    default_data = os.path.join(root, "..", "shared", "data", "utkface")
+    shared = os.path.join(root, "..", "shared", "data")
+    default_data = [os.path.join(shared, "utkface"), os.path.join(shared, "utkface-more")]
 
     p = argparse.ArgumentParser(prog="training/main.py", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
 
     def common(sp):
         sp.add_argument("--preset", default="default")
-        sp.add_argument("--data", default=default_data, help="folder of UTKFace-style images")
+        sp.add_argument("--data", nargs="+", default=default_data,
+                        help="folders of UTKFace-style images (default: both UTKFace folders)")
+        sp.add_argument("--celebahq", default=os.path.join(here, ".cache", "celebahq-crops"),
+                        help="CelebA-HQ crops written by training/facecrop, for presets that use them")
         sp.add_argument("--runs", default=os.path.join(here, "runs"), help="checkpoints and logs")
         sp.add_argument("--cache", default=os.path.join(here, ".cache"), help="decoded image cache")
         sp.add_argument("--limit", type=int, default=0, help="use only this many training images (smoke tests)")

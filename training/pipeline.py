@@ -34,14 +34,31 @@ def run_dir(args, preset):
 
 
 def load_split(args, preset):
-    train, val, skipped = data.scan(args.data, args.limit, args.train_percent)
-    print(f"data: {len(train)} train, {len(val)} validation, {len(skipped)} names skipped "
-          f"(not AGE_GENDER_RACE_*.jpg)", flush=True)
+    """The training, calibration and validation images with their labels, as
+    (samples, uint8 tensor) pairs. Training images that nearly duplicate a
+    held-out one (UTKFace has copies under other names) are dropped, so no
+    copy of a validation face is trained on."""
+    split = data.scan(args.data, args.limit, args.train_percent)
     t0 = time.time()
-    xt = data.load_cached(train, args.data, preset.size, preset.gray, args.cache)
-    xv = data.load_cached(val, args.data, preset.size, preset.gray, args.cache)
-    print(f"data: images ready in {time.time() - t0:.1f}s", flush=True)
-    return (train, torch.from_numpy(xt)), (val, torch.from_numpy(xv)), skipped
+    xt = data.load_cached(split.train, preset.size, preset.gray, args.cache)
+    xc = data.load_cached(split.calib, preset.size, preset.gray, args.cache)
+    xv = data.load_cached(split.val, preset.size, preset.gray, args.cache)
+    drop = set(data.near_duplicates(np.concatenate([xc, xv]), xt))
+    if drop:
+        keep = [i for i in range(len(split.train)) if i not in drop]
+        split.train, xt = [split.train[i] for i in keep], xt[keep]
+    if preset.celebahq:
+        celeb = data.celebahq_samples(args.celebahq, args.train_percent)
+        if args.limit:
+            celeb = celeb[:args.limit]
+        split.train += celeb
+        xt = np.concatenate([xt, data.load_cached(celeb, preset.size, preset.gray, args.cache)])
+    print(f"data: {len(split.train)} train ({len(drop)} near-duplicates of held-out "
+          f"images dropped), {len(split.calib)} calibration, {len(split.val)} validation, "
+          f"{len(split.skipped)} names skipped (not AGE_GENDER_RACE_*.jpg); images ready in {time.time() - t0:.1f}s",
+          flush=True)
+    return ((split.train, torch.from_numpy(xt)), (split.calib, torch.from_numpy(xc)),
+            (split.val, torch.from_numpy(xv)), split.skipped)
 
 
 def normalize(x_uint8):
@@ -136,8 +153,14 @@ def age_targets(age, n_bins, sigma=2.0):
 
 
 def loss_fn(net, out, age, female, gender_weight=1.0):
+    """The age loss covers the samples whose age is known (CelebA-HQ's are
+    not: data.UNKNOWN), the gender loss every sample."""
     age_out, g_logit = out
     g_loss = F.binary_cross_entropy_with_logits(g_logit, female)
+    known = age >= 0
+    if not bool(known.any()):
+        return gender_weight * g_loss, torch.zeros((), device=g_loss.device), g_loss
+    age_out, age = age_out[known], age[known]
     if net.age_head == "distribution":
         logp = F.log_softmax(age_out, dim=1)
         ce = -(age_targets(age, age_out.shape[1]) * logp).sum(dim=1).mean()
@@ -176,6 +199,25 @@ def predict_all(net, x_uint8, device, flip_average, batch=256):
     return torch.cat(ages), torch.cat(probs)
 
 
+def calibration_error(female_prob, female, bins=10):
+    """Expected calibration error of the predicted gender: the gap between
+    confidence (the probability of the predicted class) and accuracy, over
+    10 equal-width confidence bins, weighted by their share of the faces."""
+    conf = torch.maximum(female_prob, 1 - female_prob)
+    correct = ((female_prob >= 0.5).float() == female).float()
+    edges = torch.linspace(0.5, 1.0, bins + 1)
+    ece = 0.0
+    for i in range(bins):
+        hi = edges[i + 1] if i < bins - 1 else 1.01
+        m = (conf >= edges[i]) & (conf < hi)
+        if m.any():
+            ece += float(m.float().mean()) * abs(float(correct[m].mean()) - float(conf[m].mean()))
+    return ece
+
+
+ADULT = 20  # the race spread is taken over faces this old or older
+
+
 def metrics(samples, age_pred, female_prob):
     age, female, race = data.labels(samples)
     err = age_pred - age
@@ -192,15 +234,57 @@ def metrics(samples, age_pred, female_prob):
             "age_bias": round(float(e.mean()), 3),
             "within_5": round(float((e.abs() <= 5).float().mean()), 4),
             "gender_accuracy": round(float(correct[mask].mean()), 4),
+            "gender_ece": round(calibration_error(female_prob[mask], female[mask]), 4),
         }
 
     all_mask = torch.ones_like(age, dtype=torch.bool)
     buckets = torch.tensor([data.age_bucket(int(a)) for a in age])
+    adult = {r: summary((race == i) & (age >= ADULT)) for i, r in enumerate(data.RACES)}
+    maes = [v["age_mae"] for v in adult.values() if v["n"]]
+    folders = sorted({os.path.dirname(s.path) for s in samples})
+    in_folder = lambda f: torch.tensor([os.path.dirname(s.path) == f for s in samples])  # noqa: E731
     return {
         "overall": summary(all_mask),
         "per_age_bucket": {b: summary(buckets == i) for i, b in enumerate(data.BUCKETS)},
         "per_race": {r: summary(race == i) for i, r in enumerate(data.RACES)},
+        "adult_per_race": adult,
+        "adult_race_mae_spread": round(max(maes) - min(maes), 3) if maes else None,
+        "adult_min_race_gender": min((v["gender_accuracy"] for v in adult.values() if v["n"]), default=None),
+        "per_folder": {os.path.basename(f): summary(in_folder(f)) for f in folders} if len(folders) > 1 else {},
     }
+
+
+def headline(m):
+    """The figures the model issue judges, in one line of JSON."""
+    o, b = m["overall"], m["per_age_bucket"]
+    return {"mae": o.get("age_mae"), "gender": o.get("gender_accuracy"), "ece": o.get("gender_ece"),
+            "gender_0_9": b["0-9"].get("gender_accuracy"), "mae_40_59": b["40-59"].get("age_mae"),
+            "adult_race_mae_spread": m["adult_race_mae_spread"],
+            "adult_min_race_gender": m["adult_min_race_gender"]}
+
+
+@torch.no_grad()
+def gender_logits(net, x_uint8, device, batch=256):
+    """Raw gender logits (before the temperature) of every image."""
+    out = []
+    for i in range(0, len(x_uint8), batch):
+        out.append(net(normalize(x_uint8[i:i + batch].to(device)))[1].cpu())
+    return torch.cat(out) if out else torch.zeros(0)
+
+
+def fit_temperature(net, x_uint8, female, device):
+    """The temperature T that makes sigmoid(logit / T) best predict the labels
+    (lowest log loss) on held-out images: the calibration split, which is
+    neither trained nor validated on. One number, so it cannot reorder the
+    faces or change accuracy; it only stretches or shrinks confidence."""
+    net.eval()
+    logits = gender_logits(net, x_uint8, device)
+    best_t, best = 1.0, float("inf")
+    for t in torch.exp(torch.linspace(math.log(0.25), math.log(4.0), 281)).tolist():
+        nll = float(F.binary_cross_entropy_with_logits(logits / t, female))
+        if nll < best:
+            best_t, best = t, nll
+    return best_t
 
 
 def checkpoint_path(d):
@@ -221,10 +305,11 @@ def train(args):
     device = setup_torch(args)
     torch.manual_seed(args.seed)
     d = run_dir(args, preset)
-    (train_s, xt), (val_s, xv), _ = load_split(args, preset)
+    (train_s, xt), (calib_s, xc), (val_s, xv), _ = load_split(args, preset)
     age_t, female_t, _ = data.labels(train_s)
 
-    net = preset.build().to(device)
+    # channels_last made a training step of the compact nets 1.4-1.7x faster on CPU.
+    net = preset.build().to(device).to(memory_format=torch.channels_last)
     epochs = args.epochs or preset.epochs
     steps_per_epoch = max(1, math.ceil(len(train_s) / preset.batch))
     opt, sched = make_optimizer(preset, net, epochs * steps_per_epoch)
@@ -238,6 +323,8 @@ def train(args):
         sched.load_state_dict(saved["scheduler"])
         gen.set_state(saved["generator"])
         state = saved["state"]
+        if "gender_temperature" in state:
+            net.temperature.fill_(state["gender_temperature"])
         print(f"resumed {ck} at epoch {state['epoch']}", flush=True)
 
     print(f"preset {preset.name}: {nets.count_params(net):,} parameters, "
@@ -255,7 +342,7 @@ def train(args):
             xb = xt[idx].to(device).float()
             if preset.augment:
                 xb = augment(xb, gen, preset.erase, preset.lowres)
-            xb = xb / 127.5 - 1.0
+            xb = (xb / 127.5 - 1.0).contiguous(memory_format=torch.channels_last)
             loss, la, lg = loss_fn(net, net(xb), age_t[idx].to(device), female_t[idx].to(device),
                                    preset.gender_weight)
             opt.zero_grad(set_to_none=True)
@@ -288,7 +375,17 @@ def train(args):
         m = metrics(val_s, ap, fp)["overall"]
         state["batchnorm_recalibrated"] = True
         print(json.dumps({"batchnorm": "recalibrated on the un-augmented training images",
-                          "val_mae": m.get("age_mae"), "val_gender": m.get("gender_accuracy")}), flush=True)
+                          "val_mae": m.get("age_mae"), "val_gender": m.get("gender_accuracy"),
+                          "val_ece": m.get("gender_ece")}), flush=True)
+        save_checkpoint(ck, net, opt, sched, gen, state, preset)
+    if state["epoch"] >= epochs and "gender_temperature" not in state and hasattr(net, "temperature") and len(calib_s):
+        t = fit_temperature(net, xc, data.labels(calib_s)[1], device)
+        net.temperature.fill_(t)
+        state["gender_temperature"] = t
+        ap, fp = predict_all(net, xv, device, preset.flip_average)
+        m = metrics(val_s, ap, fp)["overall"]
+        print(json.dumps({"gender_temperature": round(t, 4), "fitted_on": f"{len(calib_s)} calibration images",
+                          "val_gender": m.get("gender_accuracy"), "val_ece": m.get("gender_ece")}), flush=True)
         save_checkpoint(ck, net, opt, sched, gen, state, preset)
     print(f"trained {state['epoch']} epochs in {state['seconds'] / 60:.1f} min; checkpoint {ck}", flush=True)
     return 0
@@ -339,13 +436,15 @@ def load_trained(args, preset, device, untrained=False):
         saved = load_checkpoint(ck, "cpu")
         net.load_state_dict(saved["model"])
         state = saved["state"]
+        if "gender_temperature" in state:
+            net.temperature.fill_(state["gender_temperature"])
     return net.to(device).eval(), state
 
 
 def evaluate(args):
     preset = presets.get(args.preset)
     device = setup_torch(args)
-    (_, _), (val_s, xv), skipped = load_split(args, preset)
+    _, _, (val_s, xv), skipped = load_split(args, preset)
     net, state = load_trained(args, preset, device)
     flip = preset.flip_average if args.flip_average == "preset" else args.flip_average == "on"
     if args.face_px:
@@ -362,9 +461,11 @@ def evaluate(args):
         print(json.dumps({"overall": m["overall"], "flip_average": flip, "ensemble": [preset.name, other.name]}))
         return 0
     m = metrics(val_s, ap, fp)
+    m["headline"] = headline(m)
     m["flip_average"] = flip
     m["face_px"] = args.face_px or preset.size
-    m["split"] = f"sha1(file name)[:8] mod 100 < {data.VAL_PERCENT}"
+    m["split"] = f"sha1(file name)[:8] mod 100 < {data.VAL_PERCENT} over {', '.join(args.data)}"
+    m["gender_temperature"] = state.get("gender_temperature")
     m["skipped_names"] = len(skipped)
     m["epochs"] = state["epoch"]
     m["train_minutes"] = round(state["seconds"] / 60, 1)
@@ -373,7 +474,8 @@ def evaluate(args):
     out = os.path.join(run_dir(args, preset), name)
     with open(out, "w") as f:
         json.dump(m, f, indent=2)
-    print(json.dumps({"overall": m["overall"], "flip_average": flip, "face_px": m["face_px"]}))
+    print(json.dumps({"overall": m["overall"], "headline": m["headline"], "flip_average": flip,
+                      "face_px": m["face_px"]}))
     print(f"wrote {out} (per age bucket and race too)")
     return 0
 
@@ -471,9 +573,16 @@ def contract(preset, net, state, framing, val_metrics, commit, args):
             "notes": preset.notes,
         },
         "training": {
-            "data": "UTKFace aligned & cropped (Zhang, Song, Qi, CVPR 2017)",
-            "license": "UTKFace is for non-commercial research use only; image copyrights stay with their owners",
-            "split": f"validation = sha1(file name)[:8] mod 100 < {data.VAL_PERCENT}",
+            "data": "UTKFace aligned & cropped (Zhang, Song, Qi, CVPR 2017), folders "
+                    + ", ".join(os.path.basename(os.path.normpath(d)) for d in args.data)
+                    + ("; CelebA-HQ (Lee et al., CVPR 2020) for gender, cropped by training/facecrop"
+                       if preset.celebahq else ""),
+            "license": "UTKFace" + (" and CelebA-HQ are" if preset.celebahq else " is")
+                       + " for non-commercial research use only; image copyrights stay with their owners",
+            "split": f"validation = sha1(file name)[:8] mod 100 < {data.VAL_PERCENT}; calibration = "
+                     f"{data.VAL_PERCENT} to {data.CALIB_END - 1}; training images that nearly duplicate "
+                     "either are dropped",
+            "gender_temperature": state.get("gender_temperature"),
             "epochs": state["epoch"],
             "minutes": round(state["seconds"] / 60, 1),
             "command": cmd,

@@ -43,6 +43,18 @@ def generated_data(folder, n=24):
     Image.fromarray(arr).save(os.path.join(folder, "not_a_label.jpg"))
 
 
+def generated_crops(folder, n=8):
+    """A CelebA-HQ crop folder as training/facecrop writes it (crops.csv:
+    file,male,score), over random textures."""
+    os.makedirs(folder)
+    rng = np.random.RandomState(1)
+    with open(os.path.join(folder, "crops.csv"), "w") as f:
+        f.write("file,male,score\n")
+        for i in range(n):
+            Image.fromarray(rng.randint(0, 256, (72, 72, 3), dtype=np.uint8)).save(os.path.join(folder, f"c{i}.png"))
+            f.write(f"c{i}.png,{i % 2},0.9\n")
+
+
 def check_onnx(path, preset):
     m = onnx.load(path)
     onnx.checker.check_model(m)
@@ -67,14 +79,16 @@ def check_subsets(folder):
     """--train-percent: each subset lies inside the next larger one and the
     whole training split, holds no validation image, leaves the validation
     split as it is, and 25% is smaller than the whole."""
-    full, val, _ = utk.scan(folder)
-    quarter, _, _ = utk.scan(folder, train_percent=25)
-    half, val_half, _ = utk.scan(folder, train_percent=50)
+    full = utk.scan([folder])
+    quarter = utk.scan([folder], train_percent=25)
+    half = utk.scan([folder], train_percent=50)
     names = lambda samples: {os.path.basename(s.path) for s in samples}  # noqa: E731
-    assert names(quarter) <= names(half) <= names(full), "subsets do not nest"
-    assert not names(half) & names(val), "a subset holds validation images"
-    assert names(val_half) == names(val), "--train-percent changed the validation split"
-    assert len(quarter) < len(full), "the 25% subset is the whole training split"
+    assert names(quarter.train) <= names(half.train) <= names(full.train), "subsets do not nest"
+    assert not names(full.train) & (names(full.val) | names(full.calib)), "training holds held-out images"
+    assert not names(full.val) & names(full.calib), "calibration and validation overlap"
+    assert names(half.val) == names(full.val), "--train-percent changed the validation split"
+    assert names(half.calib) == names(full.calib), "--train-percent changed the calibration split"
+    assert len(quarter.train) < len(full.train), "the 25% subset is the whole training split"
 
 
 def main_():
@@ -89,6 +103,8 @@ def main_():
             os.makedirs(data)
             generated_data(data)
             print("smoke: ../shared/data absent; using generated images")
+        crops = os.path.join(work, "celebahq-crops")
+        generated_crops(crops)
         try:
             check_subsets(data)
             passed += 1
@@ -100,7 +116,7 @@ def main_():
             preset = presets.get(name)
             t0 = time.time()
             common = ["--preset", name, "--data", data, "--runs", os.path.join(work, "runs"),
-                      "--cache", os.path.join(work, "cache"), "--limit", str(limit)]
+                      "--cache", os.path.join(work, "cache"), "--celebahq", crops, "--limit", str(limit)]
             out = os.path.join(work, f"{name}.onnx")
             try:
                 assert main.main(["train", *common, "--epochs", "1", "--max-steps", "2"]) == 0

@@ -80,6 +80,7 @@ func (s *Scorer) Summary() Summary {
 	sum.Counts.Inputs = sum.Counts.Scored + sum.Counts.Failed + sum.Counts.Unlabelled + sum.Counts.NoFace
 	byAge := make([][]Point, len(bucketNames))
 	byRace := make([][]Point, len(races))
+	adultByRace := make([][]Point, len(races))
 	for _, p := range s.points {
 		if p.Faces > 1 {
 			sum.Counts.MultiFace++
@@ -88,18 +89,64 @@ func (s *Scorer) Summary() Summary {
 		byAge[b] = append(byAge[b], p)
 		if RaceName(p.Race) != "" {
 			byRace[p.Race] = append(byRace[p.Race], p)
+			if p.TrueAge >= AdultAge {
+				adultByRace[p.Race] = append(adultByRace[p.Race], p)
+			}
 		}
 	}
 	for i, ps := range byAge {
 		sum.ByAge = append(sum.ByAge, Group{Name: bucketNames[i], Metrics: metrics(ps)})
 	}
-	for i, ps := range byRace {
-		if len(ps) > 0 {
-			sum.ByRace = append(sum.ByRace, Group{Name: races[i], Metrics: metrics(ps)})
+	sum.ByRace = raceGroups(byRace)
+	sum.AdultByRace = raceGroups(adultByRace)
+	if len(sum.AdultByRace) > 0 {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, g := range sum.AdultByRace {
+			lo, hi = min(lo, g.AgeMAE), max(hi, g.AgeMAE)
 		}
+		sum.AdultRaceMAESpread = hi - lo
 	}
 	sum.Worst = worst(s.points, WorstCount)
 	return sum
+}
+
+// AdultAge is the youngest true age counted in Summary.AdultByRace.
+const AdultAge = 20
+
+// raceGroups scores the races that have points, in race order.
+func raceGroups(byRace [][]Point) []Group {
+	var out []Group
+	for i, ps := range byRace {
+		if len(ps) > 0 {
+			out = append(out, Group{Name: races[i], Metrics: metrics(ps)})
+		}
+	}
+	return out
+}
+
+// eceBins is how many equal-width bins of confidence (0.5 to 1) the gender
+// calibration error is taken over.
+const eceBins = 10
+
+// calibrationError is Metrics.GenderECE of ps.
+func calibrationError(ps []Point) float64 {
+	var conf, right [eceBins]float64
+	var count [eceBins]int
+	for _, p := range ps {
+		b := min(eceBins-1, max(0, int((p.GenderProbability-0.5)*2*eceBins)))
+		conf[b] += p.GenderProbability
+		if p.PredGender == p.TrueGender {
+			right[b]++
+		}
+		count[b]++
+	}
+	ece := 0.0
+	for b := range count {
+		if count[b] > 0 {
+			ece += math.Abs(right[b]-conf[b]) / float64(len(ps))
+		}
+	}
+	return ece
 }
 
 // metrics scores a set of points; an empty set scores 0 everywhere, since
@@ -139,6 +186,7 @@ func metrics(ps []Point) Metrics {
 	m.AgeWithin5 = float64(within) / n
 	m.AgeBias = signed / n
 	m.GenderAccuracy = float64(correct) / n
+	m.GenderECE = calibrationError(ps)
 	return m
 }
 

@@ -144,3 +144,37 @@ func TestLargestFirstOnTie(t *testing.T) {
 		t.Errorf("largest picked age %v, want the first of the equal boxes (1)", f.Age)
 	}
 }
+
+func TestScorerCalibrationAndAdultRaces(t *testing.T) {
+	s := handScorer().Summary()
+	// Every face says 0.9 and half are right: the whole gap, 0.4, is the error.
+	if !near(s.Overall.GenderECE, 0.4) {
+		t.Errorf("overall gender ECE = %v, want 0.4", s.Overall.GenderECE)
+	}
+
+	sc := NewScorer()
+	add := func(name string, age float64, race int, pred float64, p float64, right bool) {
+		g := result.Male
+		if !right {
+			g = result.Female
+		}
+		f := face(pred, g, 10, 10)
+		f.GenderProbability = p
+		sc.Add(result.Image{Input: name, Faces: []result.Face{f}}, Label{age, result.Male, race}, true)
+	}
+	add("w1", 30, 0, 32, 0.95, true) // White adults: errors 2 and 4
+	add("w2", 50, 0, 46, 0.95, true)
+	add("b1", 40, 1, 41, 0.55, false) // Black adult: error 1
+	add("b2", 5, 1, 25, 0.55, true)   // a child: not in the adult groups
+	sum := sc.Summary()
+	if len(sum.AdultByRace) != 2 || sum.AdultByRace[0].Name != "White" || sum.AdultByRace[0].N != 2 || sum.AdultByRace[1].N != 1 {
+		t.Fatalf("adult groups = %+v, want White (2) and Black (1)", sum.AdultByRace)
+	}
+	if !near(sum.AdultRaceMAESpread, 3-1) {
+		t.Errorf("adult race MAE spread = %v, want 2", sum.AdultRaceMAESpread)
+	}
+	// Bin 0.95: 2 faces, all right (gap 0.05); bin 0.55: 2 faces, half right (gap 0.05).
+	if !near(sum.Overall.GenderECE, 0.05) {
+		t.Errorf("gender ECE = %v, want 0.05", sum.Overall.GenderECE)
+	}
+}

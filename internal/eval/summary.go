@@ -28,6 +28,12 @@ type Summary struct {
 	// ByRace has one group per UTKFace race present among the scored inputs;
 	// it is absent when no label carried a race.
 	ByRace []Group `json:"by_race,omitempty"`
+	// AdultByRace is ByRace over the faces of AdultAge or older, and
+	// AdultRaceMAESpread the largest minus the smallest age MAE among its
+	// groups: how evenly the model serves adults of every race (children's
+	// errors are smaller for everyone and would mask it).
+	AdultByRace        []Group `json:"adult_by_race,omitempty"`
+	AdultRaceMAESpread float64 `json:"adult_race_mae_spread"`
 	// Worst are the scored inputs with the largest absolute age error.
 	Worst []Point `json:"worst"`
 	// Failed, Unlabelled and NoFace list every input of that kind, in input order.
@@ -59,7 +65,13 @@ type Metrics struct {
 	AgeWithin5 float64 `json:"age_within_5"`
 	AgeBias    float64 `json:"age_bias"`
 	// GenderAccuracy is the share (0..1) of correct genders.
-	GenderAccuracy  float64   `json:"gender_accuracy"`
+	GenderAccuracy float64 `json:"gender_accuracy"`
+	// GenderECE is the expected calibration error of gender_probability:
+	// over 10 equal-width bins of the probability of the predicted gender,
+	// the gap between that probability and the share that is right,
+	// weighted by the bin's share of the faces. 0 means the probability
+	// means exactly what it says.
+	GenderECE       float64   `json:"gender_ece"`
 	GenderConfusion Confusion `json:"gender_confusion"`
 }
 

@@ -34,7 +34,7 @@ func WriteText(w io.Writer, s Summary) error {
 	}
 	b.WriteString("\n\n")
 
-	header := []string{"group", "n", "age_mae", "age_rmse", "within_5y", "age_bias", "gender_acc"}
+	header := []string{"group", "n", "age_mae", "age_rmse", "within_5y", "age_bias", "gender_acc", "gender_ece"}
 	rows := [][]string{metricsRow("all", s.Overall)}
 	for _, g := range s.ByAge {
 		rows = append(rows, metricsRow("age "+g.Name, g.Metrics))
@@ -42,8 +42,14 @@ func WriteText(w io.Writer, s Summary) error {
 	for _, g := range s.ByRace {
 		rows = append(rows, metricsRow(g.Name, g.Metrics))
 	}
+	for _, g := range s.AdultByRace {
+		rows = append(rows, metricsRow(fmt.Sprintf("%s, %d+", g.Name, AdultAge), g.Metrics))
+	}
 	if err := table(&b, header, rows); err != nil {
 		return err
+	}
+	if len(s.AdultByRace) > 1 {
+		fmt.Fprintf(&b, "age MAE spread across races, ages %d+: %s years\n", AdultAge, num(s.AdultRaceMAESpread, 2))
 	}
 
 	cm := s.Overall.GenderConfusion
@@ -82,10 +88,10 @@ func WriteText(w io.Writer, s Summary) error {
 
 func metricsRow(name string, m Metrics) []string {
 	if m.N == 0 {
-		return []string{name, "0", "-", "-", "-", "-", "-"}
+		return []string{name, "0", "-", "-", "-", "-", "-", "-"}
 	}
 	return []string{name, strconv.Itoa(m.N), num(m.AgeMAE, 2), num(m.AgeRMSE, 2),
-		pct(m.AgeWithin5), signed(m.AgeBias, 2), pct(m.GenderAccuracy)}
+		pct(m.AgeWithin5), signed(m.AgeBias, 2), pct(m.GenderAccuracy), num(m.GenderECE, 3)}
 }
 
 // list prints at most TextListLimit items; error texts already name their input.
