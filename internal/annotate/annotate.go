@@ -3,22 +3,22 @@
 package annotate
 
 import (
-	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
 	"image/jpeg"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 
+	"github.com/agegender/agegender/internal/outfile"
 	"github.com/agegender/agegender/internal/result"
 )
 
@@ -96,10 +96,15 @@ func text(dst *image.NRGBA, s string, x, y, scale int, c color.NRGBA) {
 	}
 }
 
-// Writer saves annotated copies into a folder.
+// Writer saves annotated copies into a folder. It is safe for concurrent use.
 type Writer struct {
 	dir   string
 	force bool
+	// written holds the paths this run wrote, so that two inputs mapped to
+	// one path fail even with --force instead of the later one silently
+	// replacing the earlier.
+	mu      sync.Mutex
+	written map[string]bool
 }
 
 // NewWriter creates dir if needed.
@@ -107,48 +112,62 @@ func NewWriter(dir string, force bool) (*Writer, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("annotation folder: %w", err)
 	}
-	return &Writer{dir: dir, force: force}, nil
+	return &Writer{dir: dir, force: force, written: map[string]bool{}}, nil
 }
 
-// Path is where the annotated copy of input goes: the input's path with its
-// folders joined by "_", so same-named files in different folders don't
-// collide, always as .jpg.
+// Path is where the annotated copy of input goes: the input's own path,
+// extension included, under the folder, with ".annotated.jpg" added. Inputs
+// that differ in folder or extension (a/x.jpg and a/x.png, a/b.jpg and
+// a_b.jpg) get different paths. ".." steps become "@up" and an absolute path
+// keeps its folders, so that no path leaves the folder.
 func (w *Writer) Path(input string) string {
-	name := filepath.ToSlash(filepath.Clean(input))
 	if input == "-" {
-		name = "stdin"
+		return filepath.Join(w.dir, "stdin.annotated.jpg")
 	}
-	name = strings.TrimLeft(strings.ReplaceAll(name, "../", ""), "./")
-	name = strings.ReplaceAll(strings.TrimSuffix(name, filepath.Ext(name)), "/", "_")
-	return filepath.Join(w.dir, name+".annotated.jpg")
+	parts := strings.Split(filepath.ToSlash(filepath.Clean(input)), "/")
+	kept := parts[:0]
+	for _, p := range parts {
+		switch p {
+		case "", ".":
+		case "..":
+			kept = append(kept, "@up")
+		default:
+			kept = append(kept, p)
+		}
+	}
+	return filepath.Join(w.dir, filepath.Join(kept...)+".annotated.jpg")
 }
 
-// Write saves img with im's faces drawn. It never replaces the input itself,
-// and replaces an earlier annotation only when forced.
+// Write saves img with im's faces drawn, atomically. It never replaces the
+// input itself, nor an annotation written earlier in the same run, and
+// replaces an older file only when forced.
 func (w *Writer) Write(img image.Image, im result.Image) error {
 	p := w.Path(im.Input)
+	w.mu.Lock()
+	dup := w.written[p]
+	w.written[p] = true
+	w.mu.Unlock()
+	if dup {
+		return fmt.Errorf("annotate: %s is also the annotation of an earlier input; not written", p)
+	}
 	if st, err := os.Stat(p); err == nil {
 		if in, err := os.Stat(im.Input); err == nil && os.SameFile(st, in) {
 			return fmt.Errorf("annotate: %s is the input itself; choose another --annotate folder", p)
 		}
-		if !w.force {
-			return fmt.Errorf("annotate: %s already exists; pass --force to overwrite it", p)
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fmt.Errorf("annotate: %w", err)
 	}
-	tmp, err := os.CreateTemp(w.dir, ".annotate-*.jpg")
+	f, err := outfile.Create(p, w.force)
 	if err != nil {
 		return fmt.Errorf("annotate: %w", err)
 	}
-	err = jpeg.Encode(tmp, Draw(img, im.Faces), &jpeg.Options{Quality: 90})
-	err = errors.Join(err, tmp.Chmod(0o644), tmp.Close())
-	if err == nil {
-		err = os.Rename(tmp.Name(), p)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := jpeg.Encode(f, Draw(img, im.Faces), &jpeg.Options{Quality: 90}); err != nil {
+		f.Abort()
 		return fmt.Errorf("annotate %s: %w", p, err)
+	}
+	if err := f.Commit(); err != nil {
+		return fmt.Errorf("annotate: %w", err)
 	}
 	return nil
 }

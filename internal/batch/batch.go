@@ -40,14 +40,19 @@ type Options struct {
 	// OnResult, when set, sees every result in output order (progress bars).
 	OnResult func(result.Image)
 	// Annotate, when set, is called by the workers for each image that
-	// succeeded, with its pixels; its error fails that input.
+	// succeeded, with its pixels. Its error fails the annotation only: the
+	// prediction row stands, and the error goes to Warn.
 	Annotate func(img *image.NRGBA, im result.Image) error
+	// Warn, when set, sees each annotation error, in output order.
+	Warn func(error)
 }
 
 // Summary counts a run.
 type Summary struct {
 	Inputs, OK, Failed, Faces int
-	Elapsed                   time.Duration
+	// AnnotationsFailed counts the images whose annotated copy was not written.
+	AnnotationsFailed int
+	Elapsed           time.Duration
 }
 
 // PerSecond is the input throughput.
@@ -64,8 +69,9 @@ type job struct {
 }
 
 type done struct {
-	seq int
-	im  result.Image
+	seq      int
+	im       result.Image
+	annotErr error
 }
 
 // Run processes inputs and writes one result per input, in input order, to
@@ -138,15 +144,16 @@ func Run(ctx context.Context, inputs iter.Seq[Input], est Estimator, out report.
 
 	var sum Summary
 	var writeErr error
-	pending := map[int]result.Image{}
+	pending := map[int]done{}
 	next := 0
 	for d := range results {
-		pending[d.seq] = d.im
+		pending[d.seq] = d
 		for {
-			im, ok := pending[next]
+			pd, ok := pending[next]
 			if !ok {
 				break
 			}
+			im := pd.im
 			delete(pending, next)
 			next++
 			<-window
@@ -160,6 +167,12 @@ func Run(ctx context.Context, inputs iter.Seq[Input], est Estimator, out report.
 				sum.OK++
 			}
 			sum.Faces += len(im.Faces)
+			if pd.annotErr != nil {
+				sum.AnnotationsFailed++
+				if o.Warn != nil {
+					o.Warn(pd.annotErr)
+				}
+			}
 			if err := out.Write(im); err != nil {
 				writeErr = fmt.Errorf("write results: %w", err)
 				cancel()
@@ -204,8 +217,7 @@ func process(ctx context.Context, chunk []job, est Estimator, o Options, emit fu
 			case o.Annotate != nil:
 				h.d.im.Faces = faces[k]
 				if err := o.Annotate(h.img, h.d.im); err != nil {
-					h.d.im.Err = fmt.Errorf("%s: %w", name, err)
-					h.d.im.Faces = nil
+					h.d.annotErr = fmt.Errorf("%s: %w", name, err)
 				}
 			default:
 				h.d.im.Faces = faces[k]

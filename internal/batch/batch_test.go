@@ -327,7 +327,7 @@ func TestProcessIsolatesFailuresInAChunk(t *testing.T) {
 	if est.calls.Load() != 1 || est.images.Load() != 4 {
 		t.Errorf("estimator: %d calls, %d images; want the 4 decoded images in one call", est.calls.Load(), est.images.Load())
 	}
-	wantErr := map[string]string{"bad-model": "bad-model: model exploded", "text": "text: not a supported", "bad-close": "bad-close: close failed", "ok5": "ok5: cannot draw"}
+	wantErr := map[string]string{"bad-model": "bad-model: model exploded", "text": "text: not a supported", "bad-close": "bad-close: close failed"}
 	for i, d := range out {
 		if d.seq != chunk[i].seq || d.im.Input != chunk[i].in.Name {
 			t.Fatalf("result %d is seq %d %q", i, d.seq, d.im.Input)
@@ -343,6 +343,11 @@ func TestProcessIsolatesFailuresInAChunk(t *testing.T) {
 		}
 		if d.im.Err != nil || len(d.im.Faces) != d.im.Width%3 {
 			t.Errorf("%s: err %v, %d faces", d.im.Input, d.im.Err, len(d.im.Faces))
+		}
+		// A failed annotation fails only itself: the prediction row stands.
+		if wantAnnot := d.im.Input == "ok5"; (d.annotErr != nil) != wantAnnot ||
+			(wantAnnot && !strings.HasPrefix(d.annotErr.Error(), "ok5: cannot draw")) {
+			t.Errorf("%s: annotation error %v", d.im.Input, d.annotErr)
 		}
 	}
 	if strings.Join(annotated, ",") != "ok1,ok2,ok5" {

@@ -35,7 +35,7 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 	if _, _, err := s.engine.params(); err != nil {
 		return err
 	}
-	out, err := openOutput(s.outPath, s.format, s.force, ios.Out)
+	out, err := openOutput(s.outPath, s.format, s.force, ios.Out, ios.ErrOut)
 	if err != nil {
 		return err
 	}
@@ -61,6 +61,7 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 	opts := batch.Options{Workers: s.run.workers, Budget: s.run.budget()}
 	if annotator != nil {
 		opts.Annotate = func(img *image.NRGBA, im result.Image) error { return annotator.Write(img, im) }
+		opts.Warn = func(err error) { fmt.Fprintf(ios.ErrOut, "agegender: warning: %v\n", err) }
 	}
 	bar := newProgress(ios, s.quiet)
 	if bar != nil {
@@ -79,7 +80,7 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 		return errors.Join(runErr, closeErr)
 	}
 	ok = true
-	if sum.Failed > 0 {
+	if sum.Failed > 0 || sum.AnnotationsFailed > 0 {
 		return errSomeFailed
 	}
 	return nil

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"fmt"
 	"io"
+	"strings"
 
 	"github.com/agegender/agegender/internal/outfile"
 	"github.com/agegender/agegender/internal/report"
@@ -14,14 +16,21 @@ type output struct {
 	format report.Format
 }
 
-// openOutput opens path ("-" for stdout) for format.
-func openOutput(path string, format report.Format, force bool, stdout io.Writer) (*output, error) {
+// openOutput opens path ("-" for stdout) for format. Temporary files of
+// path that are already there are named on warn: a killed run left them, or
+// another run is writing the same file, which will not both succeed.
+func openOutput(path string, format report.Format, force bool, stdout, warn io.Writer) (*output, error) {
 	if path == "-" || path == "" {
 		return &output{w: stdout, format: format}, nil
 	}
+	stale := outfile.Stale(path)
 	f, err := outfile.Create(path, force)
 	if err != nil {
 		return nil, err
+	}
+	if len(stale) > 0 {
+		fmt.Fprintf(warn, "agegender: warning: temporary files of %s from a killed or concurrent run: %s (delete them once no other run writes %s)\n",
+			path, strings.Join(stale, " "), path)
 	}
 	return &output{w: f, file: f, format: format}, nil
 }

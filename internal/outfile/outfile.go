@@ -1,7 +1,8 @@
 // Package outfile writes result files atomically: into a temporary file beside
-// the target, renamed over it only when everything was written, so a crash or
-// an interrupt never leaves a half-written file, and an existing file is only
-// replaced when the user asked for it.
+// the target, moved into place only when everything was written, so a crash or
+// an interrupt never leaves a half-written file. Without force the move cannot
+// replace anything, not even a file that appeared while the run went on; a
+// target that is not a regular file is never replaced by one.
 package outfile
 
 import (
@@ -10,28 +11,45 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // File is an output being written.
 type File struct {
 	*os.File
 	target string
-	done   bool
+	force  bool
+	// inPlace is set for a character device written directly (--force
+	// --csv /dev/null): there is nothing to move into place.
+	inPlace bool
+	done    bool
 }
 
 // Create starts writing path. Without force, an existing path is an error.
+// A folder, FIFO or socket is refused; a character device is written in
+// place when forced.
 func Create(path string, force bool) (*File, error) {
 	if st, err := os.Stat(path); err == nil {
-		if st.IsDir() {
+		switch mode := st.Mode(); {
+		case mode.IsDir():
 			return nil, fmt.Errorf("output %s is a folder", path)
-		}
-		if !force {
+		case !force:
 			return nil, fmt.Errorf("output %s already exists; pass --force to overwrite it", path)
+		case mode&fs.ModeCharDevice != 0:
+			f, err := os.OpenFile(path, os.O_WRONLY, 0)
+			if err != nil {
+				return nil, fmt.Errorf("output %s: %w", path, err)
+			}
+			return &File{File: f, target: path, force: true, inPlace: true}, nil
+		case !mode.IsRegular():
+			return nil, fmt.Errorf("output %s is not a regular file (%v); it is never replaced", path, mode.Type())
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("output %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	tmp, err := os.CreateTemp(filepath.Dir(path), tempPattern(path))
 	if err != nil {
 		return nil, fmt.Errorf("create output %s: %w", path, err)
 	}
@@ -41,24 +59,69 @@ func Create(path string, force bool) (*File, error) {
 		os.Remove(tmp.Name())
 		return nil, fmt.Errorf("create output %s: %w", path, err)
 	}
-	return &File{File: tmp, target: path}, nil
+	return &File{File: tmp, target: path, force: force}, nil
 }
 
-// Commit flushes the file to disk and renames it into place.
+// tempPattern names the temporary files of path: hidden, beside it, so that
+// the final move stays on one file system.
+func tempPattern(path string) string { return "." + filepath.Base(path) + ".*.tmp" }
+
+// Stale lists the temporary files of path that are already there: left by a
+// run that was killed (SIGKILL, a crash) before it could remove them, or
+// being written by another run to the same target right now.
+func Stale(path string) []string {
+	m, _ := filepath.Glob(filepath.Join(filepath.Dir(path), tempPattern(path)))
+	return m
+}
+
+// Commit flushes the file to disk and moves it into place. Without force the
+// move fails if the target exists by then, and the results are kept in the
+// temporary file, which the error names.
 func (f *File) Commit() error {
 	if f.done {
 		return nil
 	}
 	f.done = true
+	if f.inPlace {
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("write output %s: %w", f.target, err)
+		}
+		return nil
+	}
 	err := errors.Join(f.Sync(), f.Close())
 	if err == nil {
-		err = os.Rename(f.Name(), f.target)
+		err = f.move()
+	}
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("output %s was created by something else during the run and is kept (no --force); the results are in %s", f.target, f.Name())
 	}
 	if err != nil {
 		os.Remove(f.Name())
 		return fmt.Errorf("write output %s: %w", f.target, err)
 	}
 	return nil
+}
+
+// move puts the temporary file at the target. Without force it uses
+// renameat2(RENAME_NOREPLACE), or where the file system lacks that, link(2)
+// then unlink: both fail with EEXIST instead of replacing a file, so two runs
+// to one target cannot both succeed. With force it renames over a regular
+// file, but never over anything else.
+func (f *File) move() error {
+	if f.force {
+		if st, err := os.Lstat(f.target); err == nil && !st.Mode().IsRegular() && st.Mode()&fs.ModeSymlink == 0 {
+			return fmt.Errorf("%s became a %v during the run; it is never replaced", f.target, st.Mode().Type())
+		}
+		return os.Rename(f.Name(), f.target)
+	}
+	err := unix.Renameat2(unix.AT_FDCWD, f.Name(), unix.AT_FDCWD, f.target, unix.RENAME_NOREPLACE)
+	if !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENOSYS) && !errors.Is(err, syscall.ENOTSUP) {
+		return err // nil, or EEXIST, which errors.Is matches to fs.ErrExist
+	}
+	if err := os.Link(f.Name(), f.target); err != nil {
+		return err
+	}
+	return os.Remove(f.Name())
 }
 
 // Abort discards the temporary file; the target is left as it was.
@@ -68,5 +131,7 @@ func (f *File) Abort() {
 	}
 	f.done = true
 	f.Close()
-	os.Remove(f.Name())
+	if !f.inPlace {
+		os.Remove(f.Name())
+	}
 }
