@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/agegender/agegender/internal/result"
 )
@@ -39,6 +40,9 @@ func (c *csvWriter) Write(im result.Image) error {
 		return err
 	}
 	for _, r := range rows(im) {
+		for _, i := range textColumns {
+			r[i] = defuse(r[i])
+		}
 		if err := c.w.Write(r); err != nil {
 			return fmt.Errorf("write CSV row for %s: %w", im.Input, err)
 		}
@@ -65,4 +69,20 @@ func (c *csvWriter) Close() error {
 		return fmt.Errorf("flush CSV: %w", err)
 	}
 	return nil
+}
+
+// textColumns are the CSV cells that hold free text (a file name, an error
+// that starts with one); the others hold numbers, booleans and labels.
+var textColumns = [...]int{0, len(columns) - 1}
+
+// defuse escapes a cell that a spreadsheet would run as a formula: one that
+// starts with = + - @, a tab or a carriage return gets a leading single
+// quote (OWASP's CSV injection advice), so that a file named
+// "=HYPERLINK(...).jpg" shows as text. Number cells are left alone: a
+// negative box edge is not a formula.
+func defuse(cell string) string {
+	if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+		return "'" + cell
+	}
+	return cell
 }

@@ -2,9 +2,11 @@ package report
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"unicode/utf8"
 
 	"github.com/agegender/agegender/internal/result"
 )
@@ -14,12 +16,16 @@ import (
 // because Faces must be [] rather than null for consumers that index it.
 // Width and height are omitted when unknown (the input could not be decoded).
 type jsonImage struct {
-	Input  string        `json:"input"`
-	Width  int           `json:"width,omitempty"`
-	Height int           `json:"height,omitempty"`
-	Detect result.Mode   `json:"detect"`
-	Faces  []result.Face `json:"faces"`
-	Error  string        `json:"error,omitempty"`
+	Input string `json:"input"`
+	// InputBase64 holds the name's exact bytes (standard base64) when they
+	// are not valid UTF-8: JSON strings are Unicode, so Input shows each bad
+	// byte as U+FFFD, and two names differing only there would look alike.
+	InputBase64 string        `json:"input_base64,omitempty"`
+	Width       int           `json:"width,omitempty"`
+	Height      int           `json:"height,omitempty"`
+	Detect      result.Mode   `json:"detect"`
+	Faces       []result.Face `json:"faces"`
+	Error       string        `json:"error,omitempty"`
 }
 
 func toJSON(im result.Image) jsonImage {
@@ -27,13 +33,18 @@ func toJSON(im result.Image) jsonImage {
 	if faces == nil {
 		faces = []result.Face{}
 	}
+	var raw string
+	if !utf8.ValidString(im.Input) {
+		raw = base64.StdEncoding.EncodeToString([]byte(im.Input))
+	}
 	return jsonImage{
-		Input:  im.Input,
-		Width:  im.Width,
-		Height: im.Height,
-		Detect: im.Detect,
-		Faces:  faces,
-		Error:  im.ErrorText(),
+		Input:       im.Input,
+		InputBase64: raw,
+		Width:       im.Width,
+		Height:      im.Height,
+		Detect:      im.Detect,
+		Faces:       faces,
+		Error:       im.ErrorText(),
 	}
 }
 
