@@ -22,6 +22,7 @@ import sys  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import export  # noqa: E402
 import pipeline  # noqa: E402
 
 
@@ -81,7 +82,9 @@ def main(argv=None):
     args = p.parse_args(argv)
     if not 1 <= args.train_percent <= 100:
         p.error(f"--train-percent {args.train_percent}: must be 1 to 100")
-    return pipeline.run(args)
+    commands = {"train": pipeline.train, "evaluate": pipeline.evaluate, "export": export.export,
+                "fixture": export.fixture, "card": export.card}
+    return commands[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,10 @@ class Preset:
     # Whether CelebA-HQ's faces (gender only, cropped by training/facecrop)
     # join the training images.
     celebahq: bool = False
+    # A trained preset whose predictions on each augmented batch the net also
+    # learns from (knowledge distillation), with this share of the loss.
+    teacher: str = ""
+    distill: float = 0.5
     notes: str = ""
 
 
@@ -73,6 +77,18 @@ PRESETS = {
     ),
     "default": DEFAULT,
     "v2": V2,
+    # The teacher for v2: default's net and flip averaging on v2's data, at
+    # four times the cost per face; it is never shipped.
+    "v2-teacher": replace(
+        DEFAULT, name="v2-teacher", epochs=20, celebahq=True,
+        notes="compact CNN 24-48-96-192, age distribution head, augmentation with a 16-60 px round trip "
+              "on half the images, flip averaging; UTKFace (both folders) and CelebA-HQ for gender",
+    ),
+    # v2 taught by v2-teacher: half of its loss is matching the teacher's age
+    # distribution and gender probability, which also gives CelebA-HQ's
+    # faces an age target.
+    "v2-distill": replace(V2, name="v2-distill", teacher="v2-teacher",
+                          notes=V2.notes + "; distilled from v2-teacher"),
     # v2 without CelebA-HQ: what the gender-only faces buy.
     "v2-utk": replace(V2, name="v2-utk", celebahq=False, notes=V2.notes.replace(" and CelebA-HQ for gender", "")),
     # The default without the low-resolution round trip: the model shipped

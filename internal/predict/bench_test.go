@@ -2,28 +2,51 @@ package predict_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/models"
 )
 
 // BenchmarkModelPerFace reports the age/gender model's cost per face on one
 // intra-op thread (the setting workers run with), alone and in batches of 8.
+// AGEGENDER_BENCH_MODEL names another model file to measure beside the
+// embedded one, in the same run, so that two models meet the same load:
+//
+//	AGEGENDER_BENCH_MODEL=out/agegender-v1.onnx go test -run '^$' -bench ModelPerFace ./internal/predict/
 func BenchmarkModelPerFace(b *testing.B) {
-	e := newEngine(b, result.DetectOff)
-	for _, n := range []int{1, 8} {
-		b.Run(fmt.Sprintf("batch%d", n), func(b *testing.B) {
-			data := make([]float32, n*e.Spec().Len())
-			for i := range data {
-				data[i] = float32(i%255)/127.5 - 1
+	type model struct {
+		name  string
+		bytes []byte
+	}
+	all := []model{{"embedded", models.Default()}}
+	if path := os.Getenv("AGEGENDER_BENCH_MODEL"); path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			b.Fatalf("AGEGENDER_BENCH_MODEL: %v", err)
+		}
+		all = append(all, model{filepath.Base(path), data})
+	}
+	for _, m := range all {
+		b.Run(m.name, func(b *testing.B) {
+			e := newEngineWith(b, result.DetectOff, m.bytes, m.name)
+			for _, n := range []int{1, 8} {
+				b.Run(fmt.Sprintf("batch%d", n), func(b *testing.B) {
+					data := make([]float32, n*e.Spec().Len())
+					for i := range data {
+						data[i] = float32(i%255)/127.5 - 1
+					}
+					b.ResetTimer()
+					for i := 0; i < b.N; i++ {
+						if _, _, err := e.RunTensor(data, n); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N*n), "ms/face")
+				})
 			}
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if _, _, err := e.RunTensor(data, n); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N*n), "ms/face")
 		})
 	}
 }

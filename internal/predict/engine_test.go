@@ -23,8 +23,14 @@ import (
 // newEngine starts the real engine with the embedded model.
 func newEngine(t testing.TB, mode result.Mode) *predict.Engine {
 	t.Helper()
+	return newEngineWith(t, mode, models.Default(), models.DefaultName)
+}
+
+// newEngineWith starts an engine on the given age/gender model.
+func newEngineWith(t testing.TB, mode result.Mode, model []byte, name string) *predict.Engine {
+	t.Helper()
 	o := predict.Options{
-		LibraryPath: testutil.ORTLibrary(t), Model: models.Default(), ModelName: models.DefaultName,
+		LibraryPath: testutil.ORTLibrary(t), Model: model, ModelName: name,
 		Mode: mode, Detect: detect.DefaultParams(),
 	}
 	if mode != result.DetectOff {
