@@ -112,8 +112,9 @@ type Header struct {
 	Width, Height int
 	Format        string
 	// Encoded is the size of the file in bytes.
-	Encoded    int64
-	colorModel color.Model
+	Encoded     int64
+	colorModel  color.Model
+	progressive bool
 }
 
 // ReadHeader reads data's header and checks its declared size and shape
@@ -139,7 +140,28 @@ func ReadHeader(data []byte, name string, lim Limits) (Header, error) {
 		return Header{}, fmt.Errorf("%s: %s declares %dx%d, an aspect ratio of %.0f:1, over the %g:1 limit",
 			name, format, w, h, long/short, lim.MaxAspect)
 	}
-	return Header{Width: w, Height: h, Format: format, Encoded: int64(len(data)), colorModel: cfg.ColorModel}, nil
+	hd := Header{Width: w, Height: h, Format: format, Encoded: int64(len(data)), colorModel: cfg.ColorModel}
+	hd.progressive = format == "jpeg" && jpegProgressive(data)
+	return hd, nil
+}
+
+// jpegProgressive reports whether the JPEG's frame header is progressive
+// (SOF2): Go's decoder then keeps every coefficient until the last scan,
+// 4 bytes per sample, which the budget must charge.
+func jpegProgressive(data []byte) bool {
+	for i := 2; i+4 <= len(data); {
+		if data[i] != 0xFF {
+			return false
+		}
+		switch m := data[i+1]; {
+		case m == 0xC2:
+			return true
+		case m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC, m == 0xDA:
+			return false // another frame type, or the scan data
+		}
+		i += 2 + (int(data[i+2])<<8 | int(data[i+3]))
+	}
+	return false
 }
 
 // Cost is about the most memory, in bytes, that decoding the image and
@@ -147,7 +169,11 @@ func ReadHeader(data []byte, name string, lim Limits) (Header, error) {
 // image, and the NRGBA copy (or the upright copy of a rotated JPEG) that
 // every later step reads. It is what a memory budget charges for the image.
 func (h Header) Cost() int64 {
-	return h.Encoded + int64(h.Width)*int64(h.Height)*(decodedBytesPerPixel(h.colorModel)+4)
+	perPixel := decodedBytesPerPixel(h.colorModel) + 4
+	if h.progressive {
+		perPixel += 4 * 3 // int32 coefficients of up to three full-size components
+	}
+	return h.Encoded + int64(h.Width)*int64(h.Height)*perPixel
 }
 
 // decodedBytesPerPixel is what the standard decoders allocate per pixel for a
@@ -158,8 +184,10 @@ func decodedBytesPerPixel(m color.Model) int64 {
 		return 1
 	case color.Gray16Model, color.Alpha16Model:
 		return 2
-	case color.YCbCrModel, color.NYCbCrAModel:
-		return 4 // at most 4:4:4 with alpha
+	case color.YCbCrModel:
+		return 3 // at most 4:4:4; phones write 4:2:0, 1.5
+	case color.NYCbCrAModel:
+		return 4
 	case color.RGBAModel, color.NRGBAModel, color.CMYKModel:
 		return 4
 	case color.RGBA64Model, color.NRGBA64Model:

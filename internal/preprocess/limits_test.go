@@ -48,3 +48,26 @@ func TestHeaderCost(t *testing.T) {
 		t.Errorf("gray: cost %d, err %v", h.Cost(), err)
 	}
 }
+
+// A progressive JPEG keeps every coefficient until its last scan, 12 more
+// bytes per pixel than a baseline one; the budget must charge them. An APP
+// segment before the frame header must not hide it.
+func TestProgressiveJPEGCostsMore(t *testing.T) {
+	// The JFIF segment lets DecodeConfig stop at the frame header.
+	jfif := []byte("\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
+	frame := func(sof byte) []byte {
+		return append(append([]byte{0xFF, 0xD8}, jfif...), append(app1([]byte("Exif\x00\x00padding")),
+			0xFF, sof, 0, 17, 8, 0, 100, 0, 200, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1)...)
+	}
+	base, err := ReadHeader(frame(0xC0), "base.jpg", Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := ReadHeader(frame(0xC2), "prog.jpg", Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := prog.Cost() - base.Cost(); d != 200*100*12 {
+		t.Errorf("progressive costs %d more, want %d", d, 200*100*12)
+	}
+}

@@ -96,6 +96,10 @@ type Crop struct {
 // resize, the size of the UTKFace crops training resized from.
 const maxCropSide = 200
 
+// maxSupersample bounds the samples per output pixel and axis: faces up to
+// 1600 px are sampled as before, larger ones at 8x8 per output pixel.
+const maxSupersample = 8
+
 // CropImage samples c out of src into an upright square image. Large faces
 // are supersampled and small ones interpolated, so the result has about the
 // detail a training crop had before its resize.
@@ -111,6 +115,10 @@ func CropImage(src *image.NRGBA, c Crop) *image.NRGBA {
 	if n < 1 {
 		n = 1
 	}
+	// The samples grow with the square of the side: a 10000 px box would
+	// take 10^8 of them. Past maxSupersample per axis the extra samples no
+	// longer change a 200 px crop, only its time.
+	n = min(n, maxSupersample)
 	out := image.NewNRGBA(image.Rect(0, 0, k, k))
 	cos, sin := math.Cos(c.Angle), math.Sin(c.Angle)
 	step := c.Side / float64(k*n)
