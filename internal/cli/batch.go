@@ -32,7 +32,11 @@ line, or NUL-separated with -0 (find -print0).
 
 Output goes to --csv, --json or --jsonl (a file, or - for stdout); with none
 of them, JSON Lines go to stdout. Files are written to a temporary file and
-renamed when the run ends; an existing file is kept unless --force is given.
+moved into place when the run ends; an existing file, even one created
+during the run, is kept unless --force is given.
+
+Only regular files are read; an image larger than --max-memory to decode, or
+over 100 megapixels, or longer than 20 times its width, gets an error row.
 
 Exit codes: 0 all inputs succeeded, 2 some failed, 1 usage or setup error.`,
 		Example: `  agegender batch ./photos --csv faces.csv

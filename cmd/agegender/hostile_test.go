@@ -1,0 +1,139 @@
+package main_test
+
+// The adversarial corpus (bench/hostile/corpus) through the real binary:
+// every input gets exactly its expected row, the run exits 2, and memory
+// stays bounded. Plus: a run leaves no ONNX Runtime telemetry behind.
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/agegender/agegender/bench/hostile/corpus"
+	"github.com/agegender/agegender/internal/testutil"
+)
+
+// hostileRun is one run of the binary with a chosen environment.
+type hostileRun struct {
+	stdout, stderr []byte
+	code           int
+	maxRSSMB       int64
+	wall           time.Duration
+}
+
+// runEnv runs the binary with env added to a minimal environment (no
+// inherited HOME or TMPDIR), stdin from in, killed after limit.
+func runEnv(t *testing.T, env []string, in []byte, limit time.Duration, args ...string) hostileRun {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"),
+		"AGEGENDER_ORT_LIB=" + testutil.ORTLibrary(t), "AGEGENDER_DETECTOR=" + testutil.Detector(t)}, env...)
+	cmd.Stdin = bytes.NewReader(in)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.AfterFunc(limit, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	err := cmd.Wait()
+	r := hostileRun{stdout: out.Bytes(), stderr: errOut.Bytes(), wall: time.Since(start)}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.maxRSSMB = ru.Maxrss / 1024 // KB on Linux
+	}
+	if r.wall >= limit {
+		t.Fatalf("%v killed after %v: hung", args, limit)
+	}
+	return r
+}
+
+func TestHostileCorpus(t *testing.T) {
+	dir := t.TempDir()
+	c, err := corpus.Write(dir, corpus.Options{Good: 30, Copies: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	r := runEnv(t, []string{"HOME=" + tmp, "TMPDIR=" + tmp}, []byte(c.List()), 3*time.Minute, "batch", "-", "--jsonl", "-", "--quiet")
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	got := map[string][]string{}
+	sc := bufio.NewScanner(bytes.NewReader(r.stdout))
+	sc.Buffer(nil, 4<<20) // the 1 MB path line comes back as a name
+	rows := 0
+	for sc.Scan() {
+		var row struct {
+			Input       string `json:"input"`
+			InputBase64 string `json:"input_base64"`
+			Error       string `json:"error"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+			t.Fatalf("row %d: %v", rows+1, err)
+		}
+		name := row.Input
+		if row.InputBase64 != "" {
+			raw, err := base64.StdEncoding.DecodeString(row.InputBase64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			name = string(raw)
+		}
+		got[name] = append(got[name], row.Error)
+		rows++
+	}
+	if rows != len(c.Cases) {
+		t.Errorf("%d rows for %d inputs", rows, len(c.Cases))
+	}
+	for _, k := range c.Cases {
+		errs := got[k.Entry]
+		short := k.Entry[:min(len(k.Entry), 80)]
+		if len(errs) != 1 {
+			t.Errorf("%q: %d rows, want 1", short, len(errs))
+			continue
+		}
+		if (k.Want == "" && errs[0] != "") || !strings.Contains(errs[0], k.Want) {
+			t.Errorf("%q: error %.200q, want %q", short, errs[0], k.Want)
+		}
+	}
+	// Before: 3.98 GB for header bombs, 38 GB asked for by one strip.
+	if r.maxRSSMB > 400 {
+		t.Errorf("peak RSS %d MB, want at most 400", r.maxRSSMB)
+	}
+	t.Logf("%d inputs, exit %d, peak RSS %d MB, %v", len(c.Cases), r.code, r.maxRSSMB, r.wall.Round(time.Millisecond))
+}
+
+// ONNX Runtime's npm build has telemetry on: every run left
+// $TMPDIR/mat-debug-<pid>.log and ~/.cache/Microsoft/.../onnxruntime.db.
+// With HOME and TMPDIR pointed at fresh folders, a run must leave both empty.
+func TestRunLeavesNoTelemetry(t *testing.T) {
+	home, tmp := t.TempDir(), t.TempDir()
+	img := filepath.Join(t.TempDir(), "face.png")
+	writePNG(t, img, 96, 96, 1)
+	r := runEnv(t, []string{"HOME=" + home, "TMPDIR=" + tmp}, nil, time.Minute, "predict", "--json", img)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	for _, d := range []string{home, tmp} {
+		filepath.WalkDir(d, func(p string, _ os.DirEntry, err error) error {
+			if p != d {
+				t.Errorf("the run left %s", p)
+			}
+			return err
+		})
+	}
+}
