@@ -36,7 +36,7 @@ code=$?
 check=$?
 set -e
 
-grep -E '^(missing|duplicate|wrong row)' "$work/check.txt" | head -20 || true
+grep -E '^(missing:|duplicate \(|wrong row:)' "$work/check.txt" | head -20 || true
 grep -E '^(inputs|rows|duplicates|missing|wrong) ' "$work/check.txt"
 if [ "$code" -eq 124 ]; then
   echo "exit code 124 (hung: killed after ${limit} s)"

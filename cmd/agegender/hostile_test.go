@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -135,5 +136,48 @@ func TestRunLeavesNoTelemetry(t *testing.T) {
 			}
 			return err
 		})
+	}
+}
+
+// Ctrl-C with slow photos queued must end the run within 2 s, leaving no
+// output file; it took 58 s when queued inputs were still processed.
+func TestInterruptEndsWithinTwoSeconds(t *testing.T) {
+	dir := t.TempDir()
+	var list strings.Builder
+	for i := range 12 {
+		p := filepath.Join(dir, fmt.Sprintf("big%02d.png", i))
+		writePNG(t, p, 3000, 2000, i) // 70 tiles each: about a second of detection
+		list.WriteString(p + "\n")
+	}
+	out := filepath.Join(dir, "out.csv")
+	cmd := exec.Command(binary(t), "batch", "-", "--csv", out, "--quiet", "--workers", "2")
+	cmd.Env = append(os.Environ(), "AGEGENDER_ORT_LIB="+testutil.ORTLibrary(t), "AGEGENDER_DETECTOR="+testutil.Detector(t))
+	cmd.Stdin = strings.NewReader(list.String())
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	start := time.Now()
+	cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("batch still running 10 s after SIGINT")
+	}
+	d := time.Since(start)
+	if d > 2*time.Second {
+		t.Errorf("exited %v after SIGINT, want within 2 s", d.Round(time.Millisecond))
+	}
+	t.Logf("exited %v after SIGINT: %s", d.Round(time.Millisecond), strings.TrimSpace(errOut.String()))
+	if cmd.ProcessState.ExitCode() == 0 {
+		t.Errorf("interrupted run exited 0\n%s", errOut.String())
+	}
+	if entries, _ := filepath.Glob(filepath.Join(dir, "*out.csv*")); len(entries) != 0 {
+		t.Errorf("interrupted run left %v", entries)
 	}
 }

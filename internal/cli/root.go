@@ -20,6 +20,10 @@ func Main(args []string, ios *IOStreams) int {
 	root := NewRoot(ios)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		// The run's own error is only "context canceled"; say what happened.
+		err = errors.New("interrupted; no output file was written")
+	}
 	if err != nil && !errors.Is(err, errSomeFailed) {
 		fmt.Fprintf(ios.ErrOut, "agegender: %v\n", err)
 		var ue usageError
