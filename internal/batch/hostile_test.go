@@ -3,9 +3,7 @@ package batch
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,23 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agegender/agegender/bench/hostile/corpus"
 	"github.com/agegender/agegender/internal/budget"
 )
-
-// headerOnlyPNG declares w x h RGBA pixels and holds none of them.
-func headerOnlyPNG(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 6
-	binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
-	chunk := append([]byte("IHDR"), ihdr...)
-	b.Write(chunk)
-	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
-	return b.Bytes()
-}
 
 // runWithin runs Run and fails the test if it does not return in time: a
 // FIFO once blocked a batch forever.
@@ -125,7 +109,7 @@ func TestFolderArgumentWithNoInputsIsAnError(t *testing.T) {
 func TestBudgetRefusesBombsAndAdmitsTheRest(t *testing.T) {
 	var ins []Input
 	for i := range 100 {
-		ins = append(ins, Reader("bomb"+string(rune('a'+i%26)), bytes.NewReader(headerOnlyPNG(10000, 10000))))
+		ins = append(ins, Reader("bomb"+string(rune('a'+i%26)), bytes.NewReader(corpus.PNGHeaderOnly(10000, 10000))))
 		ins = append(ins, Reader("ok", bytes.NewReader(pngs[1+i%5])))
 	}
 	b := budget.New(3 * (int64(len(pngs[5])) + 5*2*8))

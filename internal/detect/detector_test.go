@@ -2,8 +2,8 @@ package detect
 
 import (
 	"image"
-	"math"
 	"maps"
+	"math"
 	"slices"
 	"testing"
 

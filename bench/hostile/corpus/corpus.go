@@ -122,10 +122,10 @@ func (w *writer) hostile(i int) {
 	s := fmt.Sprintf("-%03d", i)
 	w.file("strip-100000x1"+s+".png", encode(image.NewGray(image.Rect(0, 0, 100000, 1))), "aspect ratio")
 	w.file("strip-1x20000"+s+".png", encode(image.NewGray(image.Rect(0, 0, 1, 20000))), "aspect ratio")
-	w.file("header-10000x10000"+s+".png", pngHeaderOnly(10000, 10000), "over the memory budget")
+	w.file("header-10000x10000"+s+".png", PNGHeaderOnly(10000, 10000), "over the memory budget")
 	w.file("header-10000x10000"+s+".jpg", jpegHeaderOnly(10000, 10000), "over the memory budget")
 	w.file("header-10000x10000"+s+".gif", gifHeaderOnly(10000, 10000), "over the memory budget")
-	w.file("header-50000x50000"+s+".png", pngHeaderOnly(50000, 50000), "megapixel limit")
+	w.file("header-50000x50000"+s+".png", PNGHeaderOnly(50000, 50000), "megapixel limit")
 	if w.blank == nil {
 		w.blank = blankGrayPNG(10000, 10000)
 	}
@@ -238,8 +238,9 @@ func ihdr(w, h uint32, colorType byte) []byte {
 	return d
 }
 
-// pngHeaderOnly declares w x h RGBA pixels and holds none.
-func pngHeaderOnly(w, h uint32) []byte {
+// PNGHeaderOnly is a PNG that declares w x h RGBA pixels and holds none:
+// 33 bytes that a decoder without limits takes at their word.
+func PNGHeaderOnly(w, h uint32) []byte {
 	var b bytes.Buffer
 	b.WriteString("\x89PNG\r\n\x1a\n")
 	chunk(&b, "IHDR", ihdr(w, h, 6))
