@@ -227,9 +227,13 @@ func process(ctx context.Context, chunk []job, est Estimator, o Options, emit fu
 		}
 		batch = batch[:0]
 	}
-	reserve := func(n int64) (func(), error) {
+	reserve := func(h preprocess.Header) (func(), error) {
 		if o.Budget == nil {
 			return func() {}, nil
+		}
+		n := h.Cost()
+		if o.Annotate != nil {
+			n += int64(h.Width) * int64(h.Height) * 4 // the copy faces are drawn on
 		}
 		if len(batch) > 0 {
 			if release, ok := o.Budget.TryAcquire(n); ok {

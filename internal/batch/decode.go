@@ -11,9 +11,10 @@ import (
 )
 
 // decode reads and decodes one input. Between the header and the pixels it
-// calls reserve with the memory the header says decoding takes; the release
-// it returns is handed back with the image (and called here on failure).
-func decode(in Input, lim preprocess.Limits, reserve func(int64) (func(), error)) (*image.NRGBA, func(), error) {
+// calls reserve with the header, to hold the memory decoding will take; the
+// release it returns is handed back with the image (and called here on
+// failure).
+func decode(in Input, lim preprocess.Limits, reserve func(preprocess.Header) (func(), error)) (*image.NRGBA, func(), error) {
 	if in.Err != nil {
 		return nil, nil, in.Err
 	}
@@ -32,7 +33,7 @@ func decode(in Input, lim preprocess.Limits, reserve func(int64) (func(), error)
 	if err != nil {
 		return nil, nil, err
 	}
-	release, err := reserve(h.Cost())
+	release, err := reserve(h)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %s declares %dx%d: %w", in.Name, h.Format, h.Width, h.Height, err)
 	}
