@@ -34,7 +34,8 @@ type Options struct {
 	Chunk  int
 	Limits preprocess.Limits
 	// Budget, when set, bounds the memory of the images held at once across
-	// workers: each image reserves its header's Cost before it is decoded
+	// workers: each image reserves its header's Cost (plus its annotated
+	// copy with Annotate) before it is decoded
 	// and gives it back once its faces are written.
 	Budget *budget.Budget
 	// OnResult, when set, sees every result in output order (progress bars).

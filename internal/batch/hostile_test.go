@@ -155,3 +155,18 @@ func TestCancelStopsQueuedWork(t *testing.T) {
 		t.Errorf("cancelled run took %v, want under 2 s", d)
 	}
 }
+
+// A folder argument that is a link to a folder is walked like the folder,
+// not reported as holding no images.
+func TestWalkFollowsALinkedFolderArgument(t *testing.T) {
+	root := tree(t, "real/a.png", "real/sub/b.jpg")
+	link := filepath.Join(root, "link")
+	if err := os.Symlink(filepath.Join(root, "real"), link); err != nil {
+		t.Fatal(err)
+	}
+	g := collect(Walk([]string{link}, DefaultExtensions))
+	want := []string{filepath.Join(link, "a.png"), filepath.Join(link, "sub", "b.jpg")}
+	if strings.Join(g.names, "|") != strings.Join(want, "|") || len(g.errs) != 0 {
+		t.Errorf("walked %q (errors %v), want %q", g.names, g.errs, want)
+	}
+}

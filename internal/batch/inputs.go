@@ -61,7 +61,13 @@ func walkOne(root string, exts []string, yield func(Input) bool) bool {
 	}
 	stopped := false
 	found := 0
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	// WalkDir does not follow a root that is a link to a folder; a trailing
+	// separator makes it, and its joins drop the extra slash from the names.
+	walkRoot := root
+	if lst, err := os.Lstat(root); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
+		walkRoot = root + string(filepath.Separator)
+	}
+	err = filepath.WalkDir(walkRoot, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			found++
 			if !yield(Input{Name: p, Err: describe(p, err)}) {
