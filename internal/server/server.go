@@ -18,18 +18,32 @@
 //
 // Every failure answers {"error": "..."} as application/json:
 //
-//	400  not multipart, no field "file", or the file is not a decodable image
+//	400  not multipart, no field "file", the file is not a decodable image,
+//	     or its header declares a size over Config.Limits (pixels, aspect
+//	     ratio); the message names the limit
 //	404  unknown path
 //	405  wrong method (with an Allow header)
-//	413  upload over Config.MaxUpload
+//	408  the upload was not received within Config.UploadTimeout
+//	413  upload over Config.MaxUpload (refused before reading the body when
+//	     its Content-Length says so), or an image that needs more memory
+//	     than one request may hold (see admission)
 //	422  no face found; the body also carries "faces": [] so that clients
 //	     iterating over faces need no special case. 422 rather than 200
 //	     because the reference API had no way to say "nobody here" and a
 //	     client reading "age" from a 200 must not get a made-up number;
 //	     rather than 400 because the upload itself was fine.
+//	429  a large image (more than 1/16 of MaxMemory) while the large lane's
+//	     queue is full (see admission); retrying later may succeed
 //	500  the estimator failed
 //	503  the answer was not ready within Config.Timeout (server busy or
 //	     inference slow); retrying later may succeed
+//
+// Limits, in the order a request meets them: the upload is read whole, within
+// MaxUpload bytes and UploadTimeout, before anything else is held, so that a
+// slow client costs a connection and nothing more; the header is checked
+// against Limits; the memory that decoding and detecting will take is
+// reserved from MaxMemory; a CPU slot (MaxConcurrent) is taken; and only then
+// are pixels decoded. Timeout runs from the end of the upload.
 package server
 
 import (
@@ -37,36 +51,34 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
-	"io"
-	"log"
 	"math"
-	"mime/multipart"
-	"net"
 	"net/http"
 	"runtime"
 	"time"
 
+	"github.com/agegender/agegender/internal/budget"
 	"github.com/agegender/agegender/internal/predict"
 	"github.com/agegender/agegender/internal/preprocess"
 	"github.com/agegender/agegender/internal/result"
 )
 
-// Estimator is what the handler needs from the engine, so that tests can
-// stand in for ONNX Runtime. predict.Engine satisfies it.
-type Estimator interface {
-	Faces(imgs []*image.NRGBA) ([][]result.Face, []error)
-}
-
 // Config tunes the handler. Zero values pick the defaults below.
 type Config struct {
 	// MaxUpload bounds the whole request body in bytes; 0 means DefaultMaxUpload.
 	MaxUpload int64
-	// Timeout bounds each request, including the wait for an inference slot;
-	// 0 means DefaultTimeout.
+	// UploadTimeout bounds the reading of a request's body; 0 means
+	// DefaultUploadTimeout.
+	UploadTimeout time.Duration
+	// Timeout bounds each request from the end of its upload, including the
+	// wait for memory and an inference slot; 0 means DefaultTimeout.
 	Timeout time.Duration
-	// Limits bound the decoded image.
+	// Limits bound what an image's header may declare.
 	Limits preprocess.Limits
+	// MaxMemory bounds, in bytes, the uploads being read and the images
+	// being decoded and analysed at once, charged from their headers before
+	// any pixel is decoded; 0 means DefaultMaxMemory. One image may take at
+	// most three quarters of it.
+	MaxMemory int64
 	// Health holds extra fields for /health (model, versions, detection
 	// mode...); "status" is always "ok" and cannot be overridden.
 	Health map[string]any
@@ -77,28 +89,23 @@ type Config struct {
 
 // Defaults for the zero Config.
 const (
-	DefaultMaxUpload = 20 << 20
-	DefaultTimeout   = 30 * time.Second
+	DefaultMaxUpload     = 20 << 20
+	DefaultUploadTimeout = time.Minute
+	DefaultTimeout       = 30 * time.Second
+	// DefaultMaxMemory admits one image of up to about 36 megapixels (three
+	// quarters of it at 8 bytes a pixel) and keeps the whole server, with the
+	// engine's own 100 MB, under 600 MB of resident memory.
+	DefaultMaxMemory = 384 << 20
 )
 
-// Serve's own bounds. The header timeout stops slow-loris clients; the read
-// timeout leaves room for a 20 MB upload over a slow link.
-const (
-	readHeaderTimeout = 10 * time.Second
-	readTimeout       = 2 * time.Minute
-	idleTimeout       = 2 * time.Minute
-	shutdownGrace     = 30 * time.Second
-)
-
-// handler is unexported so that its state (the semaphore) stays private; it
+// handler is unexported so that its state (the limits) stays private; it
 // is returned as an http.Handler and recognised by Serve for draining.
 type handler struct {
 	est    Estimator
 	cfg    Config
 	health map[string]any
-	// slots is a counting semaphore: a send takes a slot, a receive frees it.
-	slots chan struct{}
-	mux   *http.ServeMux
+	adm    *admission
+	mux    *http.ServeMux
 }
 
 // NewHandler returns the API's handler. It has its own ServeMux, so that
@@ -107,8 +114,14 @@ func NewHandler(est Estimator, cfg Config) http.Handler {
 	if cfg.MaxUpload <= 0 {
 		cfg.MaxUpload = DefaultMaxUpload
 	}
+	if cfg.UploadTimeout <= 0 {
+		cfg.UploadTimeout = DefaultUploadTimeout
+	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.MaxMemory <= 0 {
+		cfg.MaxMemory = DefaultMaxMemory
 	}
 	if cfg.MaxConcurrent <= 0 {
 		cfg.MaxConcurrent = runtime.NumCPU()
@@ -123,7 +136,7 @@ func NewHandler(est Estimator, cfg Config) http.Handler {
 		est:    est,
 		cfg:    cfg,
 		health: health,
-		slots:  make(chan struct{}, cfg.MaxConcurrent),
+		adm:    newAdmission(cfg.MaxMemory, cfg.MaxConcurrent),
 		mux:    http.NewServeMux(),
 	}
 	// Methods are checked by hand rather than with "POST /predict" patterns,
@@ -137,28 +150,6 @@ func NewHandler(est Estimator, cfg Config) http.Handler {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
-
-// waitIdle returns once no inference is running, holding every slot for an
-// instant. Inferences can outlive their requests (a timed-out request answers
-// 503 while ONNX Runtime cannot be interrupted), so Serve calls this before
-// returning and the caller may then close the engine safely.
-func (h *handler) waitIdle(ctx context.Context) error {
-	taken := 0
-	defer func() {
-		for range taken {
-			<-h.slots
-		}
-	}()
-	for taken < cap(h.slots) {
-		select {
-		case h.slots <- struct{}{}:
-			taken++
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for %d running inferences: %w", cap(h.slots)-taken, ctx.Err())
-		}
-	}
-	return nil
-}
 
 func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
@@ -197,139 +188,75 @@ func (h *handler) predict(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed(w, r, http.MethodPost)
 		return
 	}
-	// The deadline starts now, so that a request queued behind others cannot
-	// wait forever for a slot.
+	up, err := h.readUpload(w, r, h.adm.memory)
+	if err != nil {
+		writeFailure(w, err)
+		return
+	}
+	// Until analyse takes them over, the upload's bytes are the handler's.
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			up.release()
+		}
+	}()
+	// The clock starts once the upload is in: it bounds the wait for memory
+	// and a slot, and the analysis, not the client's link.
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Timeout)
 	defer cancel()
 
-	r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxUpload)
-	dec, status, err := h.readImage(r)
+	hdr, err := preprocess.ReadHeader(up.data, up.name, h.cfg.Limits)
 	if err != nil {
-		writeError(w, status, err.Error())
+		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-
-	faces, err := h.estimate(ctx, preprocess.NRGBA(dec.Image))
-	switch {
-	case errors.Is(err, predict.ErrNoFace) || (err == nil && len(faces) == 0):
-		writeJSON(w, http.StatusUnprocessableEntity, noFaceResponse{Error: predict.ErrNoFace.Error(), Faces: []result.Face{}})
-		return
-	case errors.Is(err, context.DeadlineExceeded):
-		writeError(w, http.StatusServiceUnavailable, err.Error())
-		return
-	case errors.Is(err, context.Canceled):
-		// The client went away; nobody reads this, but the log of a proxy might.
-		writeError(w, http.StatusServiceUnavailable, err.Error())
-		return
-	case err != nil:
-		writeError(w, http.StatusInternalServerError, err.Error())
+	release, err := h.adm.admit(ctx, imageCost(hdr))
+	if err != nil {
+		writeFailure(w, err)
 		return
 	}
-
-	top := faces[largest(faces)]
-	b := dec.Image.Bounds()
+	handedOff = true
+	a := h.analyse(ctx, hdr, up, release)
+	if a.err == nil && len(a.faces) == 0 {
+		a.err = predict.ErrNoFace
+	}
+	if a.err != nil {
+		writeFailure(w, a.err)
+		return
+	}
+	top := a.faces[largest(a.faces)]
 	writeJSON(w, http.StatusOK, predictResponse{
 		Age:               int(math.Round(top.Age)),
 		Gender:            top.Gender,
 		GenderProbability: top.GenderProbability,
-		Faces:             faces,
-		Width:             b.Dx(),
-		Height:            b.Dy(),
+		Faces:             a.faces,
+		Width:             a.bounds.Dx(),
+		Height:            a.bounds.Dy(),
 	})
 }
 
-// readImage streams the multipart body to the decoder instead of parsing the
-// whole form, so that an upload is never spooled to a temporary file. It
-// returns the HTTP status that fits its error.
-func (h *handler) readImage(r *http.Request) (preprocess.Decoded, int, error) {
-	mr, err := r.MultipartReader()
-	if err != nil {
-		return preprocess.Decoded{}, http.StatusBadRequest,
-			fmt.Errorf("expected a multipart/form-data upload with the image in field %q: %w", formField, err)
-	}
-	for {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			return preprocess.Decoded{}, http.StatusBadRequest, fmt.Errorf("missing form field %q with the image", formField)
-		}
-		if err != nil {
-			if status, msg, ok := h.tooLarge(err); ok {
-				return preprocess.Decoded{}, status, errors.New(msg)
-			}
-			return preprocess.Decoded{}, http.StatusBadRequest, fmt.Errorf("malformed multipart upload: %w", err)
-		}
-		if part.FormName() != formField {
-			part.Close()
-			continue
-		}
-		dec, err := decodePart(part, h.cfg.Limits)
-		if err != nil {
-			if status, msg, ok := h.tooLarge(err); ok {
-				return preprocess.Decoded{}, status, errors.New(msg)
-			}
-			return preprocess.Decoded{}, http.StatusBadRequest, err
-		}
-		return dec, http.StatusOK, nil
-	}
-}
-
-func decodePart(part *multipart.Part, lim preprocess.Limits) (preprocess.Decoded, error) {
-	defer part.Close()
-	name := part.FileName()
-	if name == "" {
-		name = "upload"
-	}
-	return preprocess.Decode(part, name, lim)
-}
-
-// tooLarge recognises the body limit being hit anywhere under err.
-func (h *handler) tooLarge(err error) (int, string, bool) {
-	var mbe *http.MaxBytesError
-	if !errors.As(err, &mbe) {
-		return 0, "", false
-	}
-	return http.StatusRequestEntityTooLarge, fmt.Sprintf("upload is over the %s limit", sizeText(mbe.Limit)), true
-}
-
-// estimate runs the estimator in its own goroutine, because ONNX Runtime
-// cannot be interrupted: the request answers at its deadline while the
-// inference finishes in the background and only then frees its slot, so
-// timed-out work still counts against MaxConcurrent.
-func (h *handler) estimate(ctx context.Context, img *image.NRGBA) ([]result.Face, error) {
-	select {
-	case h.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("timed out after %s waiting for a free inference slot (server busy): %w", h.cfg.Timeout, ctx.Err())
-	}
-	type outcome struct {
-		faces []result.Face
-		err   error
-	}
-	done := make(chan outcome, 1) // buffered: the goroutine never blocks on an abandoned request
-	go func() {
-		defer func() { <-h.slots }()
-		defer func() {
-			// A panic here would kill the whole server, since net/http only
-			// recovers panics on the handler's own goroutine.
-			if p := recover(); p != nil {
-				done <- outcome{err: fmt.Errorf("estimator panicked: %v", p)}
-			}
-		}()
-		faces, errs := h.est.Faces([]*image.NRGBA{img})
-		switch {
-		case len(faces) != 1 || len(errs) != 1:
-			done <- outcome{err: fmt.Errorf("estimator returned %d results and %d errors for one image", len(faces), len(errs))}
-		case errs[0] != nil:
-			done <- outcome{err: fmt.Errorf("estimate age and gender: %w", errs[0])}
-		default:
-			done <- outcome{faces: faces[0]}
-		}
-	}()
-	select {
-	case o := <-done:
-		return o.faces, o.err
-	case <-ctx.Done():
-		return nil, fmt.Errorf("timed out after %s running inference: %w", h.cfg.Timeout, ctx.Err())
+// writeFailure answers err with the status that fits it.
+func writeFailure(w http.ResponseWriter, err error) {
+	var ue *uploadError
+	switch {
+	case errors.As(err, &ue):
+		// The body may be partly unread; the client must not send another
+		// request on this connection.
+		w.Header().Set("Connection", "close")
+		writeError(w, ue.status, err.Error())
+	case errors.Is(err, predict.ErrNoFace):
+		writeJSON(w, http.StatusUnprocessableEntity, noFaceResponse{Error: predict.ErrNoFace.Error(), Faces: []result.Face{}})
+	case errors.Is(err, budget.ErrTooLarge):
+		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
+	case errors.Is(err, errQueueFull):
+		w.Header().Set("Retry-After", "2")
+		writeError(w, http.StatusTooManyRequests, err.Error())
+	case errors.Is(err, errBusy), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		// Canceled: the client went away; nobody reads this, but the log of a
+		// proxy might.
+		writeError(w, http.StatusServiceUnavailable, err.Error())
+	default:
+		writeError(w, http.StatusInternalServerError, err.Error())
 	}
 }
 
@@ -375,50 +302,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	w.Write(append(body, '\n'))
-}
-
-// Serve serves h on ln until ctx is cancelled, then shuts down gracefully:
-// in-flight requests get up to 30 s to finish, and when h came from
-// NewHandler, so do inferences that outlived their timed-out requests, so
-// that the caller may close the engine as soon as Serve returns. Request
-// contexts are not derived from ctx, so cancelling it does not abort them.
-// It returns nil after a clean shutdown.
-func Serve(ctx context.Context, ln net.Listener, h http.Handler, logw io.Writer) error {
-	if logw == nil {
-		logw = io.Discard
-	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    1 << 20,
-		ErrorLog:          log.New(logw, "http: ", log.LstdFlags),
-	}
-	addr := ln.Addr().String()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	fmt.Fprintf(logw, "serving on http://%s\n", addr)
-
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve on %s: %w", addr, err)
-	case <-ctx.Done():
-	}
-
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		srv.Close()
-		return fmt.Errorf("shut down %s: %w", addr, err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve on %s: %w", addr, err)
-	}
-	if hd, ok := h.(*handler); ok {
-		if err := hd.waitIdle(sctx); err != nil {
-			return fmt.Errorf("shut down %s: %w", addr, err)
-		}
-	}
-	return nil
 }

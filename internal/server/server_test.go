@@ -11,7 +11,6 @@ import (
 	"image/png"
 	"io"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -23,24 +22,43 @@ import (
 	"github.com/agegender/agegender/internal/result"
 )
 
-// fakeEstimator stands in for ONNX Runtime. When block is set, Faces waits
+// fakeEstimator stands in for ONNX Runtime. When block is set, a call waits
 // for it to close (after signalling started), which drives the timeout and
-// shutdown tests without real sleeps.
+// shutdown tests without real sleeps; with blockWider set, only images wider
+// than that wait. It ignores its context, as one ONNX Runtime run does,
+// unless stopped is set: then it stops when the context ends, as the engine
+// does between detector regions, and sends the context's error there.
 type fakeEstimator struct {
-	faces   []result.Face
-	err     error
-	started chan struct{}
-	block   chan struct{}
-	once    sync.Once
+	faces      []result.Face
+	err        error
+	started    chan struct{}
+	block      chan struct{}
+	blockWider int
+	stopped    chan error
+	once       sync.Once
 }
 
-func (f *fakeEstimator) Faces(imgs []*image.NRGBA) ([][]result.Face, []error) {
+func (f *fakeEstimator) FacesContext(ctx context.Context, imgs []*image.NRGBA) ([][]result.Face, []error) {
+	if f.block == nil || len(imgs) == 0 || imgs[0].Rect.Dx() <= f.blockWider {
+		return f.answer(imgs)
+	}
 	if f.started != nil {
 		f.once.Do(func() { close(f.started) })
 	}
-	if f.block != nil {
+	if f.stopped == nil {
 		<-f.block
+		return f.answer(imgs)
 	}
+	select {
+	case <-f.block:
+		return f.answer(imgs)
+	case <-ctx.Done():
+		f.stopped <- ctx.Err()
+		return [][]result.Face{nil}, []error{ctx.Err()}
+	}
+}
+
+func (f *fakeEstimator) answer(imgs []*image.NRGBA) ([][]result.Face, []error) {
 	out := make([][]result.Face, len(imgs))
 	errs := make([]error, len(imgs))
 	for i := range imgs {
@@ -196,7 +214,7 @@ func TestRoutes(t *testing.T) {
 		{name: "not an image", field: "file", data: []byte("hello, this is text\n"), wantCode: 400, wantError: "not a supported image"},
 		{name: "truncated png", field: "file", data: goodPNG[:len(goodPNG)/2], wantCode: 400, wantError: "truncated or corrupt png"},
 		{name: "empty file", field: "file", data: nil, wantCode: 400, wantError: "empty file"},
-		{name: "too large", cfg: Config{MaxUpload: 1 << 10}, field: "file", data: bytes.Repeat([]byte("x"), 4<<10), wantCode: 413, wantError: "upload is over the 1 KB limit"},
+		{name: "too large", cfg: Config{MaxUpload: 1 << 10}, field: "file", data: bytes.Repeat([]byte("x"), 4<<10), wantCode: 413, wantError: "over the 1 KB limit"},
 		{name: "no face", est: &fakeEstimator{err: predict.ErrNoFace}, field: "file", data: goodPNG, wantCode: 422, wantError: "no face found"},
 		{name: "no face empty slice", est: &fakeEstimator{faces: nil}, field: "file", data: goodPNG, wantCode: 422, wantError: "no face found"},
 		{name: "estimator error", est: &fakeEstimator{err: errors.New("onnx exploded")}, field: "file", data: goodPNG, wantCode: 500, wantError: "onnx exploded"},
@@ -291,131 +309,5 @@ func TestSizeText(t *testing.T) {
 		if got := sizeText(n); got != want {
 			t.Errorf("sizeText(%d) = %q, want %q", n, got, want)
 		}
-	}
-}
-
-// TestServeGracefulShutdown cancels Serve's context while a request is inside
-// the estimator and expects that request to complete normally.
-func TestServeGracefulShutdown(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fake := &fakeEstimator{faces: twoFaces(), started: make(chan struct{}), block: make(chan struct{})}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var logw syncBuffer
-	served := make(chan error, 1)
-	go func() { served <- Serve(ctx, ln, NewHandler(fake, Config{}), &logw) }()
-
-	type reply struct {
-		code int
-		body string
-		err  error
-	}
-	replies := make(chan reply, 1)
-	body, ct := multipartBody(t, "file", pngBytes(t, 16, 16))
-	go func() {
-		resp, err := http.Post("http://"+ln.Addr().String()+"/predict", ct, body)
-		if err != nil {
-			replies <- reply{err: err}
-			return
-		}
-		defer resp.Body.Close()
-		raw, err := io.ReadAll(resp.Body)
-		replies <- reply{code: resp.StatusCode, body: string(raw), err: err}
-	}()
-
-	select {
-	case <-fake.started:
-	case <-time.After(10 * time.Second):
-		t.Fatal("request never reached the estimator")
-	}
-	cancel()
-	// Serve must not return while the request is still in flight.
-	select {
-	case err := <-served:
-		t.Fatalf("Serve returned %v before the in-flight request finished", err)
-	case <-time.After(100 * time.Millisecond):
-	}
-	close(fake.block)
-
-	r := <-replies
-	if r.err != nil || r.code != http.StatusOK {
-		t.Fatalf("in-flight request: code %d err %v body %s", r.code, r.err, r.body)
-	}
-	select {
-	case err := <-served:
-		if err != nil {
-			t.Fatalf("Serve returned %v, want nil", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Serve did not return after shutdown")
-	}
-	if want := "serving on http://" + ln.Addr().String(); !strings.Contains(logw.String(), want) {
-		t.Errorf("log %q lacks %q", logw.String(), want)
-	}
-	if _, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
-		t.Error("listener still accepts connections after Serve returned")
-	}
-}
-
-// syncBuffer lets Serve's goroutine write while the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// TestServeWaitsForOrphanedInference checks that Serve does not return while
-// an inference whose request already timed out is still running, since the
-// caller closes the engine right after.
-func TestServeWaitsForOrphanedInference(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fake := &fakeEstimator{faces: twoFaces(), started: make(chan struct{}), block: make(chan struct{})}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	served := make(chan error, 1)
-	go func() {
-		served <- Serve(ctx, ln, NewHandler(fake, Config{Timeout: 50 * time.Millisecond}), io.Discard)
-	}()
-
-	body, ct := multipartBody(t, "file", pngBytes(t, 8, 8))
-	resp, err := http.Post("http://"+ln.Addr().String()+"/predict", ct, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("status %d, want 503", resp.StatusCode)
-	}
-	cancel()
-	select {
-	case err := <-served:
-		t.Fatalf("Serve returned %v while an inference was still running", err)
-	case <-time.After(100 * time.Millisecond):
-	}
-	close(fake.block)
-	select {
-	case err := <-served:
-		if err != nil {
-			t.Fatalf("Serve returned %v, want nil", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Serve did not return after the inference finished")
 	}
 }

@@ -1,0 +1,80 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"net/http"
+
+	"github.com/agegender/agegender/internal/preprocess"
+	"github.com/agegender/agegender/internal/result"
+)
+
+// Estimator is what the handler needs from the engine, so that tests can
+// stand in for ONNX Runtime. predict.Engine satisfies it: it stops between
+// detector regions once ctx is done, so that a timed-out request frees its
+// CPU slot and memory soon after; one ONNX Runtime run (one tile, one batch
+// of faces) cannot be interrupted.
+type Estimator interface {
+	FacesContext(ctx context.Context, imgs []*image.NRGBA) ([][]result.Face, []error)
+}
+
+// analysis is what the work of one request produced.
+type analysis struct {
+	faces  []result.Face
+	bounds image.Rectangle
+	err    error
+}
+
+// analyse decodes up and estimates its faces in its own goroutine, and
+// returns at the first of its result or the end of ctx. The goroutine owns
+// release (the memory and the slot admit gave, and the upload's bytes) and
+// calls it only when it is finished with them, so that work that outlives its
+// request still counts against the limits. Between stages it checks ctx and
+// stops; within the estimator's call, it stops where the estimator can.
+func (h *handler) analyse(ctx context.Context, hdr preprocess.Header, up *upload, release func()) analysis {
+	done := make(chan analysis, 1) // buffered: the goroutine never blocks on an abandoned request
+	go func() {
+		defer release()
+		defer func() {
+			// A panic here would kill the whole server, since net/http only
+			// recovers panics on the handler's own goroutine.
+			if p := recover(); p != nil {
+				done <- analysis{err: fmt.Errorf("estimator panicked: %v", p)}
+			}
+		}()
+		done <- h.run(ctx, hdr, up)
+	}()
+	select {
+	case a := <-done:
+		return a
+	case <-ctx.Done():
+		return analysis{err: fmt.Errorf("timed out after %s analysing the image: %w", h.cfg.Timeout, ctx.Err())}
+	}
+}
+
+// run is analyse's work, on the goroutine that holds the limits.
+func (h *handler) run(ctx context.Context, hdr preprocess.Header, up *upload) analysis {
+	dec, err := hdr.Decode(up.data, up.name)
+	// The encoded bytes are garbage from here on.
+	up.data = nil
+	up.release()
+	if err != nil {
+		return analysis{err: &uploadError{http.StatusBadRequest, err}}
+	}
+	if err := ctx.Err(); err != nil {
+		return analysis{err: err}
+	}
+	img := preprocess.NRGBA(dec.Image)
+	if err := ctx.Err(); err != nil {
+		return analysis{err: err}
+	}
+	faces, errs := h.est.FacesContext(ctx, []*image.NRGBA{img})
+	switch {
+	case len(faces) != 1 || len(errs) != 1:
+		return analysis{err: fmt.Errorf("estimator returned %d results and %d errors for one image", len(faces), len(errs))}
+	case errs[0] != nil:
+		return analysis{err: fmt.Errorf("estimate age and gender: %w", errs[0])}
+	}
+	return analysis{faces: faces[0], bounds: img.Bounds()}
+}

@@ -1,0 +1,107 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// rawPost opens a connection to srv and writes the headers of a POST
+// /predict with the given Content-Length and the start of its body, as a
+// client would that is slow or lies about the size; the rest is the caller's.
+func rawPost(t *testing.T, srv *httptest.Server, contentType string, length int64, start []byte) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "POST /predict HTTP/1.1\r\nHost: test\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", contentType, length)
+	if _, err := conn.Write(start); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+// readReply reads the response on conn within limit.
+func readReply(t *testing.T, conn net.Conn, limit time.Duration) (int, string) {
+	t.Helper()
+	conn.SetReadDeadline(time.Now().Add(limit))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no response within %s: %v", limit, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(raw)
+}
+
+// A declared Content-Length over the limit is answered at once, without
+// waiting for a body that may never come.
+func TestDeclaredLengthOverLimitRefusedBeforeBody(t *testing.T) {
+	srv := httptest.NewServer(NewHandler(&fakeEstimator{faces: twoFaces()}, Config{MaxUpload: 1 << 20}))
+	defer srv.Close()
+	start := time.Now()
+	conn := rawPost(t, srv, "multipart/form-data; boundary=x", 10<<30, nil)
+	code, body := readReply(t, conn, 5*time.Second)
+	if code != http.StatusRequestEntityTooLarge || !strings.Contains(body, "upload of 10737418240 bytes is over the 1 MB limit") {
+		t.Fatalf("status %d body %s, want 413 naming the limit", code, body)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("answered after %s", d)
+	}
+}
+
+// A slow body holds no slot: with one inference slot, a request sent while a
+// slow client is still uploading is answered, and the slow one gets 408 at
+// its upload deadline, naming it.
+func TestSlowBodyHoldsNoSlot(t *testing.T) {
+	srv := httptest.NewServer(NewHandler(&fakeEstimator{faces: twoFaces()},
+		Config{MaxConcurrent: 1, UploadTimeout: 500 * time.Millisecond}))
+	defer srv.Close()
+	body, ct := multipartBody(t, "file", pngBytes(t, 32, 32))
+	data, _ := io.ReadAll(body)
+	slow := rawPost(t, srv, ct, int64(len(data)), data[:len(data)/2])
+
+	good, gct := multipartBody(t, "file", pngBytes(t, 16, 16))
+	resp, err := srv.Client().Post(srv.URL+"/predict", gct, good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("request beside a slow upload: status %d, want 200", resp.StatusCode)
+	}
+	code, msg := readReply(t, slow, 5*time.Second)
+	if code != http.StatusRequestTimeout || !strings.Contains(msg, "upload not received within the 500ms limit") {
+		t.Fatalf("slow upload: status %d body %s, want 408 naming the limit", code, msg)
+	}
+}
+
+// A chunked upload, which declares no length, is cut off at the limit.
+func TestChunkedUploadOverLimit(t *testing.T) {
+	srv := httptest.NewServer(NewHandler(&fakeEstimator{faces: twoFaces()}, Config{MaxUpload: 4 << 10}))
+	defer srv.Close()
+	body, ct := multipartBody(t, "file", bytes.Repeat([]byte("x"), 8<<10))
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/predict", io.MultiReader(body)) // no length known
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", ct)
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if req.ContentLength != 0 || resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(raw), "upload is over the 4 KB limit") {
+		t.Fatalf("length %d, status %d body %s, want a chunked upload refused with 413", req.ContentLength, resp.StatusCode, raw)
+	}
+}
