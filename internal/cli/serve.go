@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 	"net"
+	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -13,11 +15,13 @@ import (
 )
 
 type serveOptions struct {
-	engine    engineFlags
-	host      string
-	port      int
-	maxUpload string
-	timeout   time.Duration
+	engine        engineFlags
+	host          string
+	port          int
+	maxUpload     string
+	maxMemory     string
+	uploadTimeout time.Duration
+	timeout       time.Duration
 }
 
 func newCmdServe(ios *IOStreams) *cobra.Command {
@@ -28,8 +32,16 @@ func newCmdServe(ios *IOStreams) *cobra.Command {
 		Long: `serve answers the reference API: POST /predict with the multipart field
 "file" returns {"age", "gender", "gender_probability"} for the largest face,
 plus "faces" with every face. GET /health reports the model and runtime.
-Errors are JSON {"error": "..."}: 400 bad upload, 413 over --max-upload,
-405 wrong method, 422 no face found, 503 timed out.
+Errors are JSON {"error": "..."}: 400 bad upload or an image over the pixel
+or aspect-ratio limit, 408 upload slower than --upload-timeout, 413 over
+--max-upload or over the memory one image may take, 405 wrong method, 422 no
+face found, 503 busy or timed out.
+
+Uploads are read whole before anything else is held; then the memory the
+image's header says it needs is reserved from --max-memory before a pixel is
+decoded, and one of the inference slots (one per core) is taken. One image
+may use three quarters of --max-memory, and images larger than a crop (over
+1/16 of it) use at most all the slots but one, so crops are never starved.
 
 SIGINT or SIGTERM stops accepting requests and lets those in flight finish.`,
 		Args: cobra.NoArgs,
@@ -42,7 +54,9 @@ SIGINT or SIGTERM stops accepting requests and lets those in flight finish.`,
 	fs.StringVar(&o.host, "host", "127.0.0.1", "address to listen on (0.0.0.0 for every interface)")
 	fs.IntVar(&o.port, "port", 5000, "port to listen on")
 	fs.StringVar(&o.maxUpload, "max-upload", "20MB", "largest upload accepted (e.g. 512KB, 20MB)")
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "time limit for each request")
+	fs.StringVar(&o.maxMemory, "max-memory", sizeFlag(server.DefaultMaxMemory), "memory for uploads and images being analysed at once; the process stays about 150 MB above it")
+	fs.DurationVar(&o.uploadTimeout, "upload-timeout", server.DefaultUploadTimeout, "time limit for receiving each upload")
+	fs.DurationVar(&o.timeout, "timeout", server.DefaultTimeout, "time limit for each request once its upload is in")
 	return cmd
 }
 
@@ -51,8 +65,18 @@ func serveRun(cmd *cobra.Command, ios *IOStreams, o *serveOptions) (err error) {
 	if err != nil {
 		return usageError{fmt.Errorf("--max-upload: %w", err)}
 	}
+	maxMemory, err := parseSize(o.maxMemory)
+	if err != nil {
+		return usageError{fmt.Errorf("--max-memory: %w", err)}
+	}
+	if maxMemory < minMaxMemory {
+		return usagef("--max-memory %s is under the %s the engine needs to analyse one photo", o.maxMemory, sizeFlag(minMaxMemory))
+	}
 	if o.port < 0 || o.port > 65535 {
 		return usagef("--port %d is not a TCP port", o.port)
+	}
+	if o.uploadTimeout <= 0 || o.timeout <= 0 {
+		return usagef("--upload-timeout and --timeout must be positive")
 	}
 	eng, err := o.engine.open()
 	if err != nil {
@@ -63,10 +87,19 @@ func serveRun(cmd *cobra.Command, ios *IOStreams, o *serveOptions) (err error) {
 			err = cerr
 		}
 	}()
+	// The budget counts what the images hold; the soft limit makes the
+	// garbage collector return what they no longer hold before the heap
+	// doubles, which is what keeps resident memory near the budget. GOMEMLIMIT
+	// set by the user wins.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(maxMemory + gcHeadroom)
+	}
 	info := eng.Info()
 	h := server.NewHandler(eng, server.Config{
-		MaxUpload: maxUpload,
-		Timeout:   o.timeout,
+		MaxUpload:     maxUpload,
+		MaxMemory:     maxMemory,
+		UploadTimeout: o.uploadTimeout,
+		Timeout:       o.timeout,
 		Health: map[string]any{
 			"model": info.Model, "model_version": info.ModelVersion, "ort_version": info.ORTVersion,
 			"detect": string(info.Mode), "input": info.Input, "detector": info.Detector,
@@ -77,6 +110,21 @@ func serveRun(cmd *cobra.Command, ios *IOStreams, o *serveOptions) (err error) {
 		return fmt.Errorf("listen: %w", err)
 	}
 	return server.Serve(cmd.Context(), ln, h, ios.ErrOut)
+}
+
+// minMaxMemory admits a 1280x960 photo; gcHeadroom is the Go heap the
+// server holds outside the budget (the engine's own buffers, connections).
+const (
+	minMaxMemory = 32 << 20
+	gcHeadroom   = 64 << 20
+)
+
+// sizeFlag words n for a size flag's default, as parseSize reads it.
+func sizeFlag(n int64) string {
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%dMB", n>>20)
+	}
+	return fmt.Sprint(n)
 }
 
 // parseSize reads "20MB", "512KB", "1GB" or a plain byte count.
