@@ -12,7 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
+	"time"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
@@ -100,11 +100,12 @@ func text(dst *image.NRGBA, s string, x, y, scale int, c color.NRGBA) {
 type Writer struct {
 	dir   string
 	force bool
-	// written holds the paths this run wrote, so that two inputs mapped to
-	// one path fail even with --force instead of the later one silently
-	// replacing the earlier.
-	mu      sync.Mutex
-	written map[string]bool
+	// since is when the run started, less a margin for the file system's
+	// coarse clock: a copy modified after it was written by this run, so a
+	// second input mapped to it is refused even with --force instead of
+	// silently replacing the first. A time, not a set of paths, keeps memory
+	// flat however many inputs there are.
+	since time.Time
 }
 
 // NewWriter creates dir if needed.
@@ -112,7 +113,7 @@ func NewWriter(dir string, force bool) (*Writer, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("annotation folder: %w", err)
 	}
-	return &Writer{dir: dir, force: force, written: map[string]bool{}}, nil
+	return &Writer{dir: dir, force: force, since: time.Now().Add(-20 * time.Millisecond)}, nil
 }
 
 // Path is where the annotated copy of input goes: the input's own path,
@@ -143,16 +144,12 @@ func (w *Writer) Path(input string) string {
 // replaces an older file only when forced.
 func (w *Writer) Write(img image.Image, im result.Image) error {
 	p := w.Path(im.Input)
-	w.mu.Lock()
-	dup := w.written[p]
-	w.written[p] = true
-	w.mu.Unlock()
-	if dup {
-		return fmt.Errorf("annotate: %s is also the annotation of an earlier input; not written", p)
-	}
 	if st, err := os.Stat(p); err == nil {
 		if in, err := os.Stat(im.Input); err == nil && os.SameFile(st, in) {
 			return fmt.Errorf("annotate: %s is the input itself; choose another --annotate folder", p)
+		}
+		if st.ModTime().After(w.since) {
+			return fmt.Errorf("annotate: %s was written during this run, for another input; not replaced", p)
 		}
 	}
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/agegender/agegender/internal/result"
 )
@@ -47,11 +48,12 @@ func TestWriteCollisions(t *testing.T) {
 		// Two inputs of one run mapped to one path: the second fails even
 		// with --force instead of replacing the first.
 		err = w.Write(img, result.Image{Input: "./a/x.jpg"})
-		if err == nil || !strings.Contains(err.Error(), "earlier input") {
+		if err == nil || !strings.Contains(err.Error(), "written during this run") {
 			t.Errorf("force %v: in-run collision gave %v", force, err)
 		}
 		// A new run over the same folder needs --force.
 		w2, _ := NewWriter(out, force)
+		w2.since = time.Now().Add(time.Second) // as if it started later
 		err = w2.Write(img, result.Image{Input: "a/x.jpg"})
 		if force && err != nil {
 			t.Errorf("forced rewrite: %v", err)
