@@ -4,24 +4,29 @@
 // 127.0.0.1, and every loop is bounded in count and time.
 //
 //	go run ./bench/loadtest -bin bin/agegender [-requests 200] [-image photo.jpg]
+//
+// With -mixed it runs issue 12's hostile load instead, three runs of 60 s on
+// a fresh server each: 16 clients sending a good face crop back to back; the
+// same with a quarter of the uploads hostile (bombs, header-only huge images,
+// a strip, a truncated file, a slow body, a declared 10 GB body); and the 16
+// good clients beside 4 more sending only hostile uploads. It prints per
+// class the status codes, the good crop's latency, the server's peak RSS
+// (VmHWM), and whether the goals hold against the first run (exit 1 when
+// not):
+//
+//	go run ./bench/loadtest -mixed [-clients 16] [-duration 60s] [-hostile 0.25]
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"mime/multipart"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -37,32 +42,36 @@ func run() error {
 	requests := flag.Int("requests", 200, "requests per concurrency level")
 	imagePath := flag.String("image", "", "image to upload (default: a WIDER FACE photo from ../shared/data, else a UTKFace crop)")
 	detect := flag.String("detect", "auto", "detection mode of the server")
+	mixedRun := flag.Bool("mixed", false, "run the hostile mixed load (good crop: -image, default a UTKFace crop from ../shared)")
+	clients := flag.Int("clients", 16, "with -mixed: concurrent clients")
+	duration := flag.Duration("duration", time.Minute, "with -mixed: length of each run")
+	hostileShare := flag.Float64("hostile", 0.25, "with -mixed: share of hostile uploads in run 2, and of extra hostile clients in run 3, 0..1")
+	uploadTimeout := flag.Duration("upload-timeout", 5*time.Second, "with -mixed: the server's --upload-timeout, which slow bodies wait out")
 	flag.Parse()
+
+	if *mixedRun {
+		if *clients < 1 || *duration <= 0 || *hostileShare < 0 || *hostileShare > 1 || *uploadTimeout <= 0 {
+			return errors.New("-mixed needs -clients >= 1, a positive -duration and -upload-timeout, and -hostile in 0..1")
+		}
+		err := mixed(mixedOptions{bin: *bin, image: *imagePath, clients: *clients, duration: *duration,
+			hostile: *hostileShare, uploadTimeout: *uploadTimeout})
+		if errors.Is(err, errSkip) {
+			fmt.Println("loadtest:", err)
+			return nil
+		}
+		return err
+	}
 
 	img, name, err := pickImage(*imagePath)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	srv, err := startServer(*bin, "--detect", *detect)
 	if err != nil {
 		return err
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	srv := exec.Command(*bin, "serve", "--host", "127.0.0.1", "--port", fmt.Sprint(port), "--detect", *detect)
-	var srvErr bytes.Buffer
-	srv.Stderr = &srvErr
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	defer func() {
-		srv.Process.Signal(syscall.SIGTERM)
-		srv.Wait()
-	}()
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	if err := waitHealthy(base, 30*time.Second); err != nil {
-		return fmt.Errorf("%w: %s", err, srvErr.String())
-	}
+	defer srv.stop()
+	base := srv.base
 	fmt.Printf("loadtest: POST /predict with %s (%d KB), %d requests per level, detect %s, loopback only\n",
 		name, len(img)/1024, *requests, *detect)
 	fmt.Printf("%-8s %8s %8s %8s %8s %8s\n", "clients", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors")
@@ -95,20 +104,6 @@ func pickImage(p string) ([]byte, string, error) {
 	}
 	b, err := os.ReadFile(p)
 	return b, filepath.Base(p), err
-}
-
-func waitHealthy(base string, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get(base + "/health"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return nil
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return errors.New("server did not become healthy")
 }
 
 // level sends n requests from c clients and returns the latencies of the
@@ -155,29 +150,11 @@ func level(client *http.Client, base string, img []byte, name string, c, n int) 
 }
 
 func post(ctx context.Context, client *http.Client, base string, img []byte, name string) error {
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	fw, err := mw.CreateFormFile("file", name)
-	if err != nil {
-		return err
+	code, err := postFile(ctx, client, base, img, name)
+	if err == nil && code != http.StatusOK {
+		err = fmt.Errorf("status %d", code)
 	}
-	fw.Write(img)
-	mw.Close()
-	req, err := http.NewRequestWithContext(ctx, "POST", base+"/predict", &body)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("status %d", resp.StatusCode)
-	}
-	return nil
+	return err
 }
 
 func pct(v []float64, p float64) float64 {
