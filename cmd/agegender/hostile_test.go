@@ -181,3 +181,17 @@ func TestInterruptEndsWithinTwoSeconds(t *testing.T) {
 		t.Errorf("interrupted run left %v", entries)
 	}
 }
+
+// A temporary file left by a killed run (SIGKILL cannot be cleaned up after)
+// is named in a warning; the run itself goes on and succeeds.
+func TestStaleTemporaryFileIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	img := filepath.Join(dir, "a.png")
+	writePNG(t, img, 96, 96, 1)
+	left := filepath.Join(dir, ".out.csv.4242.tmp")
+	os.WriteFile(left, []byte("input,face\n"), 0o644)
+	r := agegender(t, nil, "batch", "--detect", "off", "--quiet", img, "--csv", filepath.Join(dir, "out.csv"))
+	if r.code != 0 || !strings.Contains(r.stderr, "warning") || !strings.Contains(r.stderr, left) {
+		t.Errorf("exit %d, stderr %q: want success and a warning naming %s", r.code, r.stderr, left)
+	}
+}
