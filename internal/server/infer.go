@@ -32,10 +32,17 @@ type analysis struct {
 // calls it only when it is finished with them, so that work that outlives its
 // request still counts against the limits. Between stages it checks ctx and
 // stops; within the estimator's call, it stops where the estimator can.
-func (h *handler) analyse(ctx context.Context, hdr preprocess.Header, up *upload, release func()) analysis {
+//
+// A large image's work runs at a lower CPU priority (lowerThreadPriority),
+// so that crops sharing a core with it are answered first.
+func (h *handler) analyse(ctx context.Context, hdr preprocess.Header, up *upload, large bool, release func()) analysis {
 	done := make(chan analysis, 1) // buffered: the goroutine never blocks on an abandoned request
 	go func() {
 		defer release()
+		if large {
+			// Best effort: at the normal priority the large lane still bounds it.
+			_ = lowerThreadPriority()
+		}
 		defer func() {
 			// A panic here would kill the whole server, since net/http only
 			// recovers panics on the handler's own goroutine.

@@ -78,6 +78,9 @@ func imageCost(h preprocess.Header) int64 {
 	return h.Cost() - h.Encoded + int64(4*side*side) + resizeBytes
 }
 
+// large reports whether an image of this cost takes the large lane.
+func (a *admission) large(cost int64) bool { return cost > a.largeCost }
+
 // errBusy marks a request that ran out of time waiting for its turn.
 var errBusy = errors.New("server busy")
 
@@ -120,7 +123,7 @@ func (a *admission) admit(ctx context.Context, cost int64) (_ func(), err error)
 		held = append(held, r)
 		return nil
 	}
-	if cost > a.largeCost {
+	if a.large(cost) {
 		// The large budget is checked first so that an image over its share
 		// is refused at once rather than after queueing for the lane.
 		if cost > a.largeMemory.Total() {

@@ -210,13 +210,14 @@ func (h *handler) predict(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	release, err := h.adm.admit(ctx, imageCost(hdr))
+	cost := imageCost(hdr)
+	release, err := h.adm.admit(ctx, cost)
 	if err != nil {
 		writeFailure(w, err)
 		return
 	}
 	handedOff = true
-	a := h.analyse(ctx, hdr, up, release)
+	a := h.analyse(ctx, hdr, up, h.adm.large(cost), release)
 	if a.err == nil && len(a.faces) == 0 {
 		a.err = predict.ErrNoFace
 	}
