@@ -2,7 +2,9 @@
 # bin/agegender; `make test` runs every test (the same command CI runs).
 
 PYTHON ?= /usr/bin/python3
-PRESET ?= default
+# The preset whose export is the embedded models/agegender.onnx.
+SHIPPED = v2
+PRESET ?= $(SHIPPED)
 DATA   ?= ../shared/data/utkface ../shared/data/utkface-more
 GO     ?= go
 
@@ -28,10 +30,10 @@ train:
 evaluate:
 	$(PYTHON) training/main.py evaluate --preset $(PRESET) --data $(DATA)
 
-# Exports the trained preset; the default preset becomes models/agegender.onnx.
+# Exports the trained preset; the shipped one becomes models/agegender.onnx.
 export:
 	$(PYTHON) training/main.py export --preset $(PRESET) --data $(DATA) \
-		--out $(if $(filter default,$(PRESET)),models/agegender.onnx,models/agegender-$(PRESET).onnx)
+		--out $(if $(filter $(SHIPPED),$(PRESET)),models/agegender.onnx,models/agegender-$(PRESET).onnx)
 
 fixture:
 	$(PYTHON) training/main.py fixture --preset $(PRESET) --data $(DATA)

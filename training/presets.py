@@ -80,7 +80,7 @@ PRESETS = {
     # The teacher for v2: default's net and flip averaging on v2's data, at
     # four times the cost per face; it is never shipped.
     "v2-teacher": replace(
-        DEFAULT, name="v2-teacher", epochs=20, celebahq=True,
+        DEFAULT, name="v2-teacher", epochs=15, celebahq=True,
         notes="compact CNN 24-48-96-192, age distribution head, augmentation with a 16-60 px round trip "
               "on half the images, flip averaging; UTKFace (both folders) and CelebA-HQ for gender",
     ),

@@ -66,6 +66,7 @@ def metrics(samples, age_pred, female_prob):
             "within_5": round(float((e.abs() <= 5).float().mean()), 4),
             "gender_accuracy": round(float(correct[mask].mean()), 4),
             "gender_ece": round(calibration_error(female_prob[mask], female[mask]), 4),
+            "gender_confidence": round(float(torch.maximum(female_prob, 1 - female_prob)[mask].mean()), 4),
         }
 
     all_mask = torch.ones_like(age, dtype=torch.bool)

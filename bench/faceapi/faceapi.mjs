@@ -127,14 +127,15 @@ function score(rows) {
 }
 
 // ece is the expected calibration error of the gender probability: 10
-// equal-width bins over [0, 1] of the probability of the predicted gender,
+// equal-width bins over [0.5, 1] of the probability of the predicted gender
+// (it is never below 0.5), as agegender eval and training compute it,
 // sum over bins of (share of images) x |accuracy - mean probability|.
 function ece(rows) {
   if (!rows.length) return NaN;
   const bins = Array.from({ length: 10 }, () => ({ n: 0, correct: 0, conf: 0 }));
   for (const r of rows) {
     const p = r.gender_probability;
-    const b = bins[Math.min(9, Math.floor(p * 10))];
+    const b = bins[Math.min(9, Math.max(0, Math.floor((p - 0.5) * 20)))];
     b.n++;
     b.conf += p;
     if (r.gender === r.gender_true) b.correct++;
@@ -350,7 +351,7 @@ const md = [
   table(models),
   '',
   `Cells "a / b%": age MAE in years / gender accuracy. Age buckets by true age; "20+ <race>": adults (true age >= 20) of that`,
-  `UTKFace race group; race spread: max - min of those MAEs; gender ECE: 10 equal-width bins over the probability of the`,
+  `UTKFace race group; race spread: max - min of those MAEs; gender ECE: 10 equal-width bins over 0.5-1 of the probability of the`,
   `predicted gender. ms/face: one thread, one face at a time, file read and JPEG decode included: ours = 1000 / images/s of`,
   `\`agegender batch --workers 1 --threads 1\`, face-api = jpeg-js decode + predictAgeAndGender on ${fa.info.backend}` +
     (fa.info.backend === 'wasm' ? ` (SIMD ${fa.info.simd ? 'on' : 'off'}, no threads)` : '') +
