@@ -34,9 +34,9 @@ import (
 
 	"github.com/agegender/agegender/internal/assets"
 	"github.com/agegender/agegender/internal/detect"
+	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/predict"
 	"github.com/agegender/agegender/internal/preprocess"
-	"github.com/agegender/agegender/internal/result"
 )
 
 func main() {
@@ -180,7 +180,7 @@ type sample struct {
 	truth                               preprocess.Crop
 	boxCenterX, boxCenterY, boxSide     float64
 	eyeCenterX, eyeCenterY, eyeDistance float64
-	keypoints                           [detect.NumKeypoints]result.Point
+	keypoints                           [detect.NumKeypoints]face.Point
 }
 
 // measure pads one crop with 30% grey (the detector needs margin) and maps
@@ -220,7 +220,7 @@ func measure(det *detect.Detector, params detect.Params, path string) (sample, b
 		eyeDistance: math.Hypot(le.X-re.X, le.Y-re.Y) / side,
 	}
 	for k, kp := range d.Keypoints {
-		s.keypoints[k] = result.Point{X: (kp.X - p) / side, Y: (kp.Y - p) / side}
+		s.keypoints[k] = face.Point{X: (kp.X - p) / side, Y: (kp.Y - p) / side}
 	}
 	return s, true, nil
 }

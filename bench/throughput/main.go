@@ -37,8 +37,8 @@ import (
 	"time"
 
 	"github.com/agegender/agegender/internal/batch"
+	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/report"
-	"github.com/agegender/agegender/internal/result"
 )
 
 func main() {
@@ -202,8 +202,8 @@ func runDecodeOnly(list string, workers int) error {
 
 type decodeOnly struct{}
 
-func (decodeOnly) FacesContext(_ context.Context, imgs []*image.NRGBA) ([][]result.Face, []error) {
-	return make([][]result.Face, len(imgs)), make([]error, len(imgs))
+func (decodeOnly) FacesContext(_ context.Context, imgs []*image.NRGBA) ([][]face.Face, []error) {
+	return make([][]face.Face, len(imgs)), make([]error, len(imgs))
 }
 
-func (decodeOnly) Mode() result.Mode { return result.DetectOff }
+func (decodeOnly) Mode() face.Mode { return face.DetectOff }

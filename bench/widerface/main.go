@@ -30,9 +30,9 @@ import (
 
 	"github.com/agegender/agegender/internal/assets"
 	"github.com/agegender/agegender/internal/detect"
+	result "github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/predict"
 	"github.com/agegender/agegender/internal/preprocess"
-	"github.com/agegender/agegender/internal/result"
 	"github.com/agegender/agegender/models"
 )
 
@@ -116,7 +116,7 @@ func run() error {
 	wg.Wait()
 	elapsed := time.Since(start)
 	for i, err := range errs {
-		if err != nil && err != predict.ErrNoFace {
+		if err != nil && err != result.ErrNoFace {
 			return fmt.Errorf("%s: %w", photos[i], err)
 		}
 	}

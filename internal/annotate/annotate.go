@@ -18,8 +18,8 @@ import (
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 
+	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/outfile"
-	"github.com/agegender/agegender/internal/result"
 )
 
 var (
@@ -29,12 +29,12 @@ var (
 )
 
 // Label is the text drawn above a face, e.g. "F 27 0.93".
-func Label(f result.Face) string {
+func Label(f face.Face) string {
 	return fmt.Sprintf("%s %.0f %.2f", f.Gender[:1], f.Age, f.GenderProbability)
 }
 
 // Draw returns a copy of img with every face's box, eye keypoints and label.
-func Draw(img image.Image, faces []result.Face) *image.NRGBA {
+func Draw(img image.Image, faces []face.Face) *image.NRGBA {
 	b := img.Bounds()
 	out := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 	draw.Draw(out, out.Rect, img, b.Min, draw.Src)
@@ -43,7 +43,7 @@ func Draw(img image.Image, faces []result.Face) *image.NRGBA {
 	scale := max(1, max(b.Dx(), b.Dy())/700)
 	for _, f := range faces {
 		c := maleColor
-		if f.Gender == result.Female {
+		if f.Gender == face.Female {
 			c = femaleColor
 		}
 		if !f.Detected {
@@ -142,7 +142,7 @@ func (w *Writer) Path(input string) string {
 // Write saves img with im's faces drawn, atomically. It never replaces the
 // input itself, nor an annotation written earlier in the same run, and
 // replaces an older file only when forced.
-func (w *Writer) Write(img image.Image, im result.Image) error {
+func (w *Writer) Write(img image.Image, im face.Image) error {
 	p := w.Path(im.Input)
 	if st, err := os.Stat(p); err == nil {
 		if in, err := os.Stat(im.Input); err == nil && os.SameFile(st, in) {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/internal/face"
 )
 
 // Inputs that differ only in folder or extension once shared an annotation:
@@ -41,20 +41,20 @@ func TestWriteCollisions(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, in := range []string{"a/x.jpg", "a/x.png", "a/b.jpg", "a_b.jpg"} {
-			if err := w.Write(img, result.Image{Input: in}); err != nil {
+			if err := w.Write(img, face.Image{Input: in}); err != nil {
 				t.Errorf("force %v: %s: %v", force, in, err)
 			}
 		}
 		// Two inputs of one run mapped to one path: the second fails even
 		// with --force instead of replacing the first.
-		err = w.Write(img, result.Image{Input: "./a/x.jpg"})
+		err = w.Write(img, face.Image{Input: "./a/x.jpg"})
 		if err == nil || !strings.Contains(err.Error(), "written during this run") {
 			t.Errorf("force %v: in-run collision gave %v", force, err)
 		}
 		// A new run over the same folder needs --force.
 		w2, _ := NewWriter(out, force)
 		w2.since = time.Now().Add(time.Second) // as if it started later
-		err = w2.Write(img, result.Image{Input: "a/x.jpg"})
+		err = w2.Write(img, face.Image{Input: "a/x.jpg"})
 		if force && err != nil {
 			t.Errorf("forced rewrite: %v", err)
 		}
@@ -79,7 +79,7 @@ func TestWriteNeverReplacesTheInput(t *testing.T) {
 	if err := os.Symlink(in, p); err != nil {
 		t.Fatal(err)
 	}
-	err := w.Write(image.NewNRGBA(image.Rect(0, 0, 4, 4)), result.Image{Input: in})
+	err := w.Write(image.NewNRGBA(image.Rect(0, 0, 4, 4)), face.Image{Input: in})
 	if err == nil || !strings.Contains(err.Error(), "input itself") {
 		t.Fatalf("got %v", err)
 	}

@@ -14,16 +14,16 @@ import (
 	"time"
 
 	"github.com/agegender/agegender/internal/budget"
+	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/preprocess"
 	"github.com/agegender/agegender/internal/report"
-	"github.com/agegender/agegender/internal/result"
 )
 
 // Estimator finds and estimates faces; predict.Engine is one. FacesContext
 // should stop soon after ctx is done, failing the images it did not finish.
 type Estimator interface {
-	FacesContext(ctx context.Context, imgs []*image.NRGBA) ([][]result.Face, []error)
-	Mode() result.Mode
+	FacesContext(ctx context.Context, imgs []*image.NRGBA) ([][]face.Face, []error)
+	Mode() face.Mode
 }
 
 // Options tune a run.
@@ -39,11 +39,11 @@ type Options struct {
 	// and gives it back once its faces are written.
 	Budget *budget.Budget
 	// OnResult, when set, sees every result in output order (progress bars).
-	OnResult func(result.Image)
+	OnResult func(face.Image)
 	// Annotate, when set, is called by the workers for each image that
 	// succeeded, with its pixels. Its error fails the annotation only: the
 	// prediction row stands, and the error goes to Warn.
-	Annotate func(img *image.NRGBA, im result.Image) error
+	Annotate func(img *image.NRGBA, im face.Image) error
 	// Warn, when set, sees each annotation error, in output order.
 	Warn func(error)
 }
@@ -71,7 +71,7 @@ type job struct {
 
 type done struct {
 	seq      int
-	im       result.Image
+	im       face.Image
 	annotErr error
 }
 
@@ -245,7 +245,7 @@ func process(ctx context.Context, chunk []job, est Estimator, o Options, emit fu
 		return o.Budget.Acquire(ctx, n)
 	}
 	for _, j := range chunk {
-		d := done{seq: j.seq, im: result.Image{Input: j.in.Name, Detect: est.Mode()}}
+		d := done{seq: j.seq, im: face.Image{Input: j.in.Name, Detect: est.Mode()}}
 		// After a cancel the rest of the chunk is reported, not processed,
 		// so that Ctrl-C does not wait for queued slow images.
 		if err := ctx.Err(); err != nil {

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/preprocess"
-	"github.com/agegender/agegender/internal/result"
 )
 
 // pngs[w] is a w x 2 PNG. The fake estimator reads the image width as its
@@ -53,9 +53,9 @@ type fakeEstimator struct {
 	delay    time.Duration
 }
 
-func (e *fakeEstimator) Mode() result.Mode { return result.DetectAuto }
+func (e *fakeEstimator) Mode() face.Mode { return face.DetectAuto }
 
-func (e *fakeEstimator) FacesContext(ctx context.Context, imgs []*image.NRGBA) ([][]result.Face, []error) {
+func (e *fakeEstimator) FacesContext(ctx context.Context, imgs []*image.NRGBA) ([][]face.Face, []error) {
 	e.calls.Add(1)
 	e.images.Add(int64(len(imgs)))
 	for {
@@ -70,7 +70,7 @@ func (e *fakeEstimator) FacesContext(ctx context.Context, imgs []*image.NRGBA) (
 		case <-ctx.Done():
 		}
 	}
-	faces := make([][]result.Face, len(imgs))
+	faces := make([][]face.Face, len(imgs))
 	errs := make([]error, len(imgs))
 	for i, img := range imgs {
 		w := img.Bounds().Dx()
@@ -79,7 +79,7 @@ func (e *fakeEstimator) FacesContext(ctx context.Context, imgs []*image.NRGBA) (
 			continue
 		}
 		for k := 0; k < w%3; k++ {
-			faces[i] = append(faces[i], result.Face{Index: k, Age: float64(w)})
+			faces[i] = append(faces[i], face.Face{Index: k, Age: float64(w)})
 		}
 	}
 	return faces, errs
@@ -89,14 +89,14 @@ func (e *fakeEstimator) FacesContext(ctx context.Context, imgs []*image.NRGBA) (
 // one goroutine, but the lock keeps the race detector honest if it did not.
 type recorder struct {
 	mu      sync.Mutex
-	ims     []result.Image
+	ims     []face.Image
 	failAt  int // 1-based Write call that fails; 0 never
-	onWrite func(n int, im result.Image)
+	onWrite func(n int, im face.Image)
 }
 
 var errDiskFull = errors.New("disk full")
 
-func (r *recorder) Write(im result.Image) error {
+func (r *recorder) Write(im face.Image) error {
 	r.mu.Lock()
 	r.ims = append(r.ims, im)
 	n := len(r.ims)
@@ -112,10 +112,10 @@ func (r *recorder) Write(im result.Image) error {
 
 func (r *recorder) Close() error { return nil }
 
-func (r *recorder) written() []result.Image {
+func (r *recorder) written() []face.Image {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]result.Image(nil), r.ims...)
+	return append([]face.Image(nil), r.ims...)
 }
 
 // want is what one generated input must come out as.
@@ -172,7 +172,7 @@ func mixedInputs(n int) ([]Input, []want) {
 	return ins, ws
 }
 
-func check(t *testing.T, got []result.Image, ws []want) {
+func check(t *testing.T, got []face.Image, ws []want) {
 	t.Helper()
 	if len(got) != len(ws) {
 		t.Fatalf("%d results for %d inputs", len(got), len(ws))
@@ -182,7 +182,7 @@ func check(t *testing.T, got []result.Image, ws []want) {
 		if im.Input != w.name {
 			t.Fatalf("result %d is %q, want %q: order or identity lost", i, im.Input, w.name)
 		}
-		if im.Detect != result.DetectAuto {
+		if im.Detect != face.DetectAuto {
 			t.Errorf("%s: detect mode %q", w.name, im.Detect)
 		}
 		if w.errHas == "" {
@@ -222,7 +222,7 @@ func TestRunMixedInputs(t *testing.T) {
 	sum, err := Run(context.Background(), sliceSeq(ins), est, rec, Options{
 		Workers:  3,
 		Chunk:    4,
-		OnResult: func(im result.Image) { seen = append(seen, im.Input) },
+		OnResult: func(im face.Image) { seen = append(seen, im.Input) },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -311,7 +311,7 @@ func TestProcessIsolatesFailuresInAChunk(t *testing.T) {
 	est := &fakeEstimator{}
 	var annotated []string
 	var out []done
-	process(context.Background(), chunk, est, Options{Annotate: func(img *image.NRGBA, im result.Image) error {
+	process(context.Background(), chunk, est, Options{Annotate: func(img *image.NRGBA, im face.Image) error {
 		annotated = append(annotated, im.Input)
 		if img.Bounds().Dx() != im.Width {
 			t.Errorf("%s: annotated with a %d-wide image, result says %d", im.Input, img.Bounds().Dx(), im.Width)

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/internal/face"
 )
 
 // A full disk must end the run with an error, not silently drop results or
@@ -55,7 +55,7 @@ func TestRunCancel(t *testing.T) {
 	var yielded atomic.Int64
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	rec := &recorder{onWrite: func(n int, _ result.Image) {
+	rec := &recorder{onWrite: func(n int, _ face.Image) {
 		if n == 50 {
 			cancel()
 		}
@@ -132,7 +132,7 @@ func TestRunBoundsInputsInFlight(t *testing.T) {
 		}
 	}
 	next := 0
-	rec := &recorder{onWrite: func(_ int, im result.Image) {
+	rec := &recorder{onWrite: func(_ int, im face.Image) {
 		if want := fmt.Sprintf("in%05d", next); im.Input != want {
 			t.Errorf("wrote %s, want %s", im.Input, want)
 		}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/agegender/agegender/internal/assets"
 	"github.com/agegender/agegender/internal/detect"
+	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/predict"
-	"github.com/agegender/agegender/internal/result"
 	"github.com/agegender/agegender/models"
 )
 
@@ -29,7 +29,7 @@ func (f *engineFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.ortLib, "ort-lib", "", "ONNX Runtime library (default: $AGEGENDER_ORT_LIB, next to the binary, then .deps/lib from make setup)")
 	fs.StringVar(&f.model, "model", "", "age/gender ONNX model with agegender metadata (default: the embedded models/agegender.onnx)")
 	fs.StringVar(&f.detector, "detector", "", "BlazeFace back 256x256 ONNX model (default: $AGEGENDER_DETECTOR, next to the binary, then .deps/models)")
-	fs.StringVar(&f.detect, "detect", string(result.DetectAuto), "face detection: auto (detect; a tight crop with no detection is used whole), on (no face is an error), off (whole image is one face)")
+	fs.StringVar(&f.detect, "detect", string(face.DetectAuto), "face detection: auto (detect; a tight crop with no detection is used whole), on (no face is an error), off (whole image is one face)")
 	fs.Float64Var(&f.minScore, "min-score", d.MinScore, "minimum detection score, 0..1")
 	fs.IntVar(&f.maxFaces, "max-faces", 0, "keep at most this many faces per image, most confident first (0: all)")
 	fs.Float64Var(&f.minFaceSize, "min-face-size", d.MinSize, "ignore faces smaller than this many pixels")
@@ -38,8 +38,8 @@ func (f *engineFlags) register(fs *pflag.FlagSet) {
 }
 
 // params checks the flags' values and ranges before anything is opened.
-func (f *engineFlags) params() (result.Mode, detect.Params, error) {
-	mode, err := result.ParseMode(f.detect)
+func (f *engineFlags) params() (face.Mode, detect.Params, error) {
+	mode, err := face.ParseMode(f.detect)
 	if err != nil {
 		return "", detect.Params{}, usageError{err}
 	}
@@ -65,7 +65,7 @@ func (f *engineFlags) open() (*predict.Engine, error) {
 		return nil, err
 	}
 	var detector string
-	if mode != result.DetectOff {
+	if mode != face.DetectOff {
 		if detector, err = assets.Detector.Find(f.detector); err != nil {
 			return nil, fmt.Errorf("%w (or use --detect off to skip detection)", err)
 		}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/agegender/agegender/internal/batch"
 	"github.com/agegender/agegender/internal/eval"
-	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/internal/face"
 )
 
 type evalOptions struct {
@@ -120,7 +120,7 @@ func evalRun(cmd *cobra.Command, ios *IOStreams, o *evalOptions, args []string) 
 	opts := batch.Options{Workers: o.workers}
 	bar := newProgress(ios, o.quiet)
 	if bar != nil {
-		opts.OnResult = func(result.Image) { bar.Add(1) }
+		opts.OnResult = func(face.Image) { bar.Add(1) }
 	}
 	_, err = batch.Run(cmd.Context(), inputs, eng, &scoreWriter{sc: sc, lookup: lookup}, opts)
 	if bar != nil {
@@ -207,7 +207,7 @@ type scoreWriter struct {
 	lookup labelFunc
 }
 
-func (w *scoreWriter) Write(im result.Image) error {
+func (w *scoreWriter) Write(im face.Image) error {
 	l, ok := w.lookup(im.Input)
 	w.sc.Add(im, l, ok)
 	return nil

@@ -10,8 +10,8 @@ import (
 
 	"github.com/agegender/agegender/internal/annotate"
 	"github.com/agegender/agegender/internal/batch"
+	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/report"
-	"github.com/agegender/agegender/internal/result"
 )
 
 // jobSpec is one run of inputs through the engine, shared by predict and batch.
@@ -60,12 +60,12 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 	}
 	opts := batch.Options{Workers: s.run.workers, Budget: s.run.budget()}
 	if annotator != nil {
-		opts.Annotate = func(img *image.NRGBA, im result.Image) error { return annotator.Write(img, im) }
+		opts.Annotate = func(img *image.NRGBA, im face.Image) error { return annotator.Write(img, im) }
 		opts.Warn = func(err error) { fmt.Fprintf(ios.ErrOut, "agegender: warning: %v\n", err) }
 	}
 	bar := newProgress(ios, s.quiet)
 	if bar != nil {
-		opts.OnResult = func(result.Image) { bar.Add(1) }
+		opts.OnResult = func(face.Image) { bar.Add(1) }
 	}
 	sum, runErr := batch.Run(cmd.Context(), s.inputs, eng, w, opts)
 	if bar != nil {

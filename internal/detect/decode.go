@@ -9,7 +9,7 @@ import (
 	"math"
 	"sort"
 
-	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/internal/face"
 )
 
 // Keypoint indices, the subject's sides (the right eye is on the image's left
@@ -46,9 +46,9 @@ func KeypointName(k int) string {
 // Detection is one face: its box, score and keypoints. Coordinates are in
 // whatever frame the caller is working in (unit square, pixels).
 type Detection struct {
-	Box       result.Box
+	Box       face.Box
 	Score     float64
-	Keypoints [NumKeypoints]result.Point
+	Keypoints [NumKeypoints]face.Point
 }
 
 // Anchor is an anchor centre in the unit square of the model input.
@@ -90,9 +90,9 @@ func DecodeRaw(scores, regs []float32, anchors []Anchor, size int, minScore floa
 		if w <= 0 || h <= 0 {
 			continue
 		}
-		d := Detection{Box: result.Box{X: cx - w/2, Y: cy - h/2, W: w, H: h}, Score: score}
+		d := Detection{Box: face.Box{X: cx - w/2, Y: cy - h/2, W: w, H: h}, Score: score}
 		for k := 0; k < NumKeypoints; k++ {
-			d.Keypoints[k] = result.Point{X: a.X + float64(b[4+2*k])/s, Y: a.Y + float64(b[5+2*k])/s}
+			d.Keypoints[k] = face.Point{X: a.X + float64(b[4+2*k])/s, Y: a.Y + float64(b[5+2*k])/s}
 		}
 		out = append(out, d)
 	}
@@ -106,7 +106,7 @@ func sigmoid(x float64) float64 {
 }
 
 // IoU is the intersection over union of two boxes.
-func IoU(a, b result.Box) float64 {
+func IoU(a, b face.Box) float64 {
 	x0, y0 := math.Max(a.X, b.X), math.Max(a.Y, b.Y)
 	x1, y1 := math.Min(a.X+a.W, b.X+b.W), math.Min(a.Y+a.H, b.Y+b.H)
 	if x1 <= x0 || y1 <= y0 {
@@ -148,7 +148,7 @@ func WeightedNMS(dets []Detection, iou float64) []Detection {
 				merged.Keypoints[k].Y += w * d.Keypoints[k].Y
 			}
 		}
-		merged.Box = result.Box{X: merged.Box.X / wsum, Y: merged.Box.Y / wsum, W: merged.Box.W / wsum, H: merged.Box.H / wsum}
+		merged.Box = face.Box{X: merged.Box.X / wsum, Y: merged.Box.Y / wsum, W: merged.Box.W / wsum, H: merged.Box.H / wsum}
 		for k := range merged.Keypoints {
 			merged.Keypoints[k].X /= wsum
 			merged.Keypoints[k].Y /= wsum
@@ -167,10 +167,10 @@ type Transform struct {
 
 // Apply maps d's box and keypoints.
 func (t Transform) Apply(d Detection) Detection {
-	d.Box = result.Box{X: d.Box.X*t.ScaleX + t.OffsetX, Y: d.Box.Y*t.ScaleY + t.OffsetY,
+	d.Box = face.Box{X: d.Box.X*t.ScaleX + t.OffsetX, Y: d.Box.Y*t.ScaleY + t.OffsetY,
 		W: d.Box.W * t.ScaleX, H: d.Box.H * t.ScaleY}
 	for k := range d.Keypoints {
-		d.Keypoints[k] = result.Point{X: d.Keypoints[k].X*t.ScaleX + t.OffsetX, Y: d.Keypoints[k].Y*t.ScaleY + t.OffsetY}
+		d.Keypoints[k] = face.Point{X: d.Keypoints[k].X*t.ScaleX + t.OffsetX, Y: d.Keypoints[k].Y*t.ScaleY + t.OffsetY}
 	}
 	return d
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/internal/face"
 )
 
 const eps = 1e-9
@@ -63,7 +63,7 @@ func TestDecodeRaw(t *testing.T) {
 	}
 	cx, cy := 0.25+12.8/size, 0.5-6.4/size
 	w, h := 32.0/size, 64.0/size
-	want := result.Box{X: cx - w/2, Y: cy - h/2, W: w, H: h}
+	want := face.Box{X: cx - w/2, Y: cy - h/2, W: w, H: h}
 	if !boxNear(d.Box, want, 1e-6) {
 		t.Errorf("box %+v, want %+v", d.Box, want)
 	}
@@ -81,7 +81,7 @@ func TestDecodeRaw(t *testing.T) {
 	if len(dets) != 2 || !near(dets[1].Score, 0.5) {
 		t.Fatalf("with score 0.5 at threshold 0.5: %+v", dets)
 	}
-	if b := dets[1].Box; !boxNear(b, result.Box{X: 0.75 - 5.0/size, Y: 0.5 - 5.0/size, W: 10.0 / size, H: 10.0 / size}, 1e-9) {
+	if b := dets[1].Box; !boxNear(b, face.Box{X: 0.75 - 5.0/size, Y: 0.5 - 5.0/size, W: 10.0 / size, H: 10.0 / size}, 1e-9) {
 		t.Errorf("second box %+v", b)
 	}
 }
@@ -117,17 +117,17 @@ func TestSigmoidExtremes(t *testing.T) {
 }
 
 func TestIoU(t *testing.T) {
-	a := result.Box{X: 0, Y: 0, W: 2, H: 2}
+	a := face.Box{X: 0, Y: 0, W: 2, H: 2}
 	cases := []struct {
 		name string
-		b    result.Box
+		b    face.Box
 		want float64
 	}{
 		{"identical", a, 1},
-		{"disjoint", result.Box{X: 5, Y: 5, W: 2, H: 2}, 0},
-		{"touching edges", result.Box{X: 2, Y: 0, W: 2, H: 2}, 0},
-		{"half overlap", result.Box{X: 1, Y: 0, W: 2, H: 2}, 2.0 / 6}, // inter 2, union 6
-		{"contained", result.Box{X: 0.5, Y: 0.5, W: 1, H: 1}, 0.25},
+		{"disjoint", face.Box{X: 5, Y: 5, W: 2, H: 2}, 0},
+		{"touching edges", face.Box{X: 2, Y: 0, W: 2, H: 2}, 0},
+		{"half overlap", face.Box{X: 1, Y: 0, W: 2, H: 2}, 2.0 / 6}, // inter 2, union 6
+		{"contained", face.Box{X: 0.5, Y: 0.5, W: 1, H: 1}, 0.25},
 	}
 	for _, c := range cases {
 		if got := IoU(a, c.b); !near(got, c.want) {
@@ -140,9 +140,9 @@ func TestIoU(t *testing.T) {
 }
 
 func det(x, y, w, h, score float64) Detection {
-	d := Detection{Box: result.Box{X: x, Y: y, W: w, H: h}, Score: score}
+	d := Detection{Box: face.Box{X: x, Y: y, W: w, H: h}, Score: score}
 	for k := range d.Keypoints {
-		d.Keypoints[k] = result.Point{X: x + float64(k), Y: y + 2*float64(k)}
+		d.Keypoints[k] = face.Point{X: x + float64(k), Y: y + 2*float64(k)}
 	}
 	return d
 }
@@ -169,7 +169,7 @@ func TestWeightedNMS(t *testing.T) {
 		t.Errorf("merged score %v, want the max 0.9", m.Score)
 	}
 	// Weighted by score: (0.9*0 + 0.6*1) / 1.5 = 0.4.
-	if !boxNear(m.Box, result.Box{X: 0.4, Y: 0, W: 10, H: 10}, 1e-9) {
+	if !boxNear(m.Box, face.Box{X: 0.4, Y: 0, W: 10, H: 10}, 1e-9) {
 		t.Errorf("merged box %+v", m.Box)
 	}
 	for k, p := range m.Keypoints {
@@ -227,7 +227,7 @@ func TestTransformApply(t *testing.T) {
 	d := det(0.1, 0.2, 0.3, 0.4, 0.77)
 	tr := Transform{ScaleX: 100, ScaleY: 50, OffsetX: 10, OffsetY: -5}
 	got := tr.Apply(d)
-	if !boxNear(got.Box, result.Box{X: 20, Y: 5, W: 30, H: 20}, 1e-9) {
+	if !boxNear(got.Box, face.Box{X: 20, Y: 5, W: 30, H: 20}, 1e-9) {
 		t.Errorf("box %+v", got.Box)
 	}
 	for k, p := range got.Keypoints {
@@ -244,6 +244,6 @@ func TestTransformApply(t *testing.T) {
 	}
 }
 
-func boxNear(a, b result.Box, tol float64) bool {
+func boxNear(a, b face.Box, tol float64) bool {
 	return math.Abs(a.X-b.X) < tol && math.Abs(a.Y-b.Y) < tol && math.Abs(a.W-b.W) < tol && math.Abs(a.H-b.H) < tol
 }

@@ -8,8 +8,8 @@ import (
 
 	ort "github.com/yalue/onnxruntime_go"
 
+	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/preprocess"
-	"github.com/agegender/agegender/internal/result"
 )
 
 // Params tune detection. The zero value is not useful: start from DefaultParams.
@@ -257,7 +257,7 @@ func (d *Detector) detectRegion(img *image.NRGBA, r region, minScore float64) ([
 
 // touchesInnerEdge reports whether box reaches an edge of tile that is not
 // also an edge of the image.
-func touchesInnerEdge(box result.Box, tile, full image.Rectangle, margin float64) bool {
+func touchesInnerEdge(box face.Box, tile, full image.Rectangle, margin float64) bool {
 	return (tile.Min.X > full.Min.X && box.X < float64(tile.Min.X)+margin) ||
 		(tile.Min.Y > full.Min.Y && box.Y < float64(tile.Min.Y)+margin) ||
 		(tile.Max.X < full.Max.X && box.X+box.W > float64(tile.Max.X)-margin) ||
@@ -274,8 +274,8 @@ const (
 	calibCenterY = -0.086 // centre shift, as a fraction of the raw height
 )
 
-func calibrate(b result.Box) result.Box {
+func calibrate(b face.Box) face.Box {
 	cx, cy := b.X+b.W/2, b.Y+b.H/2+calibCenterY*b.H
 	w, h := b.W*calibWidth, b.H*calibHeight
-	return result.Box{X: cx - w/2, Y: cy - h/2, W: w, H: h}
+	return face.Box{X: cx - w/2, Y: cy - h/2, W: w, H: h}
 }

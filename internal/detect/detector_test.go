@@ -7,7 +7,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/internal/face"
 )
 
 func TestParamsValidate(t *testing.T) {
@@ -117,15 +117,15 @@ func TestTouchesInnerEdge(t *testing.T) {
 	const margin = 8
 	cases := []struct {
 		name string
-		box  result.Box
+		box  face.Box
 		want bool
 	}{
-		{"middle", result.Box{X: 450, Y: 150, W: 50, H: 50}, false},
-		{"at the inner left edge", result.Box{X: 302, Y: 150, W: 50, H: 50}, true},
-		{"just inside the left margin", result.Box{X: 309, Y: 150, W: 50, H: 50}, false},
-		{"across the inner right edge", result.Box{X: 680, Y: 150, W: 50, H: 50}, true},
-		{"at the inner bottom edge", result.Box{X: 450, Y: 360, W: 50, H: 35}, true},
-		{"at the image's top edge", result.Box{X: 450, Y: 0, W: 50, H: 50}, false},
+		{"middle", face.Box{X: 450, Y: 150, W: 50, H: 50}, false},
+		{"at the inner left edge", face.Box{X: 302, Y: 150, W: 50, H: 50}, true},
+		{"just inside the left margin", face.Box{X: 309, Y: 150, W: 50, H: 50}, false},
+		{"across the inner right edge", face.Box{X: 680, Y: 150, W: 50, H: 50}, true},
+		{"at the inner bottom edge", face.Box{X: 450, Y: 360, W: 50, H: 35}, true},
+		{"at the image's top edge", face.Box{X: 450, Y: 0, W: 50, H: 50}, false},
 	}
 	for _, c := range cases {
 		if got := touchesInnerEdge(c.box, tile, full, margin); got != c.want {
@@ -133,14 +133,14 @@ func TestTouchesInnerEdge(t *testing.T) {
 		}
 	}
 	corner := image.Rect(0, 0, 400, 400)
-	if touchesInnerEdge(result.Box{X: 0, Y: 0, W: 30, H: 30}, corner, full, margin) {
+	if touchesInnerEdge(face.Box{X: 0, Y: 0, W: 30, H: 30}, corner, full, margin) {
 		t.Error("box at the image corner dropped")
 	}
-	if !touchesInnerEdge(result.Box{X: 0, Y: 0, W: 30, H: 395}, corner, full, margin) {
+	if !touchesInnerEdge(face.Box{X: 0, Y: 0, W: 30, H: 395}, corner, full, margin) {
 		t.Error("box reaching the corner tile's inner bottom edge kept")
 	}
 	// A tile that is the whole image has no inner edge.
-	if touchesInnerEdge(result.Box{X: 0, Y: 0, W: 1000, H: 1000}, full, full, margin) {
+	if touchesInnerEdge(face.Box{X: 0, Y: 0, W: 1000, H: 1000}, full, full, margin) {
 		t.Error("whole-image region has an inner edge")
 	}
 }

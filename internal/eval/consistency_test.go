@@ -10,12 +10,12 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/report"
-	"github.com/agegender/agegender/internal/result"
 )
 
-func resultImage(name string, faces ...result.Face) result.Image {
-	return result.Image{Input: name, Detect: result.DetectAuto, Faces: faces}
+func resultImage(name string, faces ...face.Face) face.Image {
+	return face.Image{Input: name, Detect: face.DetectAuto, Faces: faces}
 }
 
 // truth is a generated label, kept apart from the Scorer's label parsing.
@@ -27,10 +27,10 @@ type truth struct {
 // generated makes a run with UTKFace-style names: most inputs with one or
 // more faces, some failed, some without faces, some with names that carry
 // no label.
-func generated() ([]result.Image, map[string]truth) {
+func generated() ([]face.Image, map[string]truth) {
 	rng := rand.New(rand.NewPCG(4, 1))
 	truths := map[string]truth{}
-	var ims []result.Image
+	var ims []face.Image
 	for i := range 300 {
 		tr := truth{age: 1 + rng.IntN(100), female: rng.IntN(2) == 1}
 		name := fmt.Sprintf("set/%d_%d_%d_2017011%010d.jpg.chip.jpg", tr.age, map[bool]int{false: 0, true: 1}[tr.female], rng.IntN(5), i)
@@ -47,12 +47,12 @@ func generated() ([]result.Image, map[string]truth) {
 			// no face
 		default:
 			for range 1 + rng.IntN(3) {
-				g := result.Male
+				g := face.Male
 				if rng.IntN(2) == 1 {
-					g = result.Female
+					g = face.Female
 				}
-				im.Faces = append(im.Faces, result.Face{
-					Box: result.Box{X: rng.Float64() * 100, Y: rng.Float64() * 100, W: 10 + rng.Float64()*90, H: 10 + rng.Float64()*90},
+				im.Faces = append(im.Faces, face.Face{
+					Box: face.Box{X: rng.Float64() * 100, Y: rng.Float64() * 100, W: 10 + rng.Float64()*90, H: 10 + rng.Float64()*90},
 					Age: rng.Float64() * 90, Gender: g, GenderProbability: 0.5 + rng.Float64()/2, Detected: true,
 				})
 			}

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/internal/face"
 )
 
 // Races are UTKFace's race classes, indexed by the race field of its names.
@@ -27,7 +27,7 @@ func RaceName(race int) string {
 // Label is the truth for one input.
 type Label struct {
 	Age float64 `json:"age"`
-	// Gender is result.Male or result.Female.
+	// Gender is face.Male or face.Female.
 	Gender string `json:"gender"`
 	// Race is a UTKFace race index (see RaceName), or -1 when unknown.
 	Race int `json:"race"`
@@ -50,9 +50,9 @@ func ParseUTKName(name string) (Label, bool) {
 	if err != nil || age > 120 {
 		return Label{}, false
 	}
-	l := Label{Age: float64(age), Gender: result.Male, Race: -1}
+	l := Label{Age: float64(age), Gender: face.Male, Race: -1}
 	if m[2] == "1" {
-		l.Gender = result.Female
+		l.Gender = face.Female
 	}
 	if m[3] != "" {
 		l.Race = int(m[3][0] - '0')
@@ -125,9 +125,9 @@ func ReadLabelsCSV(r io.Reader) (map[string]Label, error) {
 func parseGender(s string) (string, bool) {
 	switch strings.ToLower(s) {
 	case "male", "m", "0":
-		return result.Male, true
+		return face.Male, true
 	case "female", "f", "1":
-		return result.Female, true
+		return face.Female, true
 	}
 	return "", false
 }

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/internal/face"
 )
 
 func TestParseUTKName(t *testing.T) {
@@ -13,12 +13,12 @@ func TestParseUTKName(t *testing.T) {
 		want Label
 		ok   bool
 	}{
-		{"100_1_0_20170110183726390.jpg.chip.jpg", Label{100, result.Female, 0}, true},
-		{"data/utkface/1_0_2_20161219140623097.jpg.chip.jpg", Label{1, result.Male, 2}, true},
-		{"26_0_4_20170117154512345.jpg", Label{26, result.Male, 4}, true},
+		{"100_1_0_20170110183726390.jpg.chip.jpg", Label{100, face.Female, 0}, true},
+		{"data/utkface/1_0_2_20161219140623097.jpg.chip.jpg", Label{1, face.Male, 2}, true},
+		{"26_0_4_20170117154512345.jpg", Label{26, face.Male, 4}, true},
 		// A few UTKFace names lack the race.
-		{"39_1_20170116174525125.jpg.chip.jpg", Label{39, result.Female, -1}, true},
-		{"61_1_20170109142408075.jpg.chip.jpg", Label{61, result.Female, -1}, true},
+		{"39_1_20170116174525125.jpg.chip.jpg", Label{39, face.Female, -1}, true},
+		{"61_1_20170109142408075.jpg.chip.jpg", Label{61, face.Female, -1}, true},
 		{"121_0_0_20170110183726390.jpg.chip.jpg", Label{}, false}, // age typo
 		{"30_2_0_20170110183726390.jpg.chip.jpg", Label{}, false},  // gender 2
 		{"30_0_5_20170110183726390.jpg.chip.jpg", Label{}, false},  // race 5
@@ -46,11 +46,11 @@ func TestReadLabelsCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]Label{
-		"a/one.jpg":   {30, result.Male, -1},
-		"two.jpg":     {4.5, result.Female, -1},
-		"b/three.png": {70, result.Male, -1},
-		"c/four.jpg":  {12, result.Female, -1},
-		"five.jpg":    {40, result.Female, -1},
+		"a/one.jpg":   {30, face.Male, -1},
+		"two.jpg":     {4.5, face.Female, -1},
+		"b/three.png": {70, face.Male, -1},
+		"c/four.jpg":  {12, face.Female, -1},
+		"five.jpg":    {40, face.Female, -1},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d labels, want %d: %+v", len(got), len(want), got)

@@ -5,7 +5,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/internal/face"
 )
 
 // WorstCount is how many of the largest age errors a Summary lists.
@@ -32,7 +32,7 @@ func NewScorer() *Scorer {
 // hidden among unlabelled files; a labelled input without faces counts as
 // no_face; otherwise its largest face (by box area, the first on a tie) is
 // the prediction, since an evaluation image shows one labelled person.
-func (s *Scorer) Add(im result.Image, label Label, labelled bool) {
+func (s *Scorer) Add(im face.Image, label Label, labelled bool) {
 	switch {
 	case im.Failed():
 		s.failed = append(s.failed, Failure{Input: im.Input, Error: im.ErrorText()})
@@ -41,23 +41,13 @@ func (s *Scorer) Add(im result.Image, label Label, labelled bool) {
 	case len(im.Faces) == 0:
 		s.noFace = append(s.noFace, im.Input)
 	default:
-		f := largest(im.Faces)
+		f := im.Faces[face.Largest(im.Faces)]
 		s.points = append(s.points, Point{
 			Input: im.Input, TrueAge: label.Age, PredAge: f.Age,
 			TrueGender: label.Gender, PredGender: f.Gender, GenderProbability: f.GenderProbability,
 			Race: label.Race, Faces: len(im.Faces),
 		})
 	}
-}
-
-func largest(faces []result.Face) result.Face {
-	best := faces[0]
-	for _, f := range faces[1:] {
-		if f.Box.W*f.Box.H > best.Box.W*best.Box.H {
-			best = f
-		}
-	}
-	return best
 }
 
 // Points returns the scored inputs in input order. The slice is the
@@ -170,11 +160,11 @@ func metrics(ps []Point) Metrics {
 			correct++
 		}
 		switch {
-		case p.TrueGender == result.Male && p.PredGender == result.Male:
+		case p.TrueGender == face.Male && p.PredGender == face.Male:
 			m.GenderConfusion.MaleAsMale++
-		case p.TrueGender == result.Male:
+		case p.TrueGender == face.Male:
 			m.GenderConfusion.MaleAsFemale++
-		case p.PredGender == result.Male:
+		case p.PredGender == face.Male:
 			m.GenderConfusion.FemaleAsMale++
 		default:
 			m.GenderConfusion.FemaleAsFemale++

@@ -5,19 +5,19 @@ import (
 	"math"
 	"testing"
 
-	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/internal/face"
 )
 
-func face(age float64, gender string, w, h float64) result.Face {
-	return result.Face{Box: result.Box{W: w, H: h}, Age: age, Gender: gender, GenderProbability: 0.9, Detected: true}
+func mkFace(age float64, gender string, w, h float64) face.Face {
+	return face.Face{Box: face.Box{W: w, H: h}, Age: age, Gender: gender, GenderProbability: 0.9, Detected: true}
 }
 
 // handScorer is a run with every kind of input and errors of +3, +7, -10
 // and +2 years on the four it can score.
 func handScorer() *Scorer {
 	s := NewScorer()
-	add := func(name string, l *Label, err error, faces ...result.Face) {
-		im := result.Image{Input: name, Faces: faces, Err: err}
+	add := func(name string, l *Label, err error, faces ...face.Face) {
+		im := face.Image{Input: name, Faces: faces, Err: err}
 		if l == nil {
 			s.Add(im, Label{}, false)
 			return
@@ -25,13 +25,13 @@ func handScorer() *Scorer {
 		s.Add(im, *l, true)
 	}
 	// The larger face (33, Male) is the prediction, not the first.
-	add("a.jpg", &Label{30, result.Male, 0}, nil, face(80, result.Female, 10, 10), face(33, result.Male, 50, 60))
-	add("b.jpg", &Label{5, result.Female, 2}, nil, face(12, result.Female, 100, 100))
-	add("c.jpg", &Label{70, result.Male, 0}, nil, face(60, result.Female, 100, 100))
-	add("d.jpg", &Label{45, result.Female, -1}, nil, face(47, result.Male, 100, 100))
-	add("e.jpg", &Label{20, result.Male, 0}, errors.New("e.jpg: unexpected EOF"))
-	add("f.jpg", nil, nil, face(20, result.Male, 100, 100))
-	add("g.jpg", &Label{20, result.Male, 0}, nil)
+	add("a.jpg", &Label{30, face.Male, 0}, nil, mkFace(80, face.Female, 10, 10), mkFace(33, face.Male, 50, 60))
+	add("b.jpg", &Label{5, face.Female, 2}, nil, mkFace(12, face.Female, 100, 100))
+	add("c.jpg", &Label{70, face.Male, 0}, nil, mkFace(60, face.Female, 100, 100))
+	add("d.jpg", &Label{45, face.Female, -1}, nil, mkFace(47, face.Male, 100, 100))
+	add("e.jpg", &Label{20, face.Male, 0}, errors.New("e.jpg: unexpected EOF"))
+	add("f.jpg", nil, nil, mkFace(20, face.Male, 100, 100))
+	add("g.jpg", &Label{20, face.Male, 0}, nil)
 	add("h.jpg", nil, errors.New("h.jpg: no such file"))
 	return s
 }
@@ -92,7 +92,7 @@ func TestScorerSummary(t *testing.T) {
 			t.Errorf("worst[%d] = %s, want %s", i, s.Worst[i].Input, w)
 		}
 	}
-	if a := s.Worst[2]; a.PredAge != 33 || a.PredGender != result.Male || a.Faces != 2 {
+	if a := s.Worst[2]; a.PredAge != 33 || a.PredGender != face.Male || a.Faces != 2 {
 		t.Errorf("a.jpg scored %+v, want its larger face (33, Male) of 2", a)
 	}
 
@@ -109,8 +109,8 @@ func TestScorerSummary(t *testing.T) {
 
 func TestScorerWithin5IsInclusive(t *testing.T) {
 	s := NewScorer()
-	s.Add(result.Image{Input: "x", Faces: []result.Face{face(35, result.Male, 1, 1)}}, Label{30, result.Male, -1}, true)
-	s.Add(result.Image{Input: "y", Faces: []result.Face{face(24.9, result.Male, 1, 1)}}, Label{30, result.Male, -1}, true)
+	s.Add(face.Image{Input: "x", Faces: []face.Face{mkFace(35, face.Male, 1, 1)}}, Label{30, face.Male, -1}, true)
+	s.Add(face.Image{Input: "y", Faces: []face.Face{mkFace(24.9, face.Male, 1, 1)}}, Label{30, face.Male, -1}, true)
 	if got := s.Summary().Overall.AgeWithin5; got != 0.5 {
 		t.Errorf("within 5 = %v, want 0.5 (an error of exactly 5 counts, 5.1 does not)", got)
 	}
@@ -119,8 +119,8 @@ func TestScorerWithin5IsInclusive(t *testing.T) {
 func TestScorerWorstKeepsTen(t *testing.T) {
 	s := NewScorer()
 	for i := range 15 {
-		s.Add(result.Image{Input: string(rune('a' + i)), Faces: []result.Face{face(float64(30+i), result.Male, 1, 1)}},
-			Label{30, result.Male, -1}, true)
+		s.Add(face.Image{Input: string(rune('a' + i)), Faces: []face.Face{mkFace(float64(30+i), face.Male, 1, 1)}},
+			Label{30, face.Male, -1}, true)
 	}
 	w := s.Summary().Worst
 	if len(w) != WorstCount || w[0].Input != "o" || w[9].Input != "f" {
@@ -139,7 +139,8 @@ func TestEmptySummary(t *testing.T) {
 }
 
 func TestLargestFirstOnTie(t *testing.T) {
-	f := largest([]result.Face{face(1, result.Male, 10, 20), face(2, result.Male, 20, 10), face(3, result.Male, 5, 5)})
+	fs := []face.Face{mkFace(1, face.Male, 10, 20), mkFace(2, face.Male, 20, 10), mkFace(3, face.Male, 5, 5)}
+	f := fs[face.Largest(fs)]
 	if f.Age != 1 {
 		t.Errorf("largest picked age %v, want the first of the equal boxes (1)", f.Age)
 	}
@@ -154,13 +155,13 @@ func TestScorerCalibrationAndAdultRaces(t *testing.T) {
 
 	sc := NewScorer()
 	add := func(name string, age float64, race int, pred float64, p float64, right bool) {
-		g := result.Male
+		g := face.Male
 		if !right {
-			g = result.Female
+			g = face.Female
 		}
-		f := face(pred, g, 10, 10)
+		f := mkFace(pred, g, 10, 10)
 		f.GenderProbability = p
-		sc.Add(result.Image{Input: name, Faces: []result.Face{f}}, Label{age, result.Male, race}, true)
+		sc.Add(face.Image{Input: name, Faces: []face.Face{f}}, Label{age, face.Male, race}, true)
 	}
 	add("w1", 30, 0, 32, 0.95, true) // White adults: errors 2 and 4
 	add("w2", 50, 0, 46, 0.95, true)

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/models"
 )
 
@@ -31,7 +31,7 @@ func BenchmarkModelPerFace(b *testing.B) {
 	}
 	for _, m := range all {
 		b.Run(m.name, func(b *testing.B) {
-			e := newEngineWith(b, result.DetectOff, m.bytes, m.name)
+			e := newEngineWith(b, face.DetectOff, m.bytes, m.name)
 			for _, n := range []int{1, 8} {
 				b.Run(fmt.Sprintf("batch%d", n), func(b *testing.B) {
 					data := make([]float32, n*e.Spec().Len())

@@ -4,14 +4,14 @@ import (
 	"errors"
 	"image"
 
+	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/preprocess"
-	"github.com/agegender/agegender/internal/result"
 )
 
 // AlignedFace is a detected face and its crop, framed the way the model's
 // training crops were.
 type AlignedFace struct {
-	Face result.Face
+	Face face.Face
 	Crop *image.NRGBA
 }
 

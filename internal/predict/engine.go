@@ -11,13 +11,12 @@ import (
 	"image"
 	"math"
 	"os"
-	"runtime"
 
 	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/agegender/agegender/internal/detect"
+	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/preprocess"
-	"github.com/agegender/agegender/internal/result"
 )
 
 // Options configure an Engine.
@@ -29,7 +28,7 @@ type Options struct {
 	ModelName string
 	// DetectorPath is the BlazeFace model; it may be empty only with Mode off.
 	DetectorPath string
-	Mode         result.Mode
+	Mode         face.Mode
 	Detect       detect.Params
 	// Threads is ORT's intra-op thread count per session. The engine is meant
 	// to be shared by one worker per core, each run using one thread, which
@@ -55,7 +54,7 @@ type Info struct {
 	Model        string
 	ModelVersion string
 	ORTVersion   string
-	Mode         result.Mode
+	Mode         face.Mode
 	Input        string
 	Detector     string
 	Contract     Contract
@@ -71,12 +70,12 @@ func New(o Options) (e *Engine, err error) {
 		o.MaxBatch = 32
 	}
 	if o.Mode == "" {
-		o.Mode = result.DetectAuto
+		o.Mode = face.DetectAuto
 	}
-	if o.Mode != result.DetectOff && o.DetectorPath == "" {
+	if o.Mode != face.DetectOff && o.DetectorPath == "" {
 		return nil, fmt.Errorf("detection mode %q needs the face detector model; run `make setup` or use --detect off", o.Mode)
 	}
-	if err := o.Detect.Validate(); err != nil && o.Mode != result.DetectOff {
+	if err := o.Detect.Validate(); err != nil && o.Mode != face.DetectOff {
 		return nil, err
 	}
 	if ort.IsInitialized() {
@@ -122,7 +121,7 @@ func New(o Options) (e *Engine, err error) {
 		return nil, fmt.Errorf("model %s: %w", o.ModelName, err)
 	}
 	e.spec = e.contract.Spec()
-	e.femaleOut = e.contract.Outputs.Gender.Positive == result.Female
+	e.femaleOut = e.contract.Outputs.Gender.Positive == face.Female
 	if err := e.checkShapes(); err != nil {
 		return nil, fmt.Errorf("model %s: %w", o.ModelName, err)
 	}
@@ -137,7 +136,7 @@ func New(o Options) (e *Engine, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w", o.ModelName, err)
 	}
-	if o.DetectorPath != "" && o.Mode != result.DetectOff {
+	if o.DetectorPath != "" && o.Mode != face.DetectOff {
 		if e.detector, err = detect.New(o.DetectorPath, opts); err != nil {
 			return nil, err
 		}
@@ -216,7 +215,7 @@ func (e *Engine) Info() Info {
 }
 
 // Mode is the detection mode the engine runs in.
-func (e *Engine) Mode() result.Mode { return e.opts.Mode }
+func (e *Engine) Mode() face.Mode { return e.opts.Mode }
 
 // Close releases the sessions and ONNX Runtime, joining every error.
 func (e *Engine) Close() error {
@@ -238,30 +237,24 @@ func (e *Engine) Close() error {
 	return errors.Join(errs...)
 }
 
-// DefaultWorkers is one worker per core.
-func DefaultWorkers() int { return runtime.NumCPU() }
-
-// ErrNoFace is the per-image error in mode "on" when nothing was detected.
-var ErrNoFace = errors.New("no face found")
-
 // faceJob is one face waiting for the model: where it came from and its crop.
 type faceJob struct {
 	image int
-	face  result.Face
+	face  face.Face
 	crop  *image.NRGBA
 }
 
 // Faces finds and estimates the faces of each image. Faces from all the
 // images go through the model together, which is where batching pays. errs[i]
 // is set when image i failed; the other images still get their faces.
-func (e *Engine) Faces(imgs []*image.NRGBA) (faces [][]result.Face, errs []error) {
+func (e *Engine) Faces(imgs []*image.NRGBA) (faces [][]face.Face, errs []error) {
 	return e.FacesContext(context.Background(), imgs)
 }
 
 // FacesContext is Faces that stops detecting once ctx is done; the images not
 // finished by then fail with ctx's error.
-func (e *Engine) FacesContext(ctx context.Context, imgs []*image.NRGBA) (faces [][]result.Face, errs []error) {
-	faces = make([][]result.Face, len(imgs))
+func (e *Engine) FacesContext(ctx context.Context, imgs []*image.NRGBA) (faces [][]face.Face, errs []error) {
+	faces = make([][]face.Face, len(imgs))
 	errs = make([]error, len(imgs))
 	var jobs []faceJob
 	for i, img := range imgs {
@@ -293,7 +286,7 @@ func (e *Engine) FacesContext(ctx context.Context, imgs []*image.NRGBA) (faces [
 		if errs[i] != nil {
 			faces[i] = nil
 		} else if faces[i] == nil {
-			faces[i] = []result.Face{}
+			faces[i] = []face.Face{}
 		}
 	}
 	return faces, errs
@@ -313,7 +306,7 @@ func (e *Engine) estimate(jobs []faceJob) error {
 	for i := range jobs {
 		f := &jobs[i].face
 		f.Age = round(float64(ages[i]), 2)
-		g, gp := result.GenderFromFemale(float64(pFemale[i]))
+		g, gp := face.GenderFromFemale(float64(pFemale[i]))
 		f.Gender, f.GenderProbability = g, round(gp, 4)
 	}
 	return nil

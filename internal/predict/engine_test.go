@@ -13,27 +13,27 @@ import (
 	"testing"
 
 	"github.com/agegender/agegender/internal/detect"
+	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/predict"
 	"github.com/agegender/agegender/internal/preprocess"
-	"github.com/agegender/agegender/internal/result"
 	"github.com/agegender/agegender/internal/testutil"
 	"github.com/agegender/agegender/models"
 )
 
 // newEngine starts the real engine with the embedded model.
-func newEngine(t testing.TB, mode result.Mode) *predict.Engine {
+func newEngine(t testing.TB, mode face.Mode) *predict.Engine {
 	t.Helper()
 	return newEngineWith(t, mode, models.Default(), models.DefaultName)
 }
 
 // newEngineWith starts an engine on the given age/gender model.
-func newEngineWith(t testing.TB, mode result.Mode, model []byte, name string) *predict.Engine {
+func newEngineWith(t testing.TB, mode face.Mode, model []byte, name string) *predict.Engine {
 	t.Helper()
 	o := predict.Options{
 		LibraryPath: testutil.ORTLibrary(t), Model: model, ModelName: name,
 		Mode: mode, Detect: detect.DefaultParams(),
 	}
-	if mode != result.DetectOff {
+	if mode != face.DetectOff {
 		o.DetectorPath = testutil.Detector(t)
 	}
 	e, err := predict.New(o)
@@ -79,7 +79,7 @@ type parityCase struct {
 // training's own tensor, 1e-3 end to end), from the fixture that
 // `make fixture` exports with the model.
 func TestParityWithTraining(t *testing.T) {
-	e := newEngine(t, result.DetectOff)
+	e := newEngine(t, face.DetectOff)
 	dir := filepath.Join(testutil.RepoRoot(t), "testdata", "parity")
 	raw, err := os.ReadFile(filepath.Join(dir, "expected.json"))
 	if err != nil {
@@ -160,7 +160,7 @@ func absInt(v int) int {
 }
 
 func TestModeOffIsOneWholeImageFace(t *testing.T) {
-	e := newEngine(t, result.DetectOff)
+	e := newEngine(t, face.DetectOff)
 	faces, errs := e.Faces([]*image.NRGBA{pattern(120, 90, 1)})
 	if errs[0] != nil {
 		t.Fatal(errs[0])
@@ -169,19 +169,19 @@ func TestModeOffIsOneWholeImageFace(t *testing.T) {
 		t.Fatalf("got %d faces, want 1", len(faces[0]))
 	}
 	f := faces[0][0]
-	if f.Detected || f.Box != (result.Box{W: 120, H: 90}) {
+	if f.Detected || f.Box != (face.Box{W: 120, H: 90}) {
 		t.Errorf("face %+v: want the whole image, not detected", f)
 	}
 	if f.Age < 0 || f.Age > 100 || math.IsNaN(f.Age) {
 		t.Errorf("age %v out of range", f.Age)
 	}
-	if f.GenderProbability < 0.5 || f.GenderProbability > 1 || (f.Gender != result.Male && f.Gender != result.Female) {
+	if f.GenderProbability < 0.5 || f.GenderProbability > 1 || (f.Gender != face.Male && f.Gender != face.Female) {
 		t.Errorf("gender %q %.3f invalid", f.Gender, f.GenderProbability)
 	}
 }
 
 func TestBatchingAndConcurrencyDoNotChangeResults(t *testing.T) {
-	e := newEngine(t, result.DetectOff)
+	e := newEngine(t, face.DetectOff)
 	imgs := []*image.NRGBA{pattern(64, 64, 1), pattern(200, 150, 2), pattern(33, 77, 3), pattern(500, 500, 4)}
 	together, errs := e.Faces(imgs)
 	for i, err := range errs {
@@ -190,7 +190,7 @@ func TestBatchingAndConcurrencyDoNotChangeResults(t *testing.T) {
 		}
 	}
 	var wg sync.WaitGroup
-	alone := make([][]result.Face, len(imgs))
+	alone := make([][]face.Face, len(imgs))
 	for i := range imgs {
 		wg.Add(1)
 		go func() {
@@ -213,15 +213,15 @@ func TestBatchingAndConcurrencyDoNotChangeResults(t *testing.T) {
 }
 
 func TestDetectionModesOnFacelessImages(t *testing.T) {
-	e := newEngine(t, result.DetectOn)
+	e := newEngine(t, face.DetectOn)
 	_, errs := e.Faces([]*image.NRGBA{uniform(640, 480)})
-	if !errors.Is(errs[0], predict.ErrNoFace) {
+	if !errors.Is(errs[0], face.ErrNoFace) {
 		t.Errorf("mode on, blank image: got %v, want ErrNoFace", errs[0])
 	}
 }
 
 func TestAutoFallsBackOnlyForCropSizedImages(t *testing.T) {
-	e := newEngine(t, result.DetectAuto)
+	e := newEngine(t, face.DetectAuto)
 	faces, errs := e.Faces([]*image.NRGBA{uniform(200, 200), uniform(1280, 960)})
 	if errs[0] != nil || errs[1] != nil {
 		t.Fatal(errs)
@@ -240,16 +240,16 @@ func TestModelWithoutMetadataIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = predict.New(predict.Options{LibraryPath: testutil.ORTLibrary(t), Model: blaze, ModelName: "blazeface.onnx", Mode: result.DetectOff})
+	_, err = predict.New(predict.Options{LibraryPath: testutil.ORTLibrary(t), Model: blaze, ModelName: "blazeface.onnx", Mode: face.DetectOff})
 	if err == nil || !strings.Contains(err.Error(), "blazeface.onnx") || !strings.Contains(err.Error(), "metadata") {
 		t.Fatalf("want an error naming the model and its missing metadata, got %v", err)
 	}
 	// A refused model must leave ONNX Runtime free for the next engine.
-	newEngine(t, result.DetectOff)
+	newEngine(t, face.DetectOff)
 }
 
 func TestInfo(t *testing.T) {
-	info := newEngine(t, result.DetectOff).Info()
+	info := newEngine(t, face.DetectOff).Info()
 	if info.Model == "" || info.ORTVersion == "" || !strings.Contains(info.Input, "x") {
 		t.Errorf("incomplete info %+v", info)
 	}

@@ -9,13 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/internal/face"
 )
 
 // A 1x1 or 2x1 image holds no face: it was answered "89 years". Mode off
 // refuses it; mode auto finds no face and does not fall back to the whole.
 func TestTinyImagesGetNoAge(t *testing.T) {
-	for _, mode := range []result.Mode{result.DetectOff, result.DetectAuto} {
+	for _, mode := range []face.Mode{face.DetectOff, face.DetectAuto} {
 		eng := newEngine(t, mode)
 		imgs := []*image.NRGBA{pattern(1, 1, 1), pattern(2, 1, 2), pattern(31, 200, 3)}
 		faces, errs := eng.Faces(imgs)
@@ -24,10 +24,10 @@ func TestTinyImagesGetNoAge(t *testing.T) {
 			if len(faces[i]) != 0 {
 				t.Errorf("%s %dx%d: %d faces, want none (age %.1f)", mode, b.Dx(), b.Dy(), len(faces[i]), faces[i][0].Age)
 			}
-			if mode == result.DetectOff && (errs[i] == nil || !strings.Contains(errs[i].Error(), "32 px minimum")) {
+			if mode == face.DetectOff && (errs[i] == nil || !strings.Contains(errs[i].Error(), "32 px minimum")) {
 				t.Errorf("off %dx%d: error %v, want the minimum side named", b.Dx(), b.Dy(), errs[i])
 			}
-			if mode == result.DetectAuto && errs[i] != nil {
+			if mode == face.DetectAuto && errs[i] != nil {
 				t.Errorf("auto %dx%d: %v, want no face and no error", b.Dx(), b.Dy(), errs[i])
 			}
 		}
@@ -39,7 +39,7 @@ func TestTinyImagesGetNoAge(t *testing.T) {
 // side: a 4000x200 strip made a 8800x5000 copy (176 MB). It now shrinks
 // first, so one image allocates under 32 MB.
 func TestPaddedRetryIsBounded(t *testing.T) {
-	eng := newEngine(t, result.DetectAuto)
+	eng := newEngine(t, face.DetectAuto)
 	img := uniform(4000, 200)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -56,7 +56,7 @@ func TestPaddedRetryIsBounded(t *testing.T) {
 // Cancelling stops detection between tiles: a batch interrupted with Ctrl-C
 // must not wait for every tile of the photos in flight.
 func TestFacesContextStopsOnCancel(t *testing.T) {
-	eng := newEngine(t, result.DetectAuto)
+	eng := newEngine(t, face.DetectAuto)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	start := time.Now()

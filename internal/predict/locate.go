@@ -9,8 +9,8 @@ import (
 	"math"
 
 	"github.com/agegender/agegender/internal/detect"
+	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/preprocess"
-	"github.com/agegender/agegender/internal/result"
 )
 
 // Tight face crops (like UTKFace's) leave the detector no margin; in mode
@@ -41,10 +41,10 @@ const paddedMaxSide = 1024
 func (e *Engine) locate(ctx context.Context, img *image.NRGBA) ([]faceJob, error) {
 	b := img.Bounds()
 	whole := faceJob{
-		face: result.Face{Box: result.Box{W: float64(b.Dx()), H: float64(b.Dy())}, Detected: false},
+		face: face.Face{Box: face.Box{W: float64(b.Dx()), H: float64(b.Dy())}, Detected: false},
 		crop: img,
 	}
-	if e.opts.Mode == result.DetectOff {
+	if e.opts.Mode == face.DetectOff {
 		if min(b.Dx(), b.Dy()) < MinFaceSide {
 			return nil, fmt.Errorf("image is %dx%d, under the %d px minimum side of a face", b.Dx(), b.Dy(), MinFaceSide)
 		}
@@ -54,7 +54,7 @@ func (e *Engine) locate(ctx context.Context, img *image.NRGBA) ([]faceJob, error
 	if err != nil {
 		return nil, err
 	}
-	if len(dets) == 0 && e.opts.Mode == result.DetectAuto {
+	if len(dets) == 0 && e.opts.Mode == face.DetectAuto {
 		if dets, err = e.detectPaddedContext(ctx, img); err != nil {
 			return nil, err
 		}
@@ -66,7 +66,7 @@ func (e *Engine) locate(ctx context.Context, img *image.NRGBA) ([]faceJob, error
 		}
 	}
 	if len(dets) == 0 {
-		return nil, ErrNoFace
+		return nil, face.ErrNoFace
 	}
 	if isFaceCrop(b, dets[0]) {
 		return []faceJob{{face: faceFromDetection(dets[0]), crop: img}}, nil
@@ -132,11 +132,11 @@ func looksLikeCrop(b image.Rectangle) bool {
 	return min(w, h) >= MinFaceSide && max(w, h) <= cropMaxSide && max(w, h)/min(w, h) <= cropMaxAspect
 }
 
-func faceFromDetection(d detect.Detection) result.Face {
-	f := result.Face{Score: round(d.Score, 4), Detected: true, Keypoints: make([]result.Point, len(d.Keypoints))}
-	f.Box = result.Box{X: round(d.Box.X, 1), Y: round(d.Box.Y, 1), W: round(d.Box.W, 1), H: round(d.Box.H, 1)}
+func faceFromDetection(d detect.Detection) face.Face {
+	f := face.Face{Score: round(d.Score, 4), Detected: true, Keypoints: make([]face.Point, len(d.Keypoints))}
+	f.Box = face.Box{X: round(d.Box.X, 1), Y: round(d.Box.Y, 1), W: round(d.Box.W, 1), H: round(d.Box.H, 1)}
 	for k, p := range d.Keypoints {
-		f.Keypoints[k] = result.Point{X: round(p.X, 1), Y: round(p.Y, 1)}
+		f.Keypoints[k] = face.Point{X: round(p.X, 1), Y: round(p.Y, 1)}
 	}
 	return f
 }
@@ -181,11 +181,11 @@ func AlignedCrop(f Framing, d detect.Detection) preprocess.Crop {
 // anchors pairs where the framing puts keypoints in the crop with where the
 // detector found them: every keypoint the framing names, or else the two eyes
 // from the eye centre and distance.
-func (f Framing) anchors(d detect.Detection) (template, points []result.Point) {
+func (f Framing) anchors(d detect.Detection) (template, points []face.Point) {
 	if len(f.Keypoints) > 0 {
 		for k := range detect.NumKeypoints {
 			if at, ok := f.Keypoints[detect.KeypointName(k)]; ok {
-				template = append(template, result.Point{X: at[0], Y: at[1]})
+				template = append(template, face.Point{X: at[0], Y: at[1]})
 				points = append(points, d.Keypoints[k])
 			}
 		}
@@ -195,7 +195,7 @@ func (f Framing) anchors(d detect.Detection) (template, points []result.Point) {
 		return nil, nil
 	}
 	half := f.EyeDistance / 2
-	template = []result.Point{{X: f.EyeCenterX - half, Y: f.EyeCenterY}, {X: f.EyeCenterX + half, Y: f.EyeCenterY}}
-	points = []result.Point{d.Keypoints[detect.RightEye], d.Keypoints[detect.LeftEye]}
+	template = []face.Point{{X: f.EyeCenterX - half, Y: f.EyeCenterY}, {X: f.EyeCenterX + half, Y: f.EyeCenterY}}
+	points = []face.Point{d.Keypoints[detect.RightEye], d.Keypoints[detect.LeftEye]}
 	return template, points
 }

@@ -5,9 +5,9 @@ import (
 	"testing"
 
 	"github.com/agegender/agegender/internal/detect"
+	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/predict"
 	"github.com/agegender/agegender/internal/preprocess"
-	"github.com/agegender/agegender/internal/result"
 )
 
 // framing is a measured UTKFace framing (training/crop_framing.json, rounded).
@@ -23,7 +23,7 @@ func faceIn(f predict.Framing, c preprocess.Crop) detect.Detection {
 	var d detect.Detection
 	centre := at(f.BoxCenterX, f.BoxCenterY)
 	side := f.BoxSide * c.Side
-	d.Box = result.Box{X: centre.X - side/2, Y: centre.Y - side/2, W: side, H: side}
+	d.Box = face.Box{X: centre.X - side/2, Y: centre.Y - side/2, W: side, H: side}
 	half := f.EyeDistance / 2
 	d.Keypoints[detect.RightEye] = at(f.EyeCenterX-half, f.EyeCenterY)
 	d.Keypoints[detect.LeftEye] = at(f.EyeCenterX+half, f.EyeCenterY)
@@ -56,10 +56,10 @@ func TestAlignedCropFallsBackToTheBox(t *testing.T) {
 	d := faceIn(framing, want)
 	// A head turned to profile: the eyes and mouth collapse towards the
 	// nose, so a fit to them would give a crop half the size.
-	nose := result.Point{X: 300, Y: 200}
+	nose := face.Point{X: 300, Y: 200}
 	for _, k := range []int{detect.RightEye, detect.LeftEye, detect.Mouth} {
 		p := d.Keypoints[k]
-		d.Keypoints[k] = result.Point{X: nose.X + (p.X-nose.X)*0.4, Y: nose.Y + (p.Y-nose.Y)*0.4}
+		d.Keypoints[k] = face.Point{X: nose.X + (p.X-nose.X)*0.4, Y: nose.Y + (p.Y-nose.Y)*0.4}
 	}
 	got := predict.AlignedCrop(framing, d)
 	if math.Abs(got.Side-want.Side) > 0.5 {

@@ -14,8 +14,8 @@ import (
 
 	"github.com/agegender/agegender/internal/annotate"
 	"github.com/agegender/agegender/internal/detect"
+	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/preprocess"
-	"github.com/agegender/agegender/internal/result"
 	"github.com/agegender/agegender/internal/testutil"
 )
 
@@ -33,7 +33,7 @@ func TestSyntheticWildPhotos(t *testing.T) {
 		t.Fatalf("no UTKFace images in %s", utk)
 	}
 	sort.Strings(names)
-	e := newEngine(t, result.DetectOn)
+	e := newEngine(t, face.DetectOn)
 	spec := e.Spec()
 	rng := rand.New(rand.NewPCG(2026, 11))
 
@@ -86,7 +86,7 @@ func TestSyntheticWildPhotos(t *testing.T) {
 			found++
 			f := got[0][best]
 			absAge += math.Abs(f.Age - tr.age)
-			g, _ := result.GenderFromFemale(tr.pFemale)
+			g, _ := face.GenderFromFemale(tr.pFemale)
 			if g == f.Gender {
 				genderSame++
 			}
@@ -118,7 +118,7 @@ func TestSyntheticWildPhotos(t *testing.T) {
 	}
 }
 
-func saveAnnotated(t *testing.T, path string, img *image.NRGBA, faces []result.Face) {
+func saveAnnotated(t *testing.T, path string, img *image.NRGBA, faces []face.Face) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -134,7 +134,7 @@ func saveAnnotated(t *testing.T, path string, img *image.NRGBA, faces []result.F
 }
 
 type pasted struct {
-	box          result.Box
+	box          face.Box
 	age, pFemale float64
 }
 
@@ -199,7 +199,7 @@ func paste(canvas, crop *image.NRGBA, side int, angle float64, rng *rand.Rand, t
 		ox, oy := (faceCenterX-0.5)*float64(side), (faceCenterY-0.5)*float64(side)
 		fx, fy := cx+ox*cos-oy*sin, cy+ox*sin+oy*cos
 		w, h := faceW*float64(side), faceH*float64(side)
-		return pasted{box: result.Box{X: fx - w/2, Y: fy - h/2, W: w, H: h}}, true
+		return pasted{box: face.Box{X: fx - w/2, Y: fy - h/2, W: w, H: h}}, true
 	}
 	return pasted{}, false
 }

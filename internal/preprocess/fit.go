@@ -4,15 +4,15 @@ import (
 	"math"
 	"math/cmplx"
 
-	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/internal/face"
 )
 
 // Source returns where the point (u, v) of the crop, given as fractions of
 // its side from the top-left corner, lies in the source image.
-func (c Crop) Source(u, v float64) result.Point {
+func (c Crop) Source(u, v float64) face.Point {
 	cos, sin := math.Cos(c.Angle), math.Sin(c.Angle)
 	du, dv := (u-0.5)*c.Side, (v-0.5)*c.Side
-	return result.Point{X: c.CenterX + du*cos - dv*sin, Y: c.CenterY + du*sin + dv*cos}
+	return face.Point{X: c.CenterX + du*cos - dv*sin, Y: c.CenterY + du*sin + dv*cos}
 }
 
 // FitCrop returns the crop that brings each template point, given as
@@ -21,7 +21,7 @@ func (c Crop) Source(u, v float64) result.Point {
 // between the two sets. With two points it is exact; with more, a
 // misplaced one moves the crop a little instead of alone deciding it.
 // It fails when the lists differ in length or the template points coincide.
-func FitCrop(template, points []result.Point) (Crop, bool) {
+func FitCrop(template, points []face.Point) (Crop, bool) {
 	n := len(template)
 	if n < 2 || len(points) != n {
 		return Crop{}, false

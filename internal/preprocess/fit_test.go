@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/internal/face"
 )
 
 func TestCropSourceMapsCornersAndCentre(t *testing.T) {
@@ -18,8 +18,8 @@ func TestCropSourceMapsCornersAndCentre(t *testing.T) {
 
 func TestFitCropRecoversTheCrop(t *testing.T) {
 	want := Crop{CenterX: 412.5, CenterY: 230, Side: 171, Angle: -0.31}
-	template := []result.Point{{X: 0.29, Y: 0.30}, {X: 0.68, Y: 0.29}, {X: 0.49, Y: 0.72}}
-	points := make([]result.Point, len(template))
+	template := []face.Point{{X: 0.29, Y: 0.30}, {X: 0.68, Y: 0.29}, {X: 0.49, Y: 0.72}}
+	points := make([]face.Point, len(template))
 	for i, p := range template {
 		points[i] = want.Source(p.X, p.Y)
 	}
@@ -35,8 +35,8 @@ func TestFitCropRecoversTheCrop(t *testing.T) {
 
 func TestFitCropSpreadsOneMisplacedPoint(t *testing.T) {
 	want := Crop{CenterX: 100, CenterY: 100, Side: 100}
-	template := []result.Point{{X: 0.3, Y: 0.3}, {X: 0.7, Y: 0.3}, {X: 0.5, Y: 0.75}}
-	points := []result.Point{want.Source(0.3, 0.3), want.Source(0.7, 0.3), want.Source(0.5, 0.85)}
+	template := []face.Point{{X: 0.3, Y: 0.3}, {X: 0.7, Y: 0.3}, {X: 0.5, Y: 0.75}}
+	points := []face.Point{want.Source(0.3, 0.3), want.Source(0.7, 0.3), want.Source(0.5, 0.85)}
 	got, ok := FitCrop(template, points)
 	if !ok {
 		t.Fatal("FitCrop failed")
@@ -52,8 +52,8 @@ func TestFitCropSpreadsOneMisplacedPoint(t *testing.T) {
 }
 
 func TestFitCropRefusesDegenerateInput(t *testing.T) {
-	p := []result.Point{{X: 1, Y: 2}, {X: 3, Y: 4}}
-	for name, c := range map[string][2][]result.Point{
+	p := []face.Point{{X: 1, Y: 2}, {X: 3, Y: 4}}
+	for name, c := range map[string][2][]face.Point{
 		"one point":            {p[:1], p[:1]},
 		"lengths differ":       {p, p[:1]},
 		"template coincides":   {{{X: 0.5, Y: 0.5}, {X: 0.5, Y: 0.5}}, p},

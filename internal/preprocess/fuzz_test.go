@@ -10,7 +10,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/internal/face"
 )
 
 // fuzzLimits keep each input cheap: a decoder bug shows as well on a
@@ -85,8 +85,8 @@ func FuzzCropGeometry(f *testing.F) {
 	f.Add(0.3, 0.3, 0.7, 0.3, 0.5, 0.7, 1e6, 1e6, -1e6, 1e6, 0.0, -1e6)
 	src := gradient(64, 48)
 	f.Fuzz(func(t *testing.T, tx0, ty0, tx1, ty1, tx2, ty2, px0, py0, px1, py1, px2, py2 float64) {
-		template := []result.Point{{X: tx0, Y: ty0}, {X: tx1, Y: ty1}, {X: tx2, Y: ty2}}
-		points := []result.Point{{X: px0, Y: py0}, {X: px1, Y: py1}, {X: px2, Y: py2}}
+		template := []face.Point{{X: tx0, Y: ty0}, {X: tx1, Y: ty1}, {X: tx2, Y: ty2}}
+		points := []face.Point{{X: px0, Y: py0}, {X: px1, Y: py1}, {X: px2, Y: py2}}
 		c, ok := FitCrop(template, points)
 		if ok && (!(c.Side > 0) || math.IsInf(c.Side, 0)) {
 			t.Fatalf("FitCrop accepted a crop of side %v", c.Side)

@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/internal/face"
 )
 
 // csvWriter flushes after every input so that a batch that is interrupted, or
@@ -32,7 +32,7 @@ func (c *csvWriter) writeHeader() error {
 	return nil
 }
 
-func (c *csvWriter) Write(im result.Image) error {
+func (c *csvWriter) Write(im face.Image) error {
 	if c.closed {
 		return errClosed
 	}

@@ -9,17 +9,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/internal/face"
 )
 
 // Names beginning with = + - @ (or a tab or CR) went into CSV as they were,
 // and a spreadsheet ran them as formulas; they get a leading quote. Numbers
 // are left alone, negative ones included.
 func TestCSVDefusesFormulas(t *testing.T) {
-	ims := []result.Image{
+	ims := []face.Image{
 		{Input: "=HYPERLINK(\"http://x\").jpg", Err: errors.New("=cmd|' /C calc'!A0")},
 		{Input: "+1.jpg"}, {Input: "-2.jpg"}, {Input: "@x.jpg"}, {Input: "\tx.jpg"}, {Input: "\rx.jpg"},
-		{Input: "plain.jpg", Faces: []result.Face{{Box: result.Box{X: -25, Y: -3}, Age: 30, Gender: result.Male, GenderProbability: 0.9}}},
+		{Input: "plain.jpg", Faces: []face.Face{{Box: face.Box{X: -25, Y: -3}, Age: 30, Gender: face.Male, GenderProbability: 0.9}}},
 	}
 	recs, err := csv.NewReader(bytes.NewReader(render(t, FormatCSV, Options{}, ims))).ReadAll()
 	if err != nil {
@@ -48,7 +48,7 @@ func TestCSVDefusesFormulas(t *testing.T) {
 func TestJSONKeepsInvalidUTF8NamesApart(t *testing.T) {
 	a, b := "photo\xff.jpg", "photo\xfe.jpg"
 	for _, f := range []Format{FormatJSON, FormatJSONL} {
-		out := render(t, f, Options{}, []result.Image{{Input: a}, {Input: b}, {Input: "ok.jpg"}})
+		out := render(t, f, Options{}, []face.Image{{Input: a}, {Input: b}, {Input: "ok.jpg"}})
 		var objs []jsonImage
 		if f == FormatJSON {
 			if err := json.Unmarshal(out, &objs); err != nil {

@@ -8,10 +8,10 @@ import (
 	"io"
 	"unicode/utf8"
 
-	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/internal/face"
 )
 
-// jsonImage is the JSON shape of one input. It is separate from result.Image
+// jsonImage is the JSON shape of one input. It is separate from face.Image
 // because Err is an error value, which encoding/json cannot marshal, and
 // because Faces must be [] rather than null for consumers that index it.
 // Width and height are omitted when unknown (the input could not be decoded).
@@ -20,18 +20,18 @@ type jsonImage struct {
 	// InputBase64 holds the name's exact bytes (standard base64) when they
 	// are not valid UTF-8: JSON strings are Unicode, so Input shows each bad
 	// byte as U+FFFD, and two names differing only there would look alike.
-	InputBase64 string        `json:"input_base64,omitempty"`
-	Width       int           `json:"width,omitempty"`
-	Height      int           `json:"height,omitempty"`
-	Detect      result.Mode   `json:"detect"`
-	Faces       []result.Face `json:"faces"`
-	Error       string        `json:"error,omitempty"`
+	InputBase64 string      `json:"input_base64,omitempty"`
+	Width       int         `json:"width,omitempty"`
+	Height      int         `json:"height,omitempty"`
+	Detect      face.Mode   `json:"detect"`
+	Faces       []face.Face `json:"faces"`
+	Error       string      `json:"error,omitempty"`
 }
 
-func toJSON(im result.Image) jsonImage {
+func toJSON(im face.Image) jsonImage {
 	faces := im.Faces
 	if faces == nil {
-		faces = []result.Face{}
+		faces = []face.Face{}
 	}
 	var raw string
 	if !utf8.ValidString(im.Input) {
@@ -72,7 +72,7 @@ func newJSONWriter(w io.Writer, lines bool) *jsonWriter {
 	return j
 }
 
-func (j *jsonWriter) Write(im result.Image) error {
+func (j *jsonWriter) Write(im face.Image) error {
 	if j.closed {
 		return errClosed
 	}

@@ -28,7 +28,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/internal/face"
 )
 
 // Format names an output format as the --format flag spells it.
@@ -55,7 +55,7 @@ func ParseFormat(s string) (Format, error) {
 // before the batch ends and memory stays flat (except for the table).
 type Writer interface {
 	// Write reports one input. Inputs are written in output order.
-	Write(im result.Image) error
+	Write(im face.Image) error
 	// Close completes the output (closing bracket, rendered table) and
 	// flushes it. It does not close the underlying io.Writer.
 	Close() error
@@ -100,7 +100,7 @@ func Columns() []string { return append([]string(nil), columns[:]...) }
 
 // rows flattens one input into table/CSV rows: one per face, or a single row
 // with empty face cells, so that no input silently disappears from the output.
-func rows(im result.Image) [][]string {
+func rows(im face.Image) [][]string {
 	errText := im.ErrorText()
 	if len(im.Faces) == 0 {
 		r := make([]string, len(columns))

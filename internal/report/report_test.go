@@ -13,7 +13,7 @@ import (
 
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 
-	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/internal/face"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -30,45 +30,45 @@ func TestMain(m *testing.M) {
 
 // fixtures covers each shape of row: several faces, an undetected whole-image
 // face, a failed input, an input without faces, and a name CSV must quote.
-func fixtures() []result.Image {
-	return []result.Image{
+func fixtures() []face.Image {
+	return []face.Image{
 		{
-			Input: "photos/family.jpg", Width: 1920, Height: 1080, Detect: result.DetectAuto,
-			Faces: []result.Face{
+			Input: "photos/family.jpg", Width: 1920, Height: 1080, Detect: face.DetectAuto,
+			Faces: []face.Face{
 				{
-					Index: 0, Box: result.Box{X: 412.4, Y: 118.6, W: 201.5, H: 254.49}, Score: 0.98765,
-					Keypoints: []result.Point{{X: 470.25, Y: 200.5}, {X: 550, Y: 198.75}, {X: 512, Y: 250}, {X: 511, Y: 300}, {X: 430, Y: 220}, {X: 600, Y: 215}},
-					Age:       34.4567, Gender: result.Female, GenderProbability: 0.91234, Detected: true,
+					Index: 0, Box: face.Box{X: 412.4, Y: 118.6, W: 201.5, H: 254.49}, Score: 0.98765,
+					Keypoints: []face.Point{{X: 470.25, Y: 200.5}, {X: 550, Y: 198.75}, {X: 512, Y: 250}, {X: 511, Y: 300}, {X: 430, Y: 220}, {X: 600, Y: 215}},
+					Age:       34.4567, Gender: face.Female, GenderProbability: 0.91234, Detected: true,
 				},
 				{
-					Index: 1, Box: result.Box{X: -0.3, Y: 90.5, W: 150, H: 180.2}, Score: 0.5004,
-					Age: 7.05, Gender: result.Male, GenderProbability: 0.5, Detected: true,
+					Index: 1, Box: face.Box{X: -0.3, Y: 90.5, W: 150, H: 180.2}, Score: 0.5004,
+					Age: 7.05, Gender: face.Male, GenderProbability: 0.5, Detected: true,
 				},
 			},
 		},
 		{
-			Input: "crops/face_001.png", Width: 224, Height: 224, Detect: result.DetectAuto,
-			Faces: []result.Face{
-				{Index: 0, Box: result.Box{W: 224, H: 224}, Age: 61.96, Gender: result.Male, GenderProbability: 0.7777, Detected: false},
+			Input: "crops/face_001.png", Width: 224, Height: 224, Detect: face.DetectAuto,
+			Faces: []face.Face{
+				{Index: 0, Box: face.Box{W: 224, H: 224}, Age: 61.96, Gender: face.Male, GenderProbability: 0.7777, Detected: false},
 			},
 		},
 		{
-			Input: "truncated.jpg", Detect: result.DetectAuto,
+			Input: "truncated.jpg", Detect: face.DetectAuto,
 			Err: errors.New("decode truncated.jpg: unexpected EOF"),
 		},
 		{
-			Input: "landscape.jpg", Width: 640, Height: 480, Detect: result.DetectAuto,
+			Input: "landscape.jpg", Width: 640, Height: 480, Detect: face.DetectAuto,
 		},
 		{
-			Input: `odd, "quoted" name.jpg`, Width: 300, Height: 400, Detect: result.DetectOff,
-			Faces: []result.Face{
-				{Index: 0, Box: result.Box{W: 300, H: 400}, Age: 25, Gender: result.Female, GenderProbability: 0.999, Detected: false},
+			Input: `odd, "quoted" name.jpg`, Width: 300, Height: 400, Detect: face.DetectOff,
+			Faces: []face.Face{
+				{Index: 0, Box: face.Box{W: 300, H: 400}, Age: 25, Gender: face.Female, GenderProbability: 0.999, Detected: false},
 			},
 		},
 	}
 }
 
-func render(t *testing.T, f Format, opts Options, ims []result.Image) []byte {
+func render(t *testing.T, f Format, opts Options, ims []face.Image) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := New(f, &buf, opts)

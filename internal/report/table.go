@@ -9,7 +9,7 @@ import (
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
-	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/internal/face"
 )
 
 // tableWriter buffers rows because column widths depend on all of them.
@@ -24,7 +24,7 @@ func newTableWriter(w io.Writer, opts Options) *tableWriter {
 	return &tableWriter{w: w, tty: opts.TTY}
 }
 
-func (t *tableWriter) Write(im result.Image) error {
+func (t *tableWriter) Write(im face.Image) error {
 	if t.closed {
 		return errClosed
 	}

@@ -1,3 +1,8 @@
+//go:build cgo
+
+// This test needs the real engine, so it builds only where ONNX Runtime can
+// be linked; the rest of the package tests against fakes.
+
 package server
 
 import (
@@ -11,8 +16,8 @@ import (
 	"time"
 
 	"github.com/agegender/agegender/internal/detect"
+	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/predict"
-	"github.com/agegender/agegender/internal/result"
 	"github.com/agegender/agegender/internal/testutil"
 	"github.com/agegender/agegender/models"
 )
@@ -43,7 +48,7 @@ func TestRealEngineStopsAtTimeout(t *testing.T) {
 	}
 	eng, err := predict.New(predict.Options{
 		LibraryPath: testutil.ORTLibrary(t), Model: models.Default(), ModelName: models.DefaultName,
-		DetectorPath: testutil.Detector(t), Mode: result.DetectAuto, Detect: detect.DefaultParams(),
+		DetectorPath: testutil.Detector(t), Mode: face.DetectAuto, Detect: detect.DefaultParams(),
 	})
 	if err != nil {
 		t.Fatal(err)

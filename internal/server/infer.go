@@ -6,8 +6,8 @@ import (
 	"image"
 	"net/http"
 
+	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/preprocess"
-	"github.com/agegender/agegender/internal/result"
 )
 
 // Estimator is what the handler needs from the engine, so that tests can
@@ -16,12 +16,12 @@ import (
 // CPU slot and memory soon after; one ONNX Runtime run (one tile, one batch
 // of faces) cannot be interrupted.
 type Estimator interface {
-	FacesContext(ctx context.Context, imgs []*image.NRGBA) ([][]result.Face, []error)
+	FacesContext(ctx context.Context, imgs []*image.NRGBA) ([][]face.Face, []error)
 }
 
 // analysis is what the work of one request produced.
 type analysis struct {
-	faces  []result.Face
+	faces  []face.Face
 	bounds image.Rectangle
 	err    error
 }

@@ -7,7 +7,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/internal/face"
 )
 
 // niceProbe records the nice value of the thread each call runs on.
@@ -16,7 +16,7 @@ type niceProbe struct {
 	seen []int
 }
 
-func (p *niceProbe) FacesContext(ctx context.Context, imgs []*image.NRGBA) ([][]result.Face, []error) {
+func (p *niceProbe) FacesContext(ctx context.Context, imgs []*image.NRGBA) ([][]face.Face, []error) {
 	raw, err := syscall.Getpriority(syscall.PRIO_PROCESS, syscall.Gettid())
 	if err != nil {
 		panic(err)

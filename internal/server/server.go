@@ -57,9 +57,8 @@ import (
 	"time"
 
 	"github.com/agegender/agegender/internal/budget"
-	"github.com/agegender/agegender/internal/predict"
+	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/preprocess"
-	"github.com/agegender/agegender/internal/result"
 )
 
 // Config tunes the handler. Zero values pick the defaults below.
@@ -162,18 +161,18 @@ func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
 // predictResponse keeps the reference API's three fields first and adds what
 // it could not say: every face and the image size the boxes refer to.
 type predictResponse struct {
-	Age               int           `json:"age"`
-	Gender            string        `json:"gender"`
-	GenderProbability float64       `json:"gender_probability"`
-	Faces             []result.Face `json:"faces"`
-	Width             int           `json:"width"`
-	Height            int           `json:"height"`
+	Age               int         `json:"age"`
+	Gender            string      `json:"gender"`
+	GenderProbability float64     `json:"gender_probability"`
+	Faces             []face.Face `json:"faces"`
+	Width             int         `json:"width"`
+	Height            int         `json:"height"`
 }
 
 // noFaceResponse is the 422 body; Faces is always an empty array, never null.
 type noFaceResponse struct {
-	Error string        `json:"error"`
-	Faces []result.Face `json:"faces"`
+	Error string      `json:"error"`
+	Faces []face.Face `json:"faces"`
 }
 
 // errorResponse is every other failure's body.
@@ -219,13 +218,13 @@ func (h *handler) predict(w http.ResponseWriter, r *http.Request) {
 	handedOff = true
 	a := h.analyse(ctx, hdr, up, h.adm.large(cost), release)
 	if a.err == nil && len(a.faces) == 0 {
-		a.err = predict.ErrNoFace
+		a.err = face.ErrNoFace
 	}
 	if a.err != nil {
 		writeFailure(w, a.err)
 		return
 	}
-	top := a.faces[largest(a.faces)]
+	top := a.faces[face.Largest(a.faces)]
 	writeJSON(w, http.StatusOK, predictResponse{
 		Age:               int(math.Round(top.Age)),
 		Gender:            top.Gender,
@@ -245,8 +244,8 @@ func writeFailure(w http.ResponseWriter, err error) {
 		// request on this connection.
 		w.Header().Set("Connection", "close")
 		writeError(w, ue.status, err.Error())
-	case errors.Is(err, predict.ErrNoFace):
-		writeJSON(w, http.StatusUnprocessableEntity, noFaceResponse{Error: predict.ErrNoFace.Error(), Faces: []result.Face{}})
+	case errors.Is(err, face.ErrNoFace):
+		writeJSON(w, http.StatusUnprocessableEntity, noFaceResponse{Error: face.ErrNoFace.Error(), Faces: []face.Face{}})
 	case errors.Is(err, budget.ErrTooLarge):
 		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
 	case errors.Is(err, errQueueFull):
@@ -259,17 +258,6 @@ func writeFailure(w http.ResponseWriter, err error) {
 	default:
 		writeError(w, http.StatusInternalServerError, err.Error())
 	}
-}
-
-// largest picks the face with the biggest box; on a tie, the first.
-func largest(faces []result.Face) int {
-	best, bestArea := 0, -1.0
-	for i, f := range faces {
-		if a := f.Box.W * f.Box.H; a > bestArea {
-			best, bestArea = i, a
-		}
-	}
-	return best
 }
 
 // sizeText states a byte limit the way a person would write it.

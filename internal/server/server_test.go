@@ -18,8 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agegender/agegender/internal/predict"
-	"github.com/agegender/agegender/internal/result"
+	"github.com/agegender/agegender/internal/face"
 )
 
 // fakeEstimator stands in for ONNX Runtime. When block is set, a call waits
@@ -29,7 +28,7 @@ import (
 // unless stopped is set: then it stops when the context ends, as the engine
 // does between detector regions, and sends the context's error there.
 type fakeEstimator struct {
-	faces      []result.Face
+	faces      []face.Face
 	err        error
 	started    chan struct{}
 	block      chan struct{}
@@ -38,7 +37,7 @@ type fakeEstimator struct {
 	once       sync.Once
 }
 
-func (f *fakeEstimator) FacesContext(ctx context.Context, imgs []*image.NRGBA) ([][]result.Face, []error) {
+func (f *fakeEstimator) FacesContext(ctx context.Context, imgs []*image.NRGBA) ([][]face.Face, []error) {
 	if f.block == nil || len(imgs) == 0 || imgs[0].Rect.Dx() <= f.blockWider {
 		return f.answer(imgs)
 	}
@@ -54,27 +53,27 @@ func (f *fakeEstimator) FacesContext(ctx context.Context, imgs []*image.NRGBA) (
 		return f.answer(imgs)
 	case <-ctx.Done():
 		f.stopped <- ctx.Err()
-		return [][]result.Face{nil}, []error{ctx.Err()}
+		return [][]face.Face{nil}, []error{ctx.Err()}
 	}
 }
 
-func (f *fakeEstimator) answer(imgs []*image.NRGBA) ([][]result.Face, []error) {
-	out := make([][]result.Face, len(imgs))
+func (f *fakeEstimator) answer(imgs []*image.NRGBA) ([][]face.Face, []error) {
+	out := make([][]face.Face, len(imgs))
 	errs := make([]error, len(imgs))
 	for i := range imgs {
 		if f.err != nil {
 			errs[i] = f.err
 			continue
 		}
-		out[i] = append([]result.Face{}, f.faces...)
+		out[i] = append([]face.Face{}, f.faces...)
 	}
 	return out, errs
 }
 
-func twoFaces() []result.Face {
-	return []result.Face{
-		{Index: 0, Box: result.Box{X: 1, Y: 1, W: 10, H: 10}, Score: 0.9, Age: 61.2, Gender: result.Female, GenderProbability: 0.8, Detected: true},
-		{Index: 1, Box: result.Box{X: 20, Y: 5, W: 20, H: 25}, Score: 0.95, Age: 25.6, Gender: result.Male, GenderProbability: 0.93, Detected: true},
+func twoFaces() []face.Face {
+	return []face.Face{
+		{Index: 0, Box: face.Box{X: 1, Y: 1, W: 10, H: 10}, Score: 0.9, Age: 61.2, Gender: face.Female, GenderProbability: 0.8, Detected: true},
+		{Index: 1, Box: face.Box{X: 20, Y: 5, W: 20, H: 25}, Score: 0.95, Age: 25.6, Gender: face.Male, GenderProbability: 0.93, Detected: true},
 	}
 }
 
@@ -142,12 +141,12 @@ func TestPredictSuccess(t *testing.T) {
 		t.Errorf("Content-Type %q", got)
 	}
 	var resp struct {
-		Age               *int          `json:"age"`
-		Gender            string        `json:"gender"`
-		GenderProbability float64       `json:"gender_probability"`
-		Faces             []result.Face `json:"faces"`
-		Width             int           `json:"width"`
-		Height            int           `json:"height"`
+		Age               *int        `json:"age"`
+		Gender            string      `json:"gender"`
+		GenderProbability float64     `json:"gender_probability"`
+		Faces             []face.Face `json:"faces"`
+		Width             int         `json:"width"`
+		Height            int         `json:"height"`
 	}
 	if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
 		t.Fatalf("decode: %v", err)
@@ -215,7 +214,7 @@ func TestRoutes(t *testing.T) {
 		{name: "truncated png", field: "file", data: goodPNG[:len(goodPNG)/2], wantCode: 400, wantError: "truncated or corrupt png"},
 		{name: "empty file", field: "file", data: nil, wantCode: 400, wantError: "empty file"},
 		{name: "too large", cfg: Config{MaxUpload: 1 << 10}, field: "file", data: bytes.Repeat([]byte("x"), 4<<10), wantCode: 413, wantError: "over the 1 KB limit"},
-		{name: "no face", est: &fakeEstimator{err: predict.ErrNoFace}, field: "file", data: goodPNG, wantCode: 422, wantError: "no face found"},
+		{name: "no face", est: &fakeEstimator{err: face.ErrNoFace}, field: "file", data: goodPNG, wantCode: 422, wantError: "no face found"},
 		{name: "no face empty slice", est: &fakeEstimator{faces: nil}, field: "file", data: goodPNG, wantCode: 422, wantError: "no face found"},
 		{name: "estimator error", est: &fakeEstimator{err: errors.New("onnx exploded")}, field: "file", data: goodPNG, wantCode: 500, wantError: "onnx exploded"},
 		{name: "GET predict", method: "GET", path: "/predict", wantCode: 405, wantAllow: "POST", wantError: "GET"},

@@ -24,9 +24,9 @@ import (
 
 	"github.com/agegender/agegender/internal/assets"
 	"github.com/agegender/agegender/internal/detect"
+	result "github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/predict"
 	"github.com/agegender/agegender/internal/preprocess"
-	"github.com/agegender/agegender/internal/result"
 	"github.com/agegender/agegender/models"
 )
 
@@ -74,7 +74,7 @@ func run() error {
 	missed := 0
 	for i, r := range rows {
 		face, err := cropOne(eng, filepath.Join(base, r.file), filepath.Join(*outDir, cropName(r.file)))
-		if errors.Is(err, predict.ErrNoFace) {
+		if errors.Is(err, result.ErrNoFace) {
 			missed++
 			continue
 		}
@@ -150,7 +150,7 @@ func cropOne(eng *predict.Engine, src, dst string) (result.Face, error) {
 		return result.Face{}, fmt.Errorf("%s: %w", src, err)
 	}
 	if len(faces) == 0 {
-		return result.Face{}, predict.ErrNoFace
+		return result.Face{}, result.ErrNoFace
 	}
 	w, err := os.Create(dst)
 	if err != nil {

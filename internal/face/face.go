@@ -1,9 +1,42 @@
-// Package result holds what agegender reports for each input: the faces found
-// and their estimates, or the reason the input failed. It has no dependencies,
-// so the writers and the HTTP layer can be tested without ONNX Runtime.
-package result
+// Package face is agegender's domain: the faces found in an image and their
+// estimates, the reason an input failed, the detection mode, and the
+// Estimator port that the inference engine implements. It imports no ONNX
+// Runtime, so the pipeline, the writers, the HTTP layer and the commands can
+// be built without cgo and tested with a fake estimator.
+package face
 
-import "fmt"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+)
+
+// Estimator finds the faces in decoded images and estimates their age and
+// gender. internal/predict's Engine is the real one; tests use fakes.
+type Estimator interface {
+	// FacesContext returns each image's faces, or errs[i] when image i
+	// failed; it stops once ctx is done, failing the unfinished images.
+	FacesContext(ctx context.Context, imgs []*image.NRGBA) (faces [][]Face, errs []error)
+	// Mode is the detection mode the estimator runs in.
+	Mode() Mode
+}
+
+// ErrNoFace is the per-image error in mode "on" when nothing was detected.
+var ErrNoFace = errors.New("no face found")
+
+// Largest returns the index of the face with the biggest box, the first on a
+// tie: the one that is the prediction for a photo of one person with
+// bystanders. It returns -1 for no faces.
+func Largest(faces []Face) int {
+	best, bestArea := -1, -1.0
+	for i, f := range faces {
+		if a := f.Box.W * f.Box.H; a > bestArea {
+			best, bestArea = i, a
+		}
+	}
+	return best
+}
 
 // Mode says how faces are found in an image.
 type Mode string
