@@ -16,6 +16,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -26,17 +27,17 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
 
-	ort "github.com/yalue/onnxruntime_go"
-
 	"github.com/agegender/agegender/internal/assets"
-	"github.com/agegender/agegender/internal/detect"
 	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/predict"
+	"github.com/agegender/agegender/internal/predict/detect"
 	"github.com/agegender/agegender/internal/preprocess"
+	"github.com/agegender/agegender/models"
 )
 
 func main() {
@@ -60,21 +61,19 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	ort.SetSharedLibraryPath(lib)
-	if err := ort.InitializeEnvironment(); err != nil {
-		return err
-	}
-	defer ort.DestroyEnvironment()
-	opts, err := ort.NewSessionOptions()
+	// Threads as ORT's default: one per core, as this tool ran before it
+	// used the engine.
+	eng, err := predict.New(predict.Options{
+		LibraryPath: lib, Model: models.Default(), ModelName: models.DefaultName,
+		DetectorPath: detPath, Mode: face.DetectOn, Detect: face.DefaultDetectParams(), Threads: runtime.NumCPU(),
+	})
 	if err != nil {
 		return err
 	}
-	defer opts.Destroy()
-	det, err := detect.New(detPath, opts)
-	if err != nil {
-		return err
+	defer eng.Close()
+	det := func(img *image.NRGBA, p face.DetectParams) ([]detect.Detection, error) {
+		return eng.Detections(context.Background(), img, p)
 	}
-	defer det.Close()
 
 	names, err := filepath.Glob(filepath.Join(*data, "*.jpg"))
 	if err != nil || len(names) == 0 {
@@ -119,9 +118,12 @@ func run() error {
 	return os.WriteFile(*outPath, b, 0o644)
 }
 
+// detectFunc runs the face detector with the given parameters.
+type detectFunc func(img *image.NRGBA, p face.DetectParams) ([]detect.Detection, error)
+
 // measureAll runs measure over the crops; missed counts those without a face.
-func measureAll(det *detect.Detector, names []string) (samples []sample, missed int, err error) {
-	params := detect.DefaultParams()
+func measureAll(det detectFunc, names []string) (samples []sample, missed int, err error) {
+	params := face.DefaultDetectParams()
 	params.TileSide = 0
 	for _, n := range names {
 		s, ok, err := measure(det, params, n)
@@ -185,7 +187,7 @@ type sample struct {
 
 // measure pads one crop with 30% grey (the detector needs margin) and maps
 // the most confident detection back into the crop's frame.
-func measure(det *detect.Detector, params detect.Params, path string) (sample, bool, error) {
+func measure(det detectFunc, params face.DetectParams, path string) (sample, bool, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return sample{}, false, err
@@ -201,7 +203,7 @@ func measure(det *detect.Detector, params detect.Params, path string) (sample, b
 	padded := image.NewNRGBA(image.Rect(0, 0, img.Rect.Dx()+2*pad, img.Rect.Dy()+2*pad))
 	draw.Draw(padded, padded.Rect, image.NewUniform(color.NRGBA{128, 128, 128, 255}), image.Point{}, draw.Src)
 	draw.Draw(padded, img.Rect.Add(image.Pt(pad, pad)), img, image.Point{}, draw.Src)
-	dets, err := det.Detect(padded, params)
+	dets, err := det(padded, params)
 	if err != nil || len(dets) == 0 {
 		return sample{}, false, err
 	}

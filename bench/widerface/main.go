@@ -29,9 +29,9 @@ import (
 	"time"
 
 	"github.com/agegender/agegender/internal/assets"
-	"github.com/agegender/agegender/internal/detect"
 	result "github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/predict"
+	"github.com/agegender/agegender/internal/predict/detect"
 	"github.com/agegender/agegender/internal/preprocess"
 	"github.com/agegender/agegender/models"
 )
@@ -60,7 +60,7 @@ func run() error {
 	asJSON := flag.Bool("json", false, "print JSON")
 	dump := flag.String("dump", "", "also write every detection with its best IoU to this JSONL file (for tuning)")
 	modelPath := flag.String("model", "", "age/gender model to score (default: the embedded models/agegender.onnx)")
-	p := detect.DefaultParams()
+	p := result.DefaultDetectParams()
 	flag.Float64Var(&p.MinScore, "min-score", p.MinScore, "detector score threshold")
 	flag.IntVar(&p.TileSide, "tile", p.TileSide, "tile side for the small-face pass (0: off)")
 	flag.Float64Var(&p.MinSize, "min-face-size", p.MinSize, "drop faces smaller than this")

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/agegender/agegender/internal/assets"
-	"github.com/agegender/agegender/internal/detect"
 	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/predict"
 	"github.com/agegender/agegender/models"
@@ -25,7 +24,7 @@ type engineFlags struct {
 }
 
 func (f *engineFlags) register(fs *pflag.FlagSet) {
-	d := detect.DefaultParams()
+	d := face.DefaultDetectParams()
 	fs.StringVar(&f.ortLib, "ort-lib", "", "ONNX Runtime library (default: $AGEGENDER_ORT_LIB, next to the binary, then .deps/lib from make setup)")
 	fs.StringVar(&f.model, "model", "", "age/gender ONNX model with agegender metadata (default: the embedded models/agegender.onnx)")
 	fs.StringVar(&f.detector, "detector", "", "BlazeFace back 256x256 ONNX model (default: $AGEGENDER_DETECTOR, next to the binary, then .deps/models)")
@@ -38,18 +37,18 @@ func (f *engineFlags) register(fs *pflag.FlagSet) {
 }
 
 // params checks the flags' values and ranges before anything is opened.
-func (f *engineFlags) params() (face.Mode, detect.Params, error) {
+func (f *engineFlags) params() (face.Mode, face.DetectParams, error) {
 	mode, err := face.ParseMode(f.detect)
 	if err != nil {
-		return "", detect.Params{}, usageError{err}
+		return "", face.DetectParams{}, usageError{err}
 	}
-	params := detect.DefaultParams()
+	params := face.DefaultDetectParams()
 	params.MinScore, params.MaxFaces, params.MinSize, params.TileSide = f.minScore, f.maxFaces, f.minFaceSize, f.tileSide
 	if err := params.Validate(); err != nil {
-		return "", detect.Params{}, usageError{err}
+		return "", face.DetectParams{}, usageError{err}
 	}
 	if f.threads < 1 || f.threads > maxThreads {
-		return "", detect.Params{}, usagef("--threads %d is out of range: use 1..%d", f.threads, maxThreads)
+		return "", face.DetectParams{}, usagef("--threads %d is out of range: use 1..%d", f.threads, maxThreads)
 	}
 	return mode, params, nil
 }

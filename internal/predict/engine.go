@@ -14,8 +14,8 @@ import (
 
 	ort "github.com/yalue/onnxruntime_go"
 
-	"github.com/agegender/agegender/internal/detect"
 	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/predict/detect"
 	"github.com/agegender/agegender/internal/preprocess"
 )
 
@@ -29,7 +29,7 @@ type Options struct {
 	// DetectorPath is the BlazeFace model; it may be empty only with Mode off.
 	DetectorPath string
 	Mode         face.Mode
-	Detect       detect.Params
+	Detect       face.DetectParams
 	// Threads is ORT's intra-op thread count per session. The engine is meant
 	// to be shared by one worker per core, each run using one thread, which
 	// beat several intra-op threads on 2 cores; 0 means 1.
@@ -212,6 +212,16 @@ func (e *Engine) Info() Info {
 		Mode: e.opts.Mode, Detector: det, Contract: e.contract,
 		Input: fmt.Sprintf("%dx%d %s", e.spec.Width, e.spec.Height, color),
 	}
+}
+
+// Detections runs the engine's face detector with p in place of the engine's
+// own parameters, for tools that study raw detections (bench/framing), so that
+// they need no ONNX Runtime environment of their own.
+func (e *Engine) Detections(ctx context.Context, img *image.NRGBA, p face.DetectParams) ([]detect.Detection, error) {
+	if e.detector == nil {
+		return nil, errors.New("the engine runs with detection off: it has no detector")
+	}
+	return e.detector.DetectContext(ctx, img, p)
 }
 
 // Mode is the detection mode the engine runs in.

@@ -12,7 +12,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/agegender/agegender/internal/detect"
 	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/predict"
 	"github.com/agegender/agegender/internal/preprocess"
@@ -31,7 +30,7 @@ func newEngineWith(t testing.TB, mode face.Mode, model []byte, name string) *pre
 	t.Helper()
 	o := predict.Options{
 		LibraryPath: testutil.ORTLibrary(t), Model: model, ModelName: name,
-		Mode: mode, Detect: detect.DefaultParams(),
+		Mode: mode, Detect: face.DefaultDetectParams(),
 	}
 	if mode != face.DetectOff {
 		o.DetectorPath = testutil.Detector(t)

@@ -8,8 +8,8 @@ import (
 	"image/draw"
 	"math"
 
-	"github.com/agegender/agegender/internal/detect"
 	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/predict/detect"
 	"github.com/agegender/agegender/internal/preprocess"
 )
 

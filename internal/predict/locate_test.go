@@ -4,9 +4,9 @@ import (
 	"math"
 	"testing"
 
-	"github.com/agegender/agegender/internal/detect"
 	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/predict"
+	"github.com/agegender/agegender/internal/predict/detect"
 	"github.com/agegender/agegender/internal/preprocess"
 )
 

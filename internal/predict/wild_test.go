@@ -13,8 +13,8 @@ import (
 	"testing"
 
 	"github.com/agegender/agegender/internal/annotate"
-	"github.com/agegender/agegender/internal/detect"
 	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/predict/detect"
 	"github.com/agegender/agegender/internal/preprocess"
 	"github.com/agegender/agegender/internal/testutil"
 )

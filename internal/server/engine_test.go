@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agegender/agegender/internal/detect"
 	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/predict"
 	"github.com/agegender/agegender/internal/testutil"
@@ -48,7 +47,7 @@ func TestRealEngineStopsAtTimeout(t *testing.T) {
 	}
 	eng, err := predict.New(predict.Options{
 		LibraryPath: testutil.ORTLibrary(t), Model: models.Default(), ModelName: models.DefaultName,
-		DetectorPath: testutil.Detector(t), Mode: face.DetectAuto, Detect: detect.DefaultParams(),
+		DetectorPath: testutil.Detector(t), Mode: face.DetectAuto, Detect: face.DefaultDetectParams(),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -23,7 +23,6 @@ import (
 	"strings"
 
 	"github.com/agegender/agegender/internal/assets"
-	"github.com/agegender/agegender/internal/detect"
 	result "github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/predict"
 	"github.com/agegender/agegender/internal/preprocess"
@@ -59,7 +58,7 @@ func run() error {
 		return err
 	}
 	eng, err := predict.New(predict.Options{LibraryPath: lib, Model: models.Default(), ModelName: models.DefaultName,
-		DetectorPath: det, Mode: result.DetectOn, Detect: detect.DefaultParams()})
+		DetectorPath: det, Mode: result.DetectOn, Detect: result.DefaultDetectParams()})
 	if err != nil {
 		return err
 	}

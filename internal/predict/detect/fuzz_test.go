@@ -3,6 +3,8 @@ package detect
 import (
 	"image"
 	"testing"
+
+	"github.com/agegender/agegender/internal/face"
 )
 
 // FuzzTiles checks the tile pass on any image size and tile side the flags
@@ -13,7 +15,7 @@ func FuzzTiles(f *testing.F) {
 	f.Add(44721, 2236, 64)
 	f.Add(10000, 10000, 64)
 	f.Fuzz(func(t *testing.T, w, h, side int) {
-		if w < 1 || h < 1 || int64(w)*int64(h) > 100_000_000 || side < 64 || side > MaxTileSide {
+		if w < 1 || h < 1 || int64(w)*int64(h) > 100_000_000 || side < 64 || side > face.MaxTileSide {
 			return // Decode and Params.Validate refuse these
 		}
 		b := image.Rect(0, 0, w, h)

@@ -3,25 +3,11 @@ package detect
 import (
 	"image"
 	"maps"
-	"math"
 	"slices"
 	"testing"
 
 	"github.com/agegender/agegender/internal/face"
 )
-
-func TestParamsValidate(t *testing.T) {
-	if err := DefaultParams().Validate(); err != nil {
-		t.Errorf("defaults rejected: %v", err)
-	}
-	nan := math.NaN()
-	for _, p := range []Params{{MinScore: -0.1}, {MinScore: 1.1}, {MinScore: nan}, {MaxFaces: -1}, {MinSize: -1},
-		{MinSize: nan}, {MinSize: math.Inf(1)}, {TileSide: -1}, {TileSide: 1 << 30}, {NMSThreshold: nan}} {
-		if p.Validate() == nil {
-			t.Errorf("%+v accepted", p)
-		}
-	}
-}
 
 // Tiling costs a detector run per tile, so it must not happen where the
 // whole-image pass already sees faces at a usable size.

@@ -7,7 +7,8 @@ import (
 
 	ort "github.com/yalue/onnxruntime_go"
 
-	"github.com/agegender/agegender/internal/detect"
+	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/predict/detect"
 	"github.com/agegender/agegender/internal/testutil"
 )
 
@@ -52,9 +53,9 @@ func BenchmarkDetect1280x960(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		tile int
-	}{{"single-pass", 0}, {"default-tiles", detect.DefaultParams().TileSide}} {
+	}{{"single-pass", 0}, {"default-tiles", face.DefaultDetectParams().TileSide}} {
 		b.Run(tc.name, func(b *testing.B) {
-			p := detect.DefaultParams()
+			p := face.DefaultDetectParams()
 			p.TileSide = tc.tile
 			for i := 0; i < b.N; i++ {
 				if _, err := d.Detect(img, p); err != nil {
