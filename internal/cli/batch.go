@@ -17,7 +17,7 @@ type batchOptions struct {
 	annotate         string
 }
 
-func newCmdBatch(ios *IOStreams) *cobra.Command {
+func newCmdBatch(ios *IOStreams, open OpenEngine) *cobra.Command {
 	var o batchOptions
 	cmd := &cobra.Command{
 		Use:   "batch PATH...",
@@ -52,7 +52,7 @@ Exit codes: 0 all inputs succeeded, 2 some failed, 1 usage or setup error.`,
 		},
 	}
 	fs := cmd.Flags()
-	o.engine.register(fs)
+	o.engine.register(fs, open)
 	fs.StringVar(&o.csv, "csv", "", "write CSV to this file (- for stdout)")
 	fs.StringVar(&o.json, "json", "", "write a JSON array to this file (- for stdout)")
 	fs.StringVar(&o.jsonl, "jsonl", "", "write JSON Lines to this file (- for stdout; the default)")

@@ -2,14 +2,10 @@ package cli
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/spf13/pflag"
 
-	"github.com/agegender/agegender/internal/assets"
 	"github.com/agegender/agegender/internal/face"
-	"github.com/agegender/agegender/internal/predict"
-	"github.com/agegender/agegender/models"
 )
 
 // engineFlags are the flags every command that runs the model shares.
@@ -21,9 +17,11 @@ type engineFlags struct {
 	minFaceSize             float64
 	tileSide                int
 	threads                 int
+	opener                  OpenEngine
 }
 
-func (f *engineFlags) register(fs *pflag.FlagSet) {
+func (f *engineFlags) register(fs *pflag.FlagSet, open OpenEngine) {
+	f.opener = open
 	d := face.DefaultDetectParams()
 	fs.StringVar(&f.ortLib, "ort-lib", "", "ONNX Runtime library (default: $AGEGENDER_ORT_LIB, next to the binary, then .deps/lib from make setup)")
 	fs.StringVar(&f.model, "model", "", "age/gender ONNX model with agegender metadata (default: the embedded models/agegender.onnx)")
@@ -53,31 +51,14 @@ func (f *engineFlags) params() (face.Mode, face.DetectParams, error) {
 	return mode, params, nil
 }
 
-// open finds the native pieces and starts the engine.
-func (f *engineFlags) open() (*predict.Engine, error) {
+// open starts the engine the flags ask for.
+func (f *engineFlags) open() (Engine, error) {
 	mode, params, err := f.params()
 	if err != nil {
 		return nil, err
 	}
-	lib, err := assets.ORTLibrary.Find(f.ortLib)
-	if err != nil {
-		return nil, err
-	}
-	var detector string
-	if mode != face.DetectOff {
-		if detector, err = assets.Detector.Find(f.detector); err != nil {
-			return nil, fmt.Errorf("%w (or use --detect off to skip detection)", err)
-		}
-	}
-	modelBytes, modelName := models.Default(), models.DefaultName
-	if f.model != "" {
-		if modelBytes, err = os.ReadFile(f.model); err != nil {
-			return nil, fmt.Errorf("read model: %w", err)
-		}
-		modelName = f.model
-	}
-	return predict.New(predict.Options{
-		LibraryPath: lib, Model: modelBytes, ModelName: modelName,
-		DetectorPath: detector, Mode: mode, Detect: params, Threads: f.threads,
+	return f.opener(EngineConfig{
+		ORTLibrary: f.ortLib, Model: f.model, Detector: f.detector,
+		Mode: mode, Detect: params, Threads: f.threads,
 	})
 }

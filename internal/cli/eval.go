@@ -26,7 +26,7 @@ type evalOptions struct {
 	workers   int
 }
 
-func newCmdEval(ios *IOStreams) *cobra.Command {
+func newCmdEval(ios *IOStreams, open OpenEngine) *cobra.Command {
 	var o evalOptions
 	cmd := &cobra.Command{
 		Use:   "eval PATH...",
@@ -74,7 +74,7 @@ scored at all (the summary is still printed).`,
 		},
 	}
 	fs := cmd.Flags()
-	o.engine.register(fs)
+	o.engine.register(fs, open)
 	fs.StringVar(&o.labels, "labels", "", "CSV file with path,age,gender labels (default: UTKFace file names)")
 	fs.StringVar(&o.reportDir, "report", "", "also write summary.json, plots and index.html into this folder")
 	fs.StringVar(&o.split, "split", string(eval.SplitAll), "files to evaluate: all, val (training's validation split) or train")

@@ -33,7 +33,7 @@ func TestEvalSetupErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		ios, _, errOut := TestStreams("")
-		if code := Main(c.args, ios); code != ExitError || !strings.Contains(errOut.String(), c.want) {
+		if code := Main(c.args, ios, noEngine(t)); code != ExitError || !strings.Contains(errOut.String(), c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", c.args, code, errOut, ExitError, c.want)
 		}
 	}

@@ -15,7 +15,7 @@ type predictOptions struct {
 	force            bool
 }
 
-func newCmdPredict(ios *IOStreams) *cobra.Command {
+func newCmdPredict(ios *IOStreams, open OpenEngine) *cobra.Command {
 	var o predictOptions
 	cmd := &cobra.Command{
 		Use:   "predict FILE...",
@@ -34,7 +34,7 @@ func newCmdPredict(ios *IOStreams) *cobra.Command {
 		},
 	}
 	fs := cmd.Flags()
-	o.engine.register(fs)
+	o.engine.register(fs, open)
 	fs.BoolVar(&o.json, "json", false, "print a JSON array, one object per image")
 	fs.BoolVar(&o.csv, "csv", false, "print CSV, one row per face")
 	fs.BoolVar(&o.jsonl, "jsonl", false, "print JSON Lines, one object per image")

@@ -13,11 +13,12 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Main runs the command line and returns the exit code.
-func Main(args []string, ios *IOStreams) int {
+// Main runs the command line and returns the exit code. open starts the
+// inference engine (cmd/agegender passes ONNX Runtime's).
+func Main(args []string, ios *IOStreams, open OpenEngine) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	root := NewRoot(ios)
+	root := NewRoot(ios, open)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
@@ -41,8 +42,9 @@ func commandName(root *cobra.Command, args []string) string {
 	return ""
 }
 
-// NewRoot builds the command tree.
-func NewRoot(ios *IOStreams) *cobra.Command {
+// NewRoot builds the command tree; the commands that run the model start it
+// with open.
+func NewRoot(ios *IOStreams, open OpenEngine) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "agegender",
 		Short: "Find every face in a photo and estimate its age and gender, on CPU",
@@ -60,11 +62,11 @@ row), 1 usage or setup error (eval has its own rules: see eval --help).`,
 	// Flag mistakes are usage errors (exit 1) with a pointer to --help.
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
-		newCmdPredict(ios),
-		newCmdBatch(ios),
-		newCmdEval(ios),
-		newCmdServe(ios),
-		newCmdVersion(ios),
+		newCmdPredict(ios, open),
+		newCmdBatch(ios, open),
+		newCmdEval(ios, open),
+		newCmdServe(ios, open),
+		newCmdVersion(ios, open),
 	)
 	return root
 }

@@ -24,7 +24,7 @@ type serveOptions struct {
 	timeout       time.Duration
 }
 
-func newCmdServe(ios *IOStreams) *cobra.Command {
+func newCmdServe(ios *IOStreams, open OpenEngine) *cobra.Command {
 	var o serveOptions
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -50,7 +50,7 @@ SIGINT or SIGTERM stops accepting requests and lets those in flight finish.`,
 		},
 	}
 	fs := cmd.Flags()
-	o.engine.register(fs)
+	o.engine.register(fs, open)
 	fs.StringVar(&o.host, "host", "127.0.0.1", "address to listen on (0.0.0.0 for every interface)")
 	fs.IntVar(&o.port, "port", 5000, "port to listen on")
 	fs.StringVar(&o.maxUpload, "max-upload", "20MB", "largest upload accepted (e.g. 512KB, 20MB)")

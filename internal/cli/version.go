@@ -24,7 +24,7 @@ func buildVersion() string {
 	return v
 }
 
-func newCmdVersion(ios *IOStreams) *cobra.Command {
+func newCmdVersion(ios *IOStreams, open OpenEngine) *cobra.Command {
 	var engine engineFlags
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -59,7 +59,7 @@ func newCmdVersion(ios *IOStreams) *cobra.Command {
 			return nil
 		},
 	}
-	engine.register(cmd.Flags())
+	engine.register(cmd.Flags(), open)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }

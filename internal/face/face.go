@@ -22,6 +22,18 @@ type Estimator interface {
 	Mode() Mode
 }
 
+// EngineInfo describes a loaded engine, for `version`, eval's summary and
+// /health.
+type EngineInfo struct {
+	Model        string
+	ModelVersion string
+	ORTVersion   string
+	Mode         Mode
+	// Input is the model's input, e.g. "64x64 RGB".
+	Input    string
+	Detector string
+}
+
 // ErrNoFace is the per-image error in mode "on" when nothing was detected.
 var ErrNoFace = errors.New("no face found")
 

@@ -49,17 +49,6 @@ type Engine struct {
 	femaleOut bool // whether the gender output is P(Female)
 }
 
-// Info describes the loaded engine, for `version` and /health.
-type Info struct {
-	Model        string
-	ModelVersion string
-	ORTVersion   string
-	Mode         face.Mode
-	Input        string
-	Detector     string
-	Contract     Contract
-}
-
 // New starts ONNX Runtime and loads the models. It refuses to start a second
 // engine in one process, because ORT's environment is process-wide.
 func New(o Options) (e *Engine, err error) {
@@ -198,7 +187,7 @@ func (e *Engine) checkShapes() error {
 }
 
 // Info describes the engine.
-func (e *Engine) Info() Info {
+func (e *Engine) Info() face.EngineInfo {
 	det := "off"
 	if e.detector != nil {
 		det = "BlazeFace back 256x256"
@@ -207,9 +196,9 @@ func (e *Engine) Info() Info {
 	if e.spec.Gray {
 		color = "gray"
 	}
-	return Info{
+	return face.EngineInfo{
 		Model: e.contract.Name, ModelVersion: e.contract.Version, ORTVersion: ort.GetVersion(),
-		Mode: e.opts.Mode, Detector: det, Contract: e.contract,
+		Mode: e.opts.Mode, Detector: det,
 		Input: fmt.Sprintf("%dx%d %s", e.spec.Width, e.spec.Height, color),
 	}
 }
