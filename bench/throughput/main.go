@@ -36,8 +36,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/agegender/agegender/internal/batch"
 	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/pipeline"
 	"github.com/agegender/agegender/internal/report"
 )
 
@@ -178,7 +178,7 @@ func ratio(a, b float64) string {
 	return fmt.Sprintf("%.2fx", a/b)
 }
 
-// runDecodeOnly is case 1: batch.Run with an estimator that finds nothing,
+// runDecodeOnly is case 1: pipeline.Run with an estimator that finds nothing,
 // so only reading, decoding and the worker pool are timed.
 func runDecodeOnly(list string, workers int) error {
 	f, err := os.Open(list)
@@ -190,7 +190,8 @@ func runDecodeOnly(list string, workers int) error {
 	if err != nil {
 		return err
 	}
-	sum, err := batch.Run(context.Background(), batch.ReadList(f, '\n', batch.DefaultExtensions), decodeOnly{}, w, batch.Options{Workers: workers})
+	sink := func(r pipeline.Result) error { return w.Write(r.Image) }
+	sum, err := pipeline.Run(context.Background(), pipeline.ReadList(f, '\n', pipeline.DefaultExtensions), decodeOnly{}, sink, pipeline.Options{Workers: workers})
 	if err != nil {
 		return err
 	}

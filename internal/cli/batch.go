@@ -3,7 +3,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/agegender/agegender/internal/batch"
+	"github.com/agegender/agegender/internal/pipeline"
 	"github.com/agegender/agegender/internal/report"
 )
 
@@ -76,15 +76,15 @@ func batchRun(cmd *cobra.Command, ios *IOStreams, o *batchOptions, args []string
 	case o.jsonl != "":
 		path = o.jsonl
 	}
-	exts := batch.DefaultExtensions
+	exts := pipeline.DefaultExtensions
 	if len(o.exts) > 0 {
-		exts = batch.NormalizeExtensions(o.exts)
+		exts = pipeline.NormalizeExtensions(o.exts)
 	}
 	sep := byte('\n')
 	if o.null {
 		sep = 0
 	}
-	inputs, err := argInputs(args, exts, batch.ReadList(ios.In, sep, exts))
+	inputs, err := argInputs(args, exts, pipeline.ReadList(ios.In, sep, exts))
 	if err != nil {
 		return err
 	}

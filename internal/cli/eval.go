@@ -11,9 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/agegender/agegender/internal/batch"
 	"github.com/agegender/agegender/internal/eval"
-	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/pipeline"
 )
 
 type evalOptions struct {
@@ -102,8 +101,8 @@ func evalRun(cmd *cobra.Command, ios *IOStreams, o *evalOptions, args []string) 
 			return err
 		}
 	}
-	exts := batch.DefaultExtensions
-	inputs, err := argInputs(args, exts, batch.ReadList(ios.In, '\n', exts))
+	exts := pipeline.DefaultExtensions
+	inputs, err := argInputs(args, exts, pipeline.ReadList(ios.In, '\n', exts))
 	if err != nil {
 		return err
 	}
@@ -117,12 +116,15 @@ func evalRun(cmd *cobra.Command, ios *IOStreams, o *evalOptions, args []string) 
 	defer func() { err = errors.Join(err, eng.Close()) }()
 
 	sc := eval.NewScorer()
-	opts := batch.Options{Workers: o.workers}
 	bar := newProgress(ios, o.quiet)
-	if bar != nil {
-		opts.OnResult = func(face.Image) { bar.Add(1) }
-	}
-	_, err = batch.Run(cmd.Context(), inputs, eng, &scoreWriter{sc: sc, lookup: lookup}, opts)
+	_, err = pipeline.Run(cmd.Context(), inputs, eng, func(r pipeline.Result) error {
+		l, ok := lookup(r.Input)
+		sc.Add(r.Image, l, ok)
+		if bar != nil {
+			bar.Add(1)
+		}
+		return nil
+	}, pipeline.Options{Workers: o.workers})
 	if bar != nil {
 		bar.Finish()
 	}
@@ -173,8 +175,8 @@ func loadLabels(path string) (labelFunc, error) {
 // inSplit drops the files outside split, counting them, before they are
 // decoded. Inputs that already failed (a missing path) are kept, so that
 // they are reported.
-func inSplit(inputs iter.Seq[batch.Input], split eval.Split, excluded *atomic.Int64) iter.Seq[batch.Input] {
-	return func(yield func(batch.Input) bool) {
+func inSplit(inputs iter.Seq[pipeline.Input], split eval.Split, excluded *atomic.Int64) iter.Seq[pipeline.Input] {
+	return func(yield func(pipeline.Input) bool) {
 		for in := range inputs {
 			if in.Err == nil && !split.Keep(in.Name) {
 				excluded.Add(1)
@@ -199,18 +201,3 @@ func printSummary(ios *IOStreams, sum eval.Summary, asJSON bool) error {
 	}
 	return nil
 }
-
-// scoreWriter is the report.Writer batch.Run hands results to: it feeds the
-// Scorer instead of printing.
-type scoreWriter struct {
-	sc     *eval.Scorer
-	lookup labelFunc
-}
-
-func (w *scoreWriter) Write(im face.Image) error {
-	l, ok := w.lookup(im.Input)
-	w.sc.Add(im, l, ok)
-	return nil
-}
-
-func (w *scoreWriter) Close() error { return nil }

@@ -8,8 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/agegender/agegender/internal/batch"
 	"github.com/agegender/agegender/internal/eval"
+	"github.com/agegender/agegender/internal/pipeline"
 )
 
 // These fail before the engine starts, so they need no ONNX Runtime.
@@ -40,7 +40,7 @@ func TestEvalSetupErrors(t *testing.T) {
 }
 
 func TestInSplit(t *testing.T) {
-	in := slices.Values([]batch.Input{
+	in := slices.Values([]pipeline.Input{
 		{Name: "a/10_0_0_20170103200329407.jpg.chip.jpg"}, // val
 		{Name: "a/photo.jpg"},                             // train
 		{Name: "a/missing.jpg", Err: os.ErrNotExist},      // train, but failed: kept

@@ -9,15 +9,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/agegender/agegender/internal/annotate"
-	"github.com/agegender/agegender/internal/batch"
 	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/pipeline"
 	"github.com/agegender/agegender/internal/report"
 )
 
 // jobSpec is one run of inputs through the engine, shared by predict and batch.
 type jobSpec struct {
 	engine   *engineFlags
-	inputs   iter.Seq[batch.Input]
+	inputs   iter.Seq[pipeline.Input]
 	outPath  string
 	format   report.Format
 	run      *runFlags
@@ -58,16 +58,24 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 	if err != nil {
 		return usageError{err}
 	}
-	opts := batch.Options{Workers: s.run.workers, Budget: s.run.budget()}
+	opts := pipeline.Options{Workers: s.run.workers, Budget: s.run.budget()}
 	if annotator != nil {
-		opts.Annotate = func(img *image.NRGBA, im face.Image) error { return annotator.Write(img, im) }
-		opts.Warn = func(err error) { fmt.Fprintf(ios.ErrOut, "agegender: warning: %v\n", err) }
+		opts.Inspect = func(img *image.NRGBA, im face.Image) error { return annotator.Write(img, im) }
+		opts.InspectCost = 4 // the NRGBA copy the faces are drawn on
 	}
 	bar := newProgress(ios, s.quiet)
-	if bar != nil {
-		opts.OnResult = func(face.Image) { bar.Add(1) }
-	}
-	sum, runErr := batch.Run(cmd.Context(), s.inputs, eng, w, opts)
+	mode := eng.Mode()
+	sum, runErr := pipeline.Run(cmd.Context(), s.inputs, eng, func(r pipeline.Result) error {
+		r.Detect = mode
+		if r.Warning != nil {
+			fmt.Fprintf(ios.ErrOut, "agegender: warning: %v\n", r.Warning)
+		}
+		err := w.Write(r.Image)
+		if bar != nil {
+			bar.Add(1)
+		}
+		return err
+	}, opts)
 	if bar != nil {
 		bar.Finish()
 	}
@@ -80,7 +88,7 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 		return errors.Join(runErr, closeErr)
 	}
 	ok = true
-	if sum.Failed > 0 || sum.AnnotationsFailed > 0 {
+	if sum.Failed > 0 || sum.Warnings > 0 {
 		return errSomeFailed
 	}
 	return nil
@@ -88,7 +96,7 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 
 // argInputs turns command-line arguments into inputs in the order given:
 // each path is walked with exts, and "-" (allowed once) becomes fromStdin.
-func argInputs(args, exts []string, fromStdin iter.Seq[batch.Input]) (iter.Seq[batch.Input], error) {
+func argInputs(args, exts []string, fromStdin iter.Seq[pipeline.Input]) (iter.Seq[pipeline.Input], error) {
 	stdin := 0
 	for _, a := range args {
 		if a == "-" {
@@ -98,11 +106,11 @@ func argInputs(args, exts []string, fromStdin iter.Seq[batch.Input]) (iter.Seq[b
 	if stdin > 1 {
 		return nil, usagef("'-' (stdin) can be given only once")
 	}
-	return func(yield func(batch.Input) bool) {
+	return func(yield func(pipeline.Input) bool) {
 		for _, a := range args {
 			seq := fromStdin
 			if a != "-" {
-				seq = batch.Walk([]string{a}, exts)
+				seq = pipeline.Walk([]string{a}, exts)
 			}
 			for in := range seq {
 				if !yield(in) {

@@ -3,7 +3,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/agegender/agegender/internal/batch"
+	"github.com/agegender/agegender/internal/pipeline"
 	"github.com/agegender/agegender/internal/report"
 )
 
@@ -55,8 +55,8 @@ func predictRun(cmd *cobra.Command, ios *IOStreams, o *predictOptions, args []st
 	case o.jsonl:
 		format = report.FormatJSONL
 	}
-	stdin := func(yield func(batch.Input) bool) { yield(batch.Reader("-", ios.In)) }
-	inputs, err := argInputs(args, batch.DefaultExtensions, stdin)
+	stdin := func(yield func(pipeline.Input) bool) { yield(pipeline.Reader("-", ios.In)) }
+	inputs, err := argInputs(args, pipeline.DefaultExtensions, stdin)
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,10 @@
-// Package batch runs many inputs through the engine with a pool of workers
-// and hands the results, in input order, to one writer. Memory stays bounded
+// Package pipeline walks inputs, decodes them and runs them through an
+// estimator with a pool of workers, handing each outcome, in input order, to
+// the caller's sink. It knows nothing of output formats. Memory stays bounded
 // however many inputs there are: inputs are streamed in, at most a fixed
-// window of them is in flight, and results are written as soon as their
+// window of them is in flight, and results reach the sink as soon as their
 // turn comes.
-package batch
+package pipeline
 
 import (
 	"context"
@@ -16,15 +17,18 @@ import (
 	"github.com/agegender/agegender/internal/budget"
 	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/preprocess"
-	"github.com/agegender/agegender/internal/report"
 )
 
-// Estimator finds and estimates faces; predict.Engine is one. FacesContext
-// should stop soon after ctx is done, failing the images it did not finish.
-type Estimator interface {
-	FacesContext(ctx context.Context, imgs []*image.NRGBA) ([][]face.Face, []error)
-	Mode() face.Mode
+// Result is one input's outcome as the sink receives it.
+type Result struct {
+	face.Image
+	// Warning is Options.Inspect's error for this input; the faces stand.
+	Warning error
 }
+
+// Sink receives every result, in input order, from one goroutine. Its error
+// stops the run.
+type Sink func(Result) error
 
 // Options tune a run.
 type Options struct {
@@ -35,25 +39,27 @@ type Options struct {
 	Limits preprocess.Limits
 	// Budget, when set, bounds the memory of the images held at once across
 	// workers: each image reserves its header's Cost (plus its annotated
-	// copy with Annotate) before it is decoded
-	// and gives it back once its faces are written.
+	// copy with Inspect) before it is decoded and gives it back once the
+	// estimator (and Inspect) are done with its pixels.
 	Budget *budget.Budget
-	// OnResult, when set, sees every result in output order (progress bars).
-	OnResult func(face.Image)
-	// Annotate, when set, is called by the workers for each image that
-	// succeeded, with its pixels. Its error fails the annotation only: the
-	// prediction row stands, and the error goes to Warn.
-	Annotate func(img *image.NRGBA, im face.Image) error
-	// Warn, when set, sees each annotation error, in output order.
-	Warn func(error)
+	// Inspect, when set, is called by the workers for each image that
+	// succeeded, with its pixels and faces (annotated copies). It runs in the
+	// workers, not in the sink, because the pixels must be let go before the
+	// ordered sink gets to them: an image held until its turn would keep its
+	// memory reserved while an earlier one waits for that memory. Its error
+	// becomes the result's Warning.
+	Inspect func(img *image.NRGBA, im face.Image) error
+	// InspectCost is the memory Inspect takes per pixel, reserved from the
+	// budget with the image's own.
+	InspectCost int64
 }
 
 // Summary counts a run.
 type Summary struct {
 	Inputs, OK, Failed, Faces int
-	// AnnotationsFailed counts the images whose annotated copy was not written.
-	AnnotationsFailed int
-	Elapsed           time.Duration
+	// Warnings counts the results that carried one.
+	Warnings int
+	Elapsed  time.Duration
 }
 
 // PerSecond is the input throughput.
@@ -70,15 +76,15 @@ type job struct {
 }
 
 type done struct {
-	seq      int
-	im       face.Image
-	annotErr error
+	seq int
+	res Result
 }
 
-// Run processes inputs and writes one result per input, in input order, to
-// out. Per-input failures are results, not errors; Run returns an error only
-// when writing fails or ctx is cancelled, after the results so far are written.
-func Run(ctx context.Context, inputs iter.Seq[Input], est Estimator, out report.Writer, o Options) (Summary, error) {
+// Run processes inputs and hands one result per input, in input order, to
+// sink. Per-input failures are results, not errors; Run returns an error only
+// when the sink fails or ctx is cancelled, after the results so far are
+// handed on.
+func Run(ctx context.Context, inputs iter.Seq[Input], est face.Estimator, sink Sink, o Options) (Summary, error) {
 	if o.Workers <= 0 {
 		o.Workers = runtime.NumCPU()
 	}
@@ -154,7 +160,7 @@ func Run(ctx context.Context, inputs iter.Seq[Input], est Estimator, out report.
 			if !ok {
 				break
 			}
-			im := pd.im
+			res := pd.res
 			delete(pending, next)
 			next++
 			<-window
@@ -162,24 +168,18 @@ func Run(ctx context.Context, inputs iter.Seq[Input], est Estimator, out report.
 				continue
 			}
 			sum.Inputs++
-			if im.Failed() {
+			if res.Failed() {
 				sum.Failed++
 			} else {
 				sum.OK++
 			}
-			sum.Faces += len(im.Faces)
-			if pd.annotErr != nil {
-				sum.AnnotationsFailed++
-				if o.Warn != nil {
-					o.Warn(pd.annotErr)
-				}
+			sum.Faces += len(res.Faces)
+			if res.Warning != nil {
+				sum.Warnings++
 			}
-			if err := out.Write(im); err != nil {
+			if err := sink(res); err != nil {
 				writeErr = fmt.Errorf("write results: %w", err)
 				cancel()
-			}
-			if o.OnResult != nil {
-				o.OnResult(im)
 			}
 		}
 	}
@@ -194,7 +194,7 @@ func Run(ctx context.Context, inputs iter.Seq[Input], est Estimator, out report.
 // handing each result to emit. With a budget, an image that does not fit
 // while others of the chunk are held sends those through the model first,
 // releasing them, and only then waits: a worker never waits while holding.
-func process(ctx context.Context, chunk []job, est Estimator, o Options, emit func(done)) {
+func process(ctx context.Context, chunk []job, est face.Estimator, o Options, emit func(done)) {
 	type held struct {
 		d       done
 		img     *image.NRGBA
@@ -211,17 +211,17 @@ func process(ctx context.Context, chunk []job, est Estimator, o Options, emit fu
 		}
 		faces, errs := est.FacesContext(ctx, imgs)
 		for k, h := range batch {
-			name := h.d.im.Input
+			name := h.d.res.Input
 			switch {
 			case errs[k] != nil:
-				h.d.im.Err = fmt.Errorf("%s: %w", name, errs[k])
-			case o.Annotate != nil:
-				h.d.im.Faces = faces[k]
-				if err := o.Annotate(h.img, h.d.im); err != nil {
-					h.d.annotErr = fmt.Errorf("%s: %w", name, err)
+				h.d.res.Err = fmt.Errorf("%s: %w", name, errs[k])
+			case o.Inspect != nil:
+				h.d.res.Faces = faces[k]
+				if err := o.Inspect(h.img, h.d.res.Image); err != nil {
+					h.d.res.Warning = fmt.Errorf("%s: %w", name, err)
 				}
 			default:
-				h.d.im.Faces = faces[k]
+				h.d.res.Faces = faces[k]
 			}
 			h.release()
 			emit(h.d)
@@ -233,8 +233,8 @@ func process(ctx context.Context, chunk []job, est Estimator, o Options, emit fu
 			return func() {}, nil
 		}
 		n := h.Cost()
-		if o.Annotate != nil {
-			n += int64(h.Width) * int64(h.Height) * 4 // the copy faces are drawn on
+		if o.Inspect != nil {
+			n += int64(h.Width) * int64(h.Height) * o.InspectCost
 		}
 		if len(batch) > 0 {
 			if release, ok := o.Budget.TryAcquire(n); ok {
@@ -245,22 +245,22 @@ func process(ctx context.Context, chunk []job, est Estimator, o Options, emit fu
 		return o.Budget.Acquire(ctx, n)
 	}
 	for _, j := range chunk {
-		d := done{seq: j.seq, im: face.Image{Input: j.in.Name, Detect: est.Mode()}}
+		d := done{seq: j.seq, res: Result{Image: face.Image{Input: j.in.Name}}}
 		// After a cancel the rest of the chunk is reported, not processed,
 		// so that Ctrl-C does not wait for queued slow images.
 		if err := ctx.Err(); err != nil {
-			d.im.Err = fmt.Errorf("%s: %w", j.in.Name, err)
+			d.res.Err = fmt.Errorf("%s: %w", j.in.Name, err)
 			emit(d)
 			continue
 		}
 		img, release, err := decode(j.in, o.Limits, reserve)
 		if err != nil {
-			d.im.Err = err
+			d.res.Err = err
 			emit(d)
 			continue
 		}
 		b := img.Bounds()
-		d.im.Width, d.im.Height = b.Dx(), b.Dy()
+		d.res.Width, d.res.Height = b.Dx(), b.Dy()
 		batch = append(batch, held{d: d, img: img, release: release})
 	}
 	flush()

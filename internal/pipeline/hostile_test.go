@@ -1,4 +1,4 @@
-package batch
+package pipeline
 
 import (
 	"bytes"
@@ -13,16 +13,17 @@ import (
 
 	"github.com/agegender/agegender/bench/hostile/corpus"
 	"github.com/agegender/agegender/internal/budget"
+	"github.com/agegender/agegender/internal/face"
 )
 
 // runWithin runs Run and fails the test if it does not return in time: a
 // FIFO once blocked a batch forever.
-func runWithin(t *testing.T, d time.Duration, ctx context.Context, ins []Input, est Estimator, o Options) ([]resultRow, error) {
+func runWithin(t *testing.T, d time.Duration, ctx context.Context, ins []Input, est face.Estimator, o Options) ([]resultRow, error) {
 	t.Helper()
 	rec := &recorder{}
 	errc := make(chan error, 1)
 	go func() {
-		_, err := Run(ctx, sliceSeq(ins), est, rec, o)
+		_, err := Run(ctx, sliceSeq(ins), est, rec.sink, o)
 		errc <- err
 	}()
 	select {

@@ -1,4 +1,4 @@
-package batch
+package pipeline
 
 // Tests of how a run stops and how much it holds: a failed write, a cancel,
 // the window of inputs in flight.
@@ -27,7 +27,7 @@ func TestRunStopsOnWriteError(t *testing.T) {
 	var err error
 	go func() {
 		defer close(done)
-		sum, err = Run(context.Background(), endless(&yielded), &fakeEstimator{}, rec, Options{Workers: 3, Chunk: 4})
+		sum, err = Run(context.Background(), endless(&yielded), &fakeEstimator{}, rec.sink, Options{Workers: 3, Chunk: 4})
 	}()
 	select {
 	case <-done:
@@ -64,7 +64,7 @@ func TestRunCancel(t *testing.T) {
 	var err error
 	go func() {
 		defer close(done)
-		_, err = Run(ctx, endless(&yielded), &fakeEstimator{}, rec, Options{Workers: 3, Chunk: 4})
+		_, err = Run(ctx, endless(&yielded), &fakeEstimator{}, rec.sink, Options{Workers: 3, Chunk: 4})
 	}()
 	select {
 	case <-done:
@@ -90,7 +90,7 @@ func TestRunCancel(t *testing.T) {
 	// Cancelled before it starts: nothing is taken.
 	yielded.Store(0)
 	rec = &recorder{}
-	_, err = Run(ctx, endless(&yielded), &fakeEstimator{}, rec, Options{Workers: 3, Chunk: 4})
+	_, err = Run(ctx, endless(&yielded), &fakeEstimator{}, rec.sink, Options{Workers: 3, Chunk: 4})
 	if !errors.Is(err, context.Canceled) || len(rec.written()) != 0 {
 		t.Errorf("pre-cancelled run: err %v, %d results", err, len(rec.written()))
 	}
@@ -139,7 +139,7 @@ func TestRunBoundsInputsInFlight(t *testing.T) {
 		next++
 		written.Add(1)
 	}}
-	sum, err := Run(context.Background(), inputs, &fakeEstimator{}, rec, Options{Workers: workers, Chunk: chunk})
+	sum, err := Run(context.Background(), inputs, &fakeEstimator{}, rec.sink, Options{Workers: workers, Chunk: chunk})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package batch
+package pipeline
 
 import (
 	"bytes"
@@ -85,7 +85,7 @@ func (e *fakeEstimator) FacesContext(ctx context.Context, imgs []*image.NRGBA) (
 	return faces, errs
 }
 
-// recorder is a report.Writer that keeps what it was given. Run writes from
+// recorder is a sink that keeps what it was given. Run calls the sink from
 // one goroutine, but the lock keeps the race detector honest if it did not.
 type recorder struct {
 	mu      sync.Mutex
@@ -110,7 +110,7 @@ func (r *recorder) Write(im face.Image) error {
 	return nil
 }
 
-func (r *recorder) Close() error { return nil }
+func (r *recorder) sink(res Result) error { return r.Write(res.Image) }
 
 func (r *recorder) written() []face.Image {
 	r.mu.Lock()
@@ -182,9 +182,6 @@ func check(t *testing.T, got []face.Image, ws []want) {
 		if im.Input != w.name {
 			t.Fatalf("result %d is %q, want %q: order or identity lost", i, im.Input, w.name)
 		}
-		if im.Detect != face.DetectAuto {
-			t.Errorf("%s: detect mode %q", w.name, im.Detect)
-		}
 		if w.errHas == "" {
 			if im.Err != nil {
 				t.Errorf("%s: unexpected error %v", w.name, im.Err)
@@ -218,12 +215,7 @@ func TestRunMixedInputs(t *testing.T) {
 	ins, ws := mixedInputs(500)
 	est := &fakeEstimator{}
 	rec := &recorder{}
-	var seen []string
-	sum, err := Run(context.Background(), sliceSeq(ins), est, rec, Options{
-		Workers:  3,
-		Chunk:    4,
-		OnResult: func(im face.Image) { seen = append(seen, im.Input) },
-	})
+	sum, err := Run(context.Background(), sliceSeq(ins), est, rec.sink, Options{Workers: 3, Chunk: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,14 +239,6 @@ func TestRunMixedInputs(t *testing.T) {
 	}
 	if sum.Elapsed <= 0 {
 		t.Errorf("elapsed %v", sum.Elapsed)
-	}
-	if len(seen) != len(got) {
-		t.Fatalf("OnResult saw %d results, writer %d", len(seen), len(got))
-	}
-	for i := range seen {
-		if seen[i] != got[i].Input {
-			t.Fatalf("OnResult order differs at %d: %s vs %s", i, seen[i], got[i].Input)
-		}
 	}
 	if m := est.maxBatch.Load(); m > 4 {
 		t.Errorf("estimator got a batch of %d, over Chunk 4", m)
@@ -311,7 +295,7 @@ func TestProcessIsolatesFailuresInAChunk(t *testing.T) {
 	est := &fakeEstimator{}
 	var annotated []string
 	var out []done
-	process(context.Background(), chunk, est, Options{Annotate: func(img *image.NRGBA, im face.Image) error {
+	process(context.Background(), chunk, est, Options{Inspect: func(img *image.NRGBA, im face.Image) error {
 		annotated = append(annotated, im.Input)
 		if img.Bounds().Dx() != im.Width {
 			t.Errorf("%s: annotated with a %d-wide image, result says %d", im.Input, img.Bounds().Dx(), im.Width)
@@ -329,25 +313,25 @@ func TestProcessIsolatesFailuresInAChunk(t *testing.T) {
 	}
 	wantErr := map[string]string{"bad-model": "bad-model: model exploded", "text": "text: not a supported", "bad-close": "bad-close: close failed"}
 	for i, d := range out {
-		if d.seq != chunk[i].seq || d.im.Input != chunk[i].in.Name {
-			t.Fatalf("result %d is seq %d %q", i, d.seq, d.im.Input)
+		if d.seq != chunk[i].seq || d.res.Input != chunk[i].in.Name {
+			t.Fatalf("result %d is seq %d %q", i, d.seq, d.res.Input)
 		}
-		if w, bad := wantErr[d.im.Input]; bad {
-			if d.im.Err == nil || !strings.HasPrefix(d.im.Err.Error(), w) {
-				t.Errorf("%s: error %v, want %q", d.im.Input, d.im.Err, w)
+		if w, bad := wantErr[d.res.Input]; bad {
+			if d.res.Err == nil || !strings.HasPrefix(d.res.Err.Error(), w) {
+				t.Errorf("%s: error %v, want %q", d.res.Input, d.res.Err, w)
 			}
-			if len(d.im.Faces) != 0 {
-				t.Errorf("%s: failed with %d faces", d.im.Input, len(d.im.Faces))
+			if len(d.res.Faces) != 0 {
+				t.Errorf("%s: failed with %d faces", d.res.Input, len(d.res.Faces))
 			}
 			continue
 		}
-		if d.im.Err != nil || len(d.im.Faces) != d.im.Width%3 {
-			t.Errorf("%s: err %v, %d faces", d.im.Input, d.im.Err, len(d.im.Faces))
+		if d.res.Err != nil || len(d.res.Faces) != d.res.Width%3 {
+			t.Errorf("%s: err %v, %d faces", d.res.Input, d.res.Err, len(d.res.Faces))
 		}
 		// A failed annotation fails only itself: the prediction row stands.
-		if wantAnnot := d.im.Input == "ok5"; (d.annotErr != nil) != wantAnnot ||
-			(wantAnnot && !strings.HasPrefix(d.annotErr.Error(), "ok5: cannot draw")) {
-			t.Errorf("%s: annotation error %v", d.im.Input, d.annotErr)
+		if wantAnnot := d.res.Input == "ok5"; (d.res.Warning != nil) != wantAnnot ||
+			(wantAnnot && !strings.HasPrefix(d.res.Warning.Error(), "ok5: cannot draw")) {
+			t.Errorf("%s: annotation error %v", d.res.Input, d.res.Warning)
 		}
 	}
 	if strings.Join(annotated, ",") != "ok1,ok2,ok5" {
@@ -366,7 +350,7 @@ func (c errCloser) Close() error { return c.err }
 func TestRunAppliesLimits(t *testing.T) {
 	rec := &recorder{}
 	ins := []Input{Reader("big.png", bytes.NewReader(pngs[7]))}
-	sum, err := Run(context.Background(), sliceSeq(ins), &fakeEstimator{}, rec, Options{Limits: preprocess.Limits{MaxPixels: 13}})
+	sum, err := Run(context.Background(), sliceSeq(ins), &fakeEstimator{}, rec.sink, Options{Limits: preprocess.Limits{MaxPixels: 13}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,7 +364,7 @@ func TestRunAppliesLimits(t *testing.T) {
 func TestRunDefaults(t *testing.T) {
 	ins, ws := mixedInputs(30)
 	rec := &recorder{}
-	sum, err := Run(context.Background(), sliceSeq(ins), &fakeEstimator{}, rec, Options{})
+	sum, err := Run(context.Background(), sliceSeq(ins), &fakeEstimator{}, rec.sink, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -389,7 +373,7 @@ func TestRunDefaults(t *testing.T) {
 		t.Errorf("summary %+v", sum)
 	}
 	empty := &recorder{}
-	if sum, err := Run(context.Background(), sliceSeq(nil), &fakeEstimator{}, empty, Options{}); err != nil || sum.Inputs != 0 || len(empty.written()) != 0 {
+	if sum, err := Run(context.Background(), sliceSeq(nil), &fakeEstimator{}, empty.sink, Options{}); err != nil || sum.Inputs != 0 || len(empty.written()) != 0 {
 		t.Errorf("no inputs: %+v, %v", sum, err)
 	}
 }
