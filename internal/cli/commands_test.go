@@ -1,0 +1,283 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/agegender/agegender/internal/face"
+)
+
+// These run the commands in-process with a fake engine: flags, inputs,
+// formats, output files and exit codes, without ONNX Runtime. The real
+// engine and model are exercised by cmd/agegender's end-to-end tests.
+
+func pngFile(t *testing.T, path string, w, h int) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, image.NewNRGBA(image.Rect(0, 0, w, h))); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func runCLI(t *testing.T, open OpenEngine, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	ios, out, errOut := TestStreams(stdin)
+	code = Main(args, ios, open)
+	return code, out.String(), errOut.String()
+}
+
+func TestPredictInProcess(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.png")
+	pngFile(t, a, 40, 50)
+	var op fakeOpener
+	code, out, errOut := runCLI(t, op.open, "", "predict", "--json", "--detect", "on", "--threads", "2", a, filepath.Join(dir, "missing.png"))
+	if code != ExitSomeFailed {
+		t.Fatalf("exit %d, want %d (one input missing); stderr %q", code, ExitSomeFailed, errOut)
+	}
+	var got []struct {
+		Input  string `json:"input"`
+		Detect string `json:"detect"`
+		Width  int    `json:"width"`
+		Error  string `json:"error"`
+		Faces  []struct {
+			Age float64 `json:"age"`
+		} `json:"faces"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v in %q", err, out)
+	}
+	if len(got) != 2 || got[0].Input != a || got[0].Width != 40 || len(got[0].Faces) != 1 || got[0].Faces[0].Age != 40 {
+		t.Fatalf("got %+v", got)
+	}
+	if got[0].Detect != "on" || got[1].Detect != "on" {
+		t.Errorf("rows not stamped with the engine's mode: %+v", got)
+	}
+	if got[1].Error == "" {
+		t.Errorf("missing file has no error: %+v", got[1])
+	}
+	if op.config.Mode != face.DetectOn || op.config.Threads != 2 || !op.eng.closed {
+		t.Errorf("engine config %+v, closed %v", op.config, op.eng.closed)
+	}
+}
+
+func TestPredictStdin(t *testing.T) {
+	var b bytes.Buffer
+	png.Encode(&b, image.NewNRGBA(image.Rect(0, 0, 33, 20)))
+	var op fakeOpener
+	code, out, errOut := runCLI(t, op.open, b.String(), "predict", "--csv", "-")
+	if code != ExitOK || !strings.Contains(out, "-,0,") || !strings.Contains(out, ",33.0") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+func TestBatchInProcess(t *testing.T) {
+	dir := t.TempDir()
+	for i, name := range []string{"b/2.png", "a.jpg.png", "b/1.png"} {
+		pngFile(t, filepath.Join(dir, "in", name), 40+i, 40)
+	}
+	outPath := filepath.Join(dir, "faces.csv")
+	var op fakeOpener
+	code, _, errOut := runCLI(t, op.open, "", "batch", "--quiet", "--csv", outPath, filepath.Join(dir, "in"))
+	if code != ExitOK {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	data, err := os.ReadFile(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Lexical order of the paths, whatever order the workers finish in.
+	re := regexp.MustCompile(`(?m)^[^,]*in/(\S+?),`)
+	var order []string
+	for _, m := range re.FindAllStringSubmatch(string(data), -1) {
+		order = append(order, m[1])
+	}
+	if strings.Join(order, " ") != "a.jpg.png b/1.png b/2.png" {
+		t.Errorf("rows in order %v\n%s", order, data)
+	}
+	// A second run to the same file without --force keeps the first.
+	code, _, errOut = runCLI(t, op.open, "", "batch", "--quiet", "--csv", outPath, filepath.Join(dir, "in"))
+	if code != ExitError || !strings.Contains(errOut, "exists") {
+		t.Errorf("second run: exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestBatchAnnotateInProcess(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "x.png")
+	pngFile(t, in, 64, 64)
+	ann := filepath.Join(dir, "ann")
+	var op fakeOpener
+	code, out, errOut := runCLI(t, op.open, "", "batch", "--quiet", "--annotate", ann, in)
+	if code != ExitOK || !strings.Contains(out, `"detect":"auto"`) {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	var copies int
+	filepath.Walk(ann, func(p string, _ os.FileInfo, _ error) error {
+		if strings.HasSuffix(p, "x.png.annotated.jpg") {
+			copies++
+		}
+		return nil
+	})
+	if copies != 1 {
+		t.Errorf("%d annotated copies under %s, want 1", copies, ann)
+	}
+}
+
+// Flags are checked before the engine starts or any output is created.
+func TestUsageErrorsBeforeEngine(t *testing.T) {
+	dir := t.TempDir()
+	outPath := filepath.Join(dir, "o.csv")
+	for _, args := range [][]string{
+		{"predict", "--threads", "0", "x.png"},
+		{"predict", "--detect", "sometimes", "x.png"},
+		{"batch", "--workers", "-1", "--csv", outPath, dir},
+		{"batch", "--min-score", "NaN", "--csv", outPath, dir},
+		{"serve", "--port", "70000"},
+		{"serve", "--max-memory", "1KB"},
+	} {
+		code, _, errOut := runCLI(t, noEngine(t), "", args...)
+		if code != ExitError || !strings.Contains(errOut, "--help") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
+		}
+	}
+	if _, err := os.Stat(outPath); !os.IsNotExist(err) {
+		t.Errorf("an output file was created: %v", err)
+	}
+}
+
+// A setup error from the engine is exit 1 and leaves no output file.
+func TestEngineOpenErrorInProcess(t *testing.T) {
+	dir := t.TempDir()
+	pngFile(t, filepath.Join(dir, "a.png"), 40, 40)
+	outPath := filepath.Join(dir, "o.csv")
+	failing := func(EngineConfig) (Engine, error) { return nil, fmt.Errorf("onnxruntime not found") }
+	code, _, errOut := runCLI(t, failing, "", "batch", "--csv", outPath, dir)
+	if code != ExitError || !strings.Contains(errOut, "onnxruntime not found") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	if _, err := os.Stat(outPath); !os.IsNotExist(err) {
+		t.Errorf("an output file was left: %v", err)
+	}
+}
+
+func TestEvalInProcess(t *testing.T) {
+	dir := t.TempDir()
+	// UTKFace names: age_gender_race_date; the fake says age = width.
+	pngFile(t, filepath.Join(dir, "40_1_0_20170103200329407.jpg.chip.png"), 40, 40)
+	pngFile(t, filepath.Join(dir, "50_1_0_20170103200329408.jpg.chip.png"), 44, 40)
+	var op fakeOpener
+	code, out, errOut := runCLI(t, op.open, "", "eval", "--quiet", "--detect", "off", "--json", dir)
+	if code != ExitOK {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	var sum struct {
+		Model  string `json:"model"`
+		Detect string `json:"detect"`
+		Counts struct {
+			Scored int `json:"scored"`
+		} `json:"counts"`
+		Overall struct {
+			AgeMAE   float64 `json:"age_mae"`
+			GenderOK float64 `json:"gender_accuracy"`
+		} `json:"overall"`
+	}
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("%v in %q", err, out)
+	}
+	if sum.Model != "fake" || sum.Detect != "off" || sum.Counts.Scored != 2 || sum.Overall.AgeMAE != 3 || sum.Overall.GenderOK != 1 {
+		t.Errorf("summary %+v from %s", sum, out)
+	}
+}
+
+func TestServeInProcess(t *testing.T) {
+	var op fakeOpener
+	ios, _, errOut := TestStreams("")
+	pr, pw := io.Pipe()
+	ios.ErrOut = io.MultiWriter(errOut, pw)
+	ctx, cancel := context.WithCancel(context.Background())
+	root := NewRoot(ios, op.open)
+	root.SetArgs([]string{"serve", "--host", "127.0.0.1", "--port", "0", "--detect", "off"})
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx); pw.Close() }()
+
+	// The server names its address once it listens.
+	line := make([]byte, 256)
+	n, _ := pr.Read(line)
+	go io.Copy(io.Discard, pr)
+	addr := regexp.MustCompile(`http://\S+`).FindString(string(line[:n]))
+	if addr == "" {
+		cancel()
+		t.Fatalf("no address in %q", line[:n])
+	}
+
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", "x.png")
+	png.Encode(fw, image.NewNRGBA(image.Rect(0, 0, 48, 48)))
+	mw.Close()
+	resp, err := http.Post(addr+"/predict", mw.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Age float64 `json:"age"`
+	}
+	json.NewDecoder(resp.Body).Decode(&got)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || got.Age != 48 {
+		t.Errorf("status %d, age %v", resp.StatusCode, got.Age)
+	}
+	health, err := http.Get(addr + "/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hb, _ := io.ReadAll(health.Body)
+	health.Body.Close()
+	if !strings.Contains(string(hb), `"model":"fake"`) {
+		t.Errorf("health %s", hb)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve returned %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop on cancel")
+	}
+	if !op.eng.closed {
+		t.Error("engine not closed")
+	}
+}
+
+func TestVersionInProcess(t *testing.T) {
+	var op fakeOpener
+	code, out, errOut := runCLI(t, op.open, "", "version", "--json")
+	if code != ExitOK || !strings.Contains(out, `"model": "fake"`) || !strings.Contains(out, `"ort_version": "none"`) {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if op.config.Mode != face.DetectOff {
+		t.Errorf("version opened the engine in mode %q; the detector plays no part in versions", op.config.Mode)
+	}
+}
