@@ -16,6 +16,7 @@ import (
 type Asset struct {
 	What   string // for error messages
 	EnvVar string
+	Flag   string // the command-line flag that names it
 	// Names are file names tried next to the executable, in its lib/ or
 	// models/ folder (release archives) and in the setup folder .deps/<SetupDir>.
 	Names    []string
@@ -25,10 +26,10 @@ type Asset struct {
 var (
 	// ORTLibrary is the ONNX Runtime shared library.
 	ORTLibrary = Asset{What: "ONNX Runtime library", EnvVar: "AGEGENDER_ORT_LIB",
-		Names: []string{"libonnxruntime.so.1", "libonnxruntime.so"}, SetupDir: "lib"}
+		Flag: "--ort-lib", Names: []string{"libonnxruntime.so.1", "libonnxruntime.so"}, SetupDir: "lib"}
 	// Detector is the BlazeFace back (256x256) face detector.
 	Detector = Asset{What: "BlazeFace detector model", EnvVar: "AGEGENDER_DETECTOR",
-		Names: []string{"blazeface_back_256.onnx"}, SetupDir: "models"}
+		Flag: "--detector", Names: []string{"blazeface_back_256.onnx"}, SetupDir: "models"}
 )
 
 // SetupCommand is what to run when a piece is missing.
@@ -39,7 +40,7 @@ const SetupCommand = "make setup"
 // then the setup folder .deps/ above the executable or the working directory.
 func (a Asset) Find(flagValue string) (string, error) {
 	if flagValue != "" {
-		return existing(flagValue, a.What, "--flag")
+		return existing(flagValue, a.What, a.Flag)
 	}
 	if v := os.Getenv(a.EnvVar); v != "" {
 		return existing(v, a.What, "$"+a.EnvVar)
@@ -54,8 +55,8 @@ func (a Asset) Find(flagValue string) (string, error) {
 			}
 		}
 	}
-	return "", fmt.Errorf("%s not found (tried %s); run `%s` in the agegender source folder, or pass its path with a flag or $%s",
-		a.What, strings.Join(tried, ", "), SetupCommand, a.EnvVar)
+	return "", fmt.Errorf("%s not found (tried %s); run `%s` in the agegender source folder, or pass its path with %s or $%s",
+		a.What, strings.Join(tried, ", "), SetupCommand, a.Flag, a.EnvVar)
 }
 
 func (a Asset) searchDirs() []string {

@@ -23,8 +23,7 @@ type engineFlags struct {
 func (f *engineFlags) register(fs *pflag.FlagSet, open OpenEngine) {
 	f.opener = open
 	d := face.DefaultDetectParams()
-	fs.StringVar(&f.ortLib, "ort-lib", "", "ONNX Runtime library (default: $AGEGENDER_ORT_LIB, next to the binary, then .deps/lib from make setup)")
-	fs.StringVar(&f.model, "model", "", "age/gender ONNX model with agegender metadata (default: the embedded models/agegender.onnx)")
+	registerModelFlags(fs, &f.ortLib, &f.model)
 	fs.StringVar(&f.detector, "detector", "", "BlazeFace back 256x256 ONNX model (default: $AGEGENDER_DETECTOR, next to the binary, then .deps/models)")
 	fs.StringVar(&f.detect, "detect", string(face.DetectAuto), "face detection: auto (detect; a tight crop with no detection is used whole), on (no face is an error), off (whole image is one face)")
 	fs.Float64Var(&f.minScore, "min-score", d.MinScore, "minimum detection score, 0..1")
@@ -32,6 +31,13 @@ func (f *engineFlags) register(fs *pflag.FlagSet, open OpenEngine) {
 	fs.Float64Var(&f.minFaceSize, "min-face-size", d.MinSize, "ignore faces smaller than this many pixels")
 	fs.IntVar(&f.tileSide, "tile", d.TileSide, "side in pixels of the tiles a second detection pass runs on in large images, for small faces (0: off)")
 	fs.IntVar(&f.threads, "threads", 1, fmt.Sprintf("ONNX Runtime threads per inference, 1..%d (workers run inferences in parallel)", maxThreads))
+}
+
+// registerModelFlags registers the flags that locate ONNX Runtime and the
+// model, which version shares with the commands that run the model.
+func registerModelFlags(fs *pflag.FlagSet, ortLib, model *string) {
+	fs.StringVar(ortLib, "ort-lib", "", "ONNX Runtime library (default: $AGEGENDER_ORT_LIB, next to the binary, then .deps/lib from make setup)")
+	fs.StringVar(model, "model", "", "age/gender ONNX model with agegender metadata (default: the embedded models/agegender.onnx)")
 }
 
 // params checks the flags' values and ranges before anything is opened.

@@ -6,10 +6,12 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/agegender/agegender/internal/face"
 )
 
-// buildVersion reports the module version and VCS revision stamped by the Go
-// toolchain (goreleaser sets main.version through ldflags as well).
+// buildVersion reports the module version and VCS revision that the Go
+// toolchain stamps into every build; nothing else sets a version.
 func buildVersion() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
@@ -25,16 +27,20 @@ func buildVersion() string {
 }
 
 func newCmdVersion(ios *IOStreams, open OpenEngine) *cobra.Command {
-	var engine engineFlags
+	var ortLib, model string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the versions of agegender, its model and ONNX Runtime",
-		Args:  cobra.NoArgs,
+		Long: `version prints the versions of agegender, the age/gender model and ONNX
+Runtime. It loads the model without the face detector, which has no version
+to report, so it works where only ONNX Runtime is installed.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			engine.detect = "off" // the detector plays no part in versions
 			out := map[string]any{"agegender": buildVersion()}
-			eng, err := engine.open()
+			eng, err := open(EngineConfig{
+				ORTLibrary: ortLib, Model: model, Mode: face.DetectOff, Detect: face.DefaultDetectParams(), Threads: 1,
+			})
 			if err != nil {
 				out["error"] = err.Error()
 			} else {
@@ -59,7 +65,7 @@ func newCmdVersion(ios *IOStreams, open OpenEngine) *cobra.Command {
 			return nil
 		},
 	}
-	engine.register(cmd.Flags(), open)
+	registerModelFlags(cmd.Flags(), &ortLib, &model)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }

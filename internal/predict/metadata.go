@@ -37,8 +37,6 @@ type Contract struct {
 			Positive string `json:"positive"`
 		} `json:"gender"`
 	} `json:"outputs"`
-	// Raw keeps the whole JSON for `agegender version --json` and /health.
-	Raw json.RawMessage `json:"-"`
 }
 
 // Framing says where a face sits in the crops the model was trained on, as
@@ -69,7 +67,6 @@ func ParseContract(raw string) (Contract, error) {
 	if err := json.Unmarshal([]byte(raw), &c); err != nil {
 		return c, fmt.Errorf("metadata %q is not valid JSON: %w", MetadataKey, err)
 	}
-	c.Raw = json.RawMessage(raw)
 	if c.Schema != 1 {
 		return c, fmt.Errorf("metadata schema %d is not supported (want 1)", c.Schema)
 	}

@@ -56,9 +56,6 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// Formats lists the formats Decode understands, as image.Decode names them.
-var Formats = []string{"jpeg", "png", "gif", "bmp", "tiff", "webp"}
-
 // Decoded is a decoded image and facts about its file.
 type Decoded struct {
 	Image  image.Image

@@ -8,7 +8,7 @@
 //
 // Table, CSV: one row per face; an input that failed or has no face still
 // gets exactly one row, with empty face cells, so every input is accounted
-// for. Columns are fixed (see Columns), numbers are rounded for reading: box
+// for. Columns are fixed, numbers are rounded for reading: box
 // to integers, score and gender_probability to 3 decimals, age to 1 decimal.
 //
 // JSON, JSON Lines: one object per input (not per face), with the full
@@ -41,15 +41,6 @@ const (
 	FormatJSON  Format = "json"
 	FormatJSONL Format = "jsonl"
 )
-
-// ParseFormat checks a --format value.
-func ParseFormat(s string) (Format, error) {
-	switch f := Format(s); f {
-	case FormatTable, FormatCSV, FormatJSON, FormatJSONL:
-		return f, nil
-	}
-	return "", fmt.Errorf("invalid output format %q: want table, csv, json or jsonl", s)
-}
 
 // Writer receives results one input at a time, so that output can start
 // before the batch ends and memory stays flat (except for the table).
@@ -87,16 +78,12 @@ func New(format Format, w io.Writer, opts Options) (Writer, error) {
 // and appending would corrupt it (a row after the JSON array's bracket).
 var errClosed = errors.New("report: write after close")
 
-// columns are the table and CSV columns, kept unexported so that no caller
-// can change them; Columns hands out a copy.
+// columns are the table and CSV columns, in order. They are fixed so that
+// scripts can address them by position as well as by name.
 var columns = [...]string{
 	"input", "face", "detected", "x", "y", "w", "h",
 	"score", "age", "gender", "gender_probability", "error",
 }
-
-// Columns returns the table and CSV column names, in order. They are fixed so
-// that scripts can address them by position as well as by name.
-func Columns() []string { return append([]string(nil), columns[:]...) }
 
 // rows flattens one input into table/CSV rows: one per face, or a single row
 // with empty face cells, so that no input silently disappears from the output.
