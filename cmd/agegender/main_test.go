@@ -13,7 +13,6 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
-	"mime/multipart"
 	"net"
 	"net/http"
 	"os"
@@ -319,12 +318,8 @@ func TestServe(t *testing.T) {
 	img := filepath.Join(dir, "crop.png")
 	writePNG(t, img, 200, 200, 3)
 	data, _ := os.ReadFile(img)
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	fw, _ := mw.CreateFormFile("file", "crop.png")
-	fw.Write(data)
-	mw.Close()
-	resp, err := http.Post(base+"/predict", mw.FormDataContentType(), &body)
+	body, ct := testutil.MultipartFile(t, "file", "crop.png", data)
+	resp, err := http.Post(base+"/predict", ct, body)
 	if err != nil {
 		t.Fatal(err)
 	}

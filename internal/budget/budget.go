@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	"golang.org/x/sync/semaphore"
+
+	"github.com/agegender/agegender/internal/bytesize"
 )
 
 // ErrTooLarge means one piece of work asks for more than the whole budget, so
@@ -45,7 +47,7 @@ func (b *Budget) Acquire(ctx context.Context, n int64) (release func(), err erro
 		n = 0
 	}
 	if n > b.total {
-		return nil, fmt.Errorf("needs %s, %w of %s", Bytes(n), ErrTooLarge, Bytes(b.total))
+		return nil, fmt.Errorf("needs %s, %w of %s", bytesize.Amount(n), ErrTooLarge, bytesize.Amount(b.total))
 	}
 	if err := b.sem.Acquire(ctx, n); err != nil {
 		return nil, err
@@ -65,13 +67,4 @@ func (b *Budget) TryAcquire(n int64) (release func(), ok bool) {
 	}
 	var once sync.Once
 	return func() { once.Do(func() { b.sem.Release(n) }) }, true
-}
-
-// Bytes words a size in MB (binary) with one decimal, or in bytes below 1 MB,
-// for error messages.
-func Bytes(n int64) string {
-	if n < 1<<20 {
-		return fmt.Sprintf("%d bytes", n)
-	}
-	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
 }

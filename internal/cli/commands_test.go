@@ -8,16 +8,15 @@ import (
 	"image"
 	"image/png"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/testutil"
 )
 
 // These run the commands in-process with a fake engine: flags, inputs,
@@ -230,12 +229,10 @@ func TestServeInProcess(t *testing.T) {
 		t.Fatalf("no address in %q", line[:n])
 	}
 
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	fw, _ := mw.CreateFormFile("file", "x.png")
-	png.Encode(fw, image.NewNRGBA(image.Rect(0, 0, 48, 48)))
-	mw.Close()
-	resp, err := http.Post(addr+"/predict", mw.FormDataContentType(), &body)
+	var img bytes.Buffer
+	png.Encode(&img, image.NewNRGBA(image.Rect(0, 0, 48, 48)))
+	body, ct := testutil.MultipartFile(t, "file", "x.png", img.Bytes())
+	resp, err := http.Post(addr+"/predict", ct, body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,13 +255,8 @@ func TestServeInProcess(t *testing.T) {
 	}
 
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("serve returned %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not stop on cancel")
+	if err := <-done; err != nil {
+		t.Errorf("serve returned %v", err)
 	}
 	if !op.eng.closed {
 		t.Error("engine not closed")

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -193,10 +192,7 @@ func printSummary(ios *IOStreams, sum eval.Summary, asJSON bool) error {
 	if !asJSON {
 		return eval.WriteText(ios.Out, sum)
 	}
-	enc := json.NewEncoder(ios.Out)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(sum); err != nil {
+	if err := eval.WriteJSON(ios.Out, sum); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
 	return nil

@@ -6,11 +6,11 @@ import (
 	"os"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/agegender/agegender/internal/bytesize"
 	"github.com/agegender/agegender/internal/server"
 )
 
@@ -54,23 +54,23 @@ SIGINT or SIGTERM stops accepting requests and lets those in flight finish.`,
 	fs.StringVar(&o.host, "host", "127.0.0.1", "address to listen on (0.0.0.0 for every interface)")
 	fs.IntVar(&o.port, "port", 5000, "port to listen on")
 	fs.StringVar(&o.maxUpload, "max-upload", "20MB", "largest upload accepted (e.g. 512KB, 20MB)")
-	fs.StringVar(&o.maxMemory, "max-memory", sizeFlag(server.DefaultMaxMemory), "memory for uploads and images being analysed at once; the process stays about 150 MB above it")
+	fs.StringVar(&o.maxMemory, "max-memory", bytesize.Flag(server.DefaultMaxMemory), "memory for uploads and images being analysed at once; the process stays about 150 MB above it")
 	fs.DurationVar(&o.uploadTimeout, "upload-timeout", server.DefaultUploadTimeout, "time limit for receiving each upload")
 	fs.DurationVar(&o.timeout, "timeout", server.DefaultTimeout, "time limit for each request once its upload is in")
 	return cmd
 }
 
 func serveRun(cmd *cobra.Command, ios *IOStreams, o *serveOptions) (err error) {
-	maxUpload, err := parseSize(o.maxUpload)
+	maxUpload, err := bytesize.Parse(o.maxUpload)
 	if err != nil {
 		return usageError{fmt.Errorf("--max-upload: %w", err)}
 	}
-	maxMemory, err := parseSize(o.maxMemory)
+	maxMemory, err := bytesize.Parse(o.maxMemory)
 	if err != nil {
 		return usageError{fmt.Errorf("--max-memory: %w", err)}
 	}
 	if maxMemory < minMaxMemory {
-		return usagef("--max-memory %s is under the %s the engine needs to analyse one photo", o.maxMemory, sizeFlag(minMaxMemory))
+		return usagef("--max-memory %s is under the %s the engine needs to analyse one photo", o.maxMemory, bytesize.Flag(minMaxMemory))
 	}
 	if o.port < 0 || o.port > 65535 {
 		return usagef("--port %d is not a TCP port", o.port)
@@ -118,31 +118,3 @@ const (
 	minMaxMemory = 32 << 20
 	gcHeadroom   = 64 << 20
 )
-
-// sizeFlag words n for a size flag's default, as parseSize reads it.
-func sizeFlag(n int64) string {
-	if n%(1<<20) == 0 {
-		return fmt.Sprintf("%dMB", n>>20)
-	}
-	return fmt.Sprint(n)
-}
-
-// parseSize reads "20MB", "512KB", "1GB" or a plain byte count.
-func parseSize(s string) (int64, error) {
-	t := strings.ToUpper(strings.TrimSpace(s))
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		mult   int64
-	}{{"GB", 1 << 30}, {"MB", 1 << 20}, {"KB", 1 << 10}, {"B", 1}} {
-		if strings.HasSuffix(t, u.suffix) {
-			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("%q is not a size like 20MB", s)
-	}
-	return n * mult, nil
-}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -60,6 +61,15 @@ func isOurSummary(path string) bool {
 	return json.Unmarshal(b, &probe) == nil && probe.Counts != nil
 }
 
+// WriteJSON writes s as summary.json holds it and `eval --json` prints it:
+// indented, with names and paths left unescaped for reading.
+func WriteJSON(w io.Writer, s Summary) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(s)
+}
+
 // WriteReport writes summary.json, three plots and an index.html showing
 // them into dir, creating it if needed (see CheckReportDir for which folders
 // it accepts). Everything is rendered before anything is written, and each
@@ -71,10 +81,7 @@ func WriteReport(dir string, s Summary, points []Point) error {
 		return err
 	}
 	var js bytes.Buffer
-	enc := json.NewEncoder(&js)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(s); err != nil {
+	if err := WriteJSON(&js, s); err != nil {
 		return fmt.Errorf("encode %s: %w", SummaryFile, err)
 	}
 	scatter, err := ageScatter(s, points)

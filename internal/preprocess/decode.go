@@ -19,6 +19,8 @@ import (
 	_ "golang.org/x/image/bmp"
 	_ "golang.org/x/image/tiff"
 	_ "golang.org/x/image/webp"
+
+	"github.com/agegender/agegender/internal/bytesize"
 )
 
 // Limits bound what Decode accepts, so that one hostile file cannot exhaust memory.
@@ -94,7 +96,7 @@ func ReadAll(r io.Reader, name string, lim Limits) ([]byte, error) {
 		return nil, fmt.Errorf("%s: empty file", name)
 	}
 	if int64(len(data)) > lim.MaxBytes {
-		return nil, fmt.Errorf("%s: file is over the %s limit", name, byteSize(lim.MaxBytes))
+		return nil, fmt.Errorf("%s: file is over the %s limit", name, bytesize.Limit(lim.MaxBytes))
 	}
 	return data, nil
 }
@@ -209,15 +211,6 @@ func (h Header) Decode(data []byte, name string) (Decoded, error) {
 		img = applyOrientation(img, orientation)
 	}
 	return Decoded{Image: img, Format: h.Format, Orientation: orientation}, nil
-}
-
-// byteSize words a limit in whole megabytes when it is one, else in bytes, so
-// that a small limit is not reported as "0 MB".
-func byteSize(n int64) string {
-	if n >= 1<<20 && n%(1<<20) == 0 {
-		return fmt.Sprintf("%d MB", n>>20)
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 // formatName guesses the format from magic bytes, only to word an error.

@@ -86,7 +86,7 @@ func TestDecodeRefusesHugeDeclaredSizeBeforeDecoding(t *testing.T) {
 func TestDecodeStopsReadingAtMaxBytes(t *testing.T) {
 	r := &countingReader{}
 	_, err := Decode(r, "endless", Limits{MaxBytes: 4096})
-	if err == nil || !strings.Contains(err.Error(), "endless: file is over the 4096 bytes limit") {
+	if err == nil || !strings.Contains(err.Error(), "endless: file is over the 4 KB limit") {
 		t.Fatalf("err = %v", err)
 	}
 	if r.n > 4096+1 {

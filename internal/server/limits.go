@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/agegender/agegender/internal/budget"
+	"github.com/agegender/agegender/internal/bytesize"
 	"github.com/agegender/agegender/internal/preprocess"
 )
 
@@ -118,7 +119,7 @@ func (a *admission) admit(ctx context.Context, cost int64) (_ func(), err error)
 			return fmt.Errorf("image %w", err)
 		}
 		if err != nil {
-			return fmt.Errorf("%w: waiting for %s of memory: %w", errBusy, budget.Bytes(cost), err)
+			return fmt.Errorf("%w: waiting for %s of memory: %w", errBusy, bytesize.Amount(cost), err)
 		}
 		held = append(held, r)
 		return nil
@@ -128,12 +129,12 @@ func (a *admission) admit(ctx context.Context, cost int64) (_ func(), err error)
 		// is refused at once rather than after queueing for the lane.
 		if cost > a.largeMemory.Total() {
 			return nil, fmt.Errorf("image needs %s, %w of %s for one image",
-				budget.Bytes(cost), budget.ErrTooLarge, budget.Bytes(a.largeMemory.Total()))
+				bytesize.Amount(cost), budget.ErrTooLarge, bytesize.Amount(a.largeMemory.Total()))
 		}
 		if a.largeQueued.Add(1) > a.largeQueueMax {
 			a.largeQueued.Add(-1)
 			return nil, fmt.Errorf("image needs %s, over the %s of a crop: %w (limit %d); retry later",
-				budget.Bytes(cost), budget.Bytes(a.largeCost), errQueueFull, a.largeQueueMax)
+				bytesize.Amount(cost), bytesize.Amount(a.largeCost), errQueueFull, a.largeQueueMax)
 		}
 		held = append(held, func() { a.largeQueued.Add(-1) })
 		if err := take("slot for large images", a.largeLane); err != nil {

@@ -5,12 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -19,6 +17,7 @@ import (
 	"time"
 
 	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/testutil"
 )
 
 // fakeEstimator stands in for ONNX Runtime. When block is set, a call waits
@@ -95,19 +94,7 @@ func pngBytes(t *testing.T, w, h int) []byte {
 // multipartBody builds a form with data in field (with a filename).
 func multipartBody(t *testing.T, field string, data []byte) (io.Reader, string) {
 	t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	fw, err := mw.CreateFormFile(field, "photo.png")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fw.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := mw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return &buf, mw.FormDataContentType()
+	return testutil.MultipartFile(t, field, "photo.png", data)
 }
 
 // postPredict sends data as the form field "file" of a POST /predict to h.
@@ -299,14 +286,6 @@ func TestHealth(t *testing.T) {
 	for k, v := range want {
 		if m[k] != v {
 			t.Errorf("%s = %v, want %v", k, m[k], v)
-		}
-	}
-}
-
-func TestSizeText(t *testing.T) {
-	for n, want := range map[int64]string{20 << 20: "20 MB", 1 << 10: "1 KB", 1500: "1500-byte", 3<<20 + 1: fmt.Sprint(3<<20+1) + "-byte"} {
-		if got := sizeText(n); got != want {
-			t.Errorf("sizeText(%d) = %q, want %q", n, got, want)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/agegender/agegender/internal/budget"
+	"github.com/agegender/agegender/internal/bytesize"
 	"github.com/agegender/agegender/internal/preprocess"
 )
 
@@ -38,7 +39,7 @@ func (e *uploadError) Unwrap() error { return e.err }
 func (h *handler) readUpload(w http.ResponseWriter, r *http.Request, mem *budget.Budget) (up *upload, err error) {
 	if r.ContentLength > h.cfg.MaxUpload {
 		return nil, &uploadError{http.StatusRequestEntityTooLarge,
-			fmt.Errorf("upload of %d bytes is over the %s limit", r.ContentLength, sizeText(h.cfg.MaxUpload))}
+			fmt.Errorf("upload of %d bytes is over the %s limit", r.ContentLength, bytesize.Limit(h.cfg.MaxUpload))}
 	}
 	// The deadline applies to this request's body only. Once the body is in
 	// it is lifted, because net/http cancels the request's context when a
@@ -97,7 +98,7 @@ func (h *handler) readError(err error) error {
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
-		return &uploadError{http.StatusRequestEntityTooLarge, fmt.Errorf("upload is over the %s limit", sizeText(mbe.Limit))}
+		return &uploadError{http.StatusRequestEntityTooLarge, fmt.Errorf("upload is over the %s limit", bytesize.Limit(mbe.Limit))}
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
 		return &uploadError{http.StatusRequestTimeout,
 			fmt.Errorf("upload not received within the %s limit: %w", h.cfg.UploadTimeout, err)}
