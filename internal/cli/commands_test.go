@@ -273,3 +273,16 @@ func TestVersionInProcess(t *testing.T) {
 		t.Errorf("version opened the engine in mode %q; the detector plays no part in versions", op.config.Mode)
 	}
 }
+
+func TestWorkerCount(t *testing.T) {
+	for _, c := range []struct{ workers, threads, cores, want int }{
+		{0, 1, 16, 16}, // the default: one single-threaded worker per core
+		{0, 4, 16, 4},  // --threads 4 on 16 cores: 4 workers, 16 threads
+		{0, 8, 2, 1},   // never no worker
+		{3, 4, 16, 3},  // --workers wins
+	} {
+		if got := workerCount(c.workers, c.threads, c.cores); got != c.want {
+			t.Errorf("workerCount(%d, %d, %d) = %d, want %d", c.workers, c.threads, c.cores, got, c.want)
+		}
+	}
+}

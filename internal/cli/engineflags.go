@@ -30,7 +30,7 @@ func (f *engineFlags) register(fs *pflag.FlagSet, open OpenEngine) {
 	fs.IntVar(&f.maxFaces, "max-faces", 0, "keep at most this many faces per image, most confident first (0: all)")
 	fs.Float64Var(&f.minFaceSize, "min-face-size", d.MinSize, "ignore faces smaller than this many pixels")
 	fs.IntVar(&f.tileSide, "tile", d.TileSide, "side in pixels of the tiles a second detection pass runs on in large images, for small faces (0: off)")
-	fs.IntVar(&f.threads, "threads", 1, fmt.Sprintf("ONNX Runtime threads per inference, 1..%d (workers run inferences in parallel)", maxThreads))
+	fs.IntVar(&f.threads, "threads", 1, fmt.Sprintf("ONNX Runtime threads per inference, 1..%d; workers run inferences in parallel, so the default worker count is cores / threads", maxThreads))
 }
 
 // registerModelFlags registers the flags that locate ONNX Runtime and the

@@ -6,6 +6,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 
 	"github.com/spf13/cobra"
@@ -78,7 +79,7 @@ scored at all (the summary is still printed).`,
 	fs.StringVar(&o.split, "split", string(eval.SplitAll), "files to evaluate: all, val (training's validation split) or train")
 	fs.BoolVar(&o.asJSON, "json", false, "print the summary as JSON")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar and no report message")
-	fs.IntVar(&o.workers, "workers", 0, "parallel workers (default: number of cores)")
+	fs.IntVar(&o.workers, "workers", 0, "parallel workers (default: cores / --threads, at least 1)")
 	return cmd
 }
 
@@ -123,7 +124,7 @@ func evalRun(cmd *cobra.Command, ios *IOStreams, o *evalOptions, args []string) 
 			bar.Add(1)
 		}
 		return nil
-	}, pipeline.Options{Workers: o.workers})
+	}, pipeline.Options{Workers: workerCount(o.workers, o.engine.threads, runtime.NumCPU())})
 	if bar != nil {
 		bar.Finish()
 	}

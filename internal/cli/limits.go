@@ -30,19 +30,30 @@ type runFlags struct {
 }
 
 func (f *runFlags) register(fs *pflag.FlagSet) {
-	fs.IntVar(&f.workers, "workers", 0, fmt.Sprintf("parallel workers, 1..%d (default: number of cores)", maxWorkers))
+	fs.IntVar(&f.workers, "workers", 0, fmt.Sprintf("parallel workers, 1..%d (default: cores / --threads, at least 1)", maxWorkers))
 	fs.IntVar(&f.memoryMB, "max-memory", defMemoryMB, fmt.Sprintf(
 		"MB of decoded images held at once across workers, %d..%d; a larger image is refused, others wait their turn", minMemoryMB, maxMemoryMB))
 }
 
 func (f *runFlags) validate() error {
 	if f.workers < 0 || f.workers > maxWorkers {
-		return usagef("--workers %d is out of range: use 1..%d, or 0 for one per core", f.workers, maxWorkers)
+		return usagef("--workers %d is out of range: use 1..%d, or 0 for cores / --threads", f.workers, maxWorkers)
 	}
 	if f.memoryMB < minMemoryMB || f.memoryMB > maxMemoryMB {
 		return usagef("--max-memory %d is out of range: use %d..%d MB", f.memoryMB, minMemoryMB, maxMemoryMB)
 	}
 	return nil
+}
+
+// workerCount sizes the pool to the machine: each worker runs one inference
+// at a time on threads ONNX Runtime threads, so unless --workers is given,
+// workers × threads is the core count (--threads 4 on 16 cores: 4 workers,
+// not 16 running 64 threads that fight for the cores).
+func workerCount(workers, threads, cores int) int {
+	if workers > 0 {
+		return workers
+	}
+	return max(1, cores/max(1, threads))
 }
 
 // budget returns the memory budget for decoded images and sets the Go

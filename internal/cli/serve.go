@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -96,6 +97,7 @@ func serveRun(cmd *cobra.Command, ios *IOStreams, o *serveOptions) (err error) {
 	}
 	info := eng.Info()
 	h := server.NewHandler(eng, server.Config{
+		MaxConcurrent: workerCount(0, o.engine.threads, runtime.NumCPU()),
 		MaxUpload:     maxUpload,
 		MaxMemory:     maxMemory,
 		UploadTimeout: o.uploadTimeout,
