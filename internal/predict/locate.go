@@ -107,7 +107,7 @@ func (e *Engine) detectPaddedContext(ctx context.Context, img *image.NRGBA) ([]d
 	if long := max(b.Dx(), b.Dy()); long > paddedMaxSide {
 		w := max(1, b.Dx()*paddedMaxSide/long)
 		h := max(1, b.Dy()*paddedMaxSide/long)
-		src = preprocess.Fit(img, b, w, h)
+		src = preprocess.Downscale(img, b, w, h)
 		sx, sy = float64(w)/float64(b.Dx()), float64(h)/float64(b.Dy())
 	}
 	sb := src.Bounds()

@@ -118,9 +118,9 @@ func FuzzFit(f *testing.F) {
 		if r.Intersect(src.Rect).Empty() {
 			return // callers only fit regions of the image
 		}
-		out := Fit(src, r, w, h)
+		out := Downscale(src, r, w, h)
 		if out.Rect.Dx() != w || out.Rect.Dy() != h {
-			t.Fatalf("Fit(%v, %dx%d) gave %v", r, w, h, out.Rect)
+			t.Fatalf("Downscale(%v, %dx%d) gave %v", r, w, h, out.Rect)
 		}
 	})
 }

@@ -6,12 +6,12 @@ import (
 	"github.com/disintegration/imaging"
 )
 
-// Fit resizes the region r of src to w x h for the detector. A large
+// Downscale resizes the region r of src to w x h for the detector. A large
 // downscale first averages f x f blocks (f the whole part of the ratio), which
 // costs one read per source pixel, and leaves the antialiased resize only the
 // last factor below 2: the same smoothing for a fraction of the time of a
 // wide-support filter over every source pixel.
-func Fit(src *image.NRGBA, r image.Rectangle, w, h int) *image.NRGBA {
+func Downscale(src *image.NRGBA, r image.Rectangle, w, h int) *image.NRGBA {
 	r = r.Intersect(src.Rect)
 	f := min(r.Dx()/w, r.Dy()/h)
 	var img *image.NRGBA

@@ -79,8 +79,8 @@ func TestFitSizes(t *testing.T) {
 		{src.Rect, 200, 150},                   // blocks, then a resize for the rest
 		{image.Rect(0, 0, 300, 300), 256, 256}, // less than 2x: a resize only
 	} {
-		if got := Fit(src, tc.r, tc.w, tc.h).Rect; got.Dx() != tc.w || got.Dy() != tc.h {
-			t.Errorf("Fit(%v, %d, %d) is %v", tc.r, tc.w, tc.h, got)
+		if got := Downscale(src, tc.r, tc.w, tc.h).Rect; got.Dx() != tc.w || got.Dy() != tc.h {
+			t.Errorf("Downscale(%v, %d, %d) is %v", tc.r, tc.w, tc.h, got)
 		}
 	}
 }
@@ -89,6 +89,6 @@ func TestFitSizes(t *testing.T) {
 func BenchmarkFit1280x960(b *testing.B) {
 	src := pattern(1280, 960)
 	for i := 0; i < b.N; i++ {
-		Fit(src, src.Rect, 256, 192)
+		Downscale(src, src.Rect, 256, 192)
 	}
 }

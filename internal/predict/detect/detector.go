@@ -145,7 +145,7 @@ func (d *Detector) detectRegion(img *image.NRGBA, r region, minScore float64) ([
 	w, h := r.rect.Dx(), r.rect.Dy()
 	scale := float64(inputSize) / float64(max(w, h))
 	sw, sh := max(1, int(math.Round(float64(w)*scale))), max(1, int(math.Round(float64(h)*scale)))
-	small := preprocess.Fit(img, r.rect, sw, sh)
+	small := preprocess.Downscale(img, r.rect, sw, sh)
 	ox, oy := (inputSize-sw)/2, (inputSize-sh)/2
 
 	// NHWC, RGB in [-1, 1]; the letterbox border is 0, mid-grey.
