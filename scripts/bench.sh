@@ -22,6 +22,6 @@ else
 fi
 go run ./bench/throughput -bin bin/agegender -data "$data" -n 2000 "${seed_args[@]}"
 echo
-go test -run '^$' -bench 'Detect1280x960' -benchtime 50x ./internal/detect/ | grep -E '^Benchmark'
+go test -run '^$' -bench 'Detect1280x960' -benchtime 50x ./internal/predict/detect/ | grep -E '^Benchmark'
 echo
 go run ./bench/loadtest -bin bin/agegender
