@@ -1,5 +1,3 @@
-//go:build cgo
-
 package main
 
 import (
@@ -14,7 +12,8 @@ import (
 )
 
 // openEngine finds the native pieces the flags name (or their defaults) and
-// starts ONNX Runtime. It is the only place the command line meets ORT.
+// starts ONNX Runtime. It is the only place the command line meets ORT; in a
+// build without cgo predict.New says how to get the real engine.
 func openEngine(c cli.EngineConfig) (cli.Engine, error) {
 	lib, err := assets.ORTLibrary.Find(c.ORTLibrary)
 	if err != nil {

@@ -1,3 +1,8 @@
+//go:build cgo
+
+// The end-to-end tests run the built binary with ONNX Runtime, so they
+// build only where cgo is on.
+
 package main_test
 
 // The adversarial corpus (bench/hostile/corpus) through the real binary:

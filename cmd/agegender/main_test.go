@@ -1,3 +1,8 @@
+//go:build cgo
+
+// The end-to-end tests run the built binary with ONNX Runtime, so they
+// build only where cgo is on.
+
 package main_test
 
 // End-to-end tests: build the real binary and run predict, batch and serve

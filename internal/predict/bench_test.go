@@ -1,3 +1,5 @@
+//go:build cgo
+
 package predict_test
 
 import (

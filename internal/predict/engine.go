@@ -7,12 +7,8 @@ package predict
 import (
 	"context"
 	"errors"
-	"fmt"
 	"image"
 	"math"
-	"os"
-
-	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/predict/detect"
@@ -44,163 +40,9 @@ type Engine struct {
 	opts      Options
 	contract  Contract
 	spec      preprocess.Spec
-	session   *ort.DynamicAdvancedSession
+	session   *session
 	detector  *detect.Detector
 	femaleOut bool // whether the gender output is P(Female)
-}
-
-// New starts ONNX Runtime and loads the models. It refuses to start a second
-// engine in one process, because ORT's environment is process-wide.
-func New(o Options) (e *Engine, err error) {
-	if o.Threads <= 0 {
-		o.Threads = 1
-	}
-	if o.MaxBatch <= 0 {
-		o.MaxBatch = 32
-	}
-	if o.Mode == "" {
-		o.Mode = face.DetectAuto
-	}
-	if o.Mode != face.DetectOff && o.DetectorPath == "" {
-		return nil, fmt.Errorf("detection mode %q needs the face detector model; run `make setup` or use --detect off", o.Mode)
-	}
-	if err := o.Detect.Validate(); err != nil && o.Mode != face.DetectOff {
-		return nil, err
-	}
-	if ort.IsInitialized() {
-		return nil, errors.New("an ONNX Runtime engine is already running in this process")
-	}
-	// ONNX Runtime's telemetry (on in the npm build) starts with the
-	// environment: it writes $TMPDIR/mat-debug-<pid>.log and an event
-	// database, with the executable's path and a device id, under
-	// ~/.cache/Microsoft. DisableTelemetry below comes too late to stop
-	// either; only this variable, read when the environment is created, does.
-	// It is process-wide, as the environment itself is.
-	if err := os.Setenv("ORT_DISABLE_TELEMETRY", "1"); err != nil {
-		return nil, fmt.Errorf("turn off ONNX Runtime telemetry: %w", err)
-	}
-	ort.SetSharedLibraryPath(o.LibraryPath)
-	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
-		return nil, fmt.Errorf("start ONNX Runtime from %s: %w", o.LibraryPath, err)
-	}
-	if err := ort.DisableTelemetry(); err != nil {
-		ort.DestroyEnvironment()
-		return nil, fmt.Errorf("turn off ONNX Runtime telemetry: %w", err)
-	}
-	// The deferred Close must see the engine even though every error return
-	// sets the named result to nil.
-	eng := &Engine{opts: o}
-	e = eng
-	defer func() {
-		if err != nil {
-			err = errors.Join(err, eng.Close())
-		}
-	}()
-
-	meta, err := ort.GetModelMetadataWithONNXData(o.Model)
-	if err != nil {
-		return nil, fmt.Errorf("read model %s: %w", o.ModelName, err)
-	}
-	raw, ok, err := meta.LookupCustomMetadataMap(MetadataKey)
-	meta.Destroy()
-	if err != nil || !ok {
-		return nil, fmt.Errorf("model %s has no %q metadata: export it with training/main.py export", o.ModelName, MetadataKey)
-	}
-	if e.contract, err = ParseContract(raw); err != nil {
-		return nil, fmt.Errorf("model %s: %w", o.ModelName, err)
-	}
-	e.spec = e.contract.Spec()
-	e.femaleOut = e.contract.Outputs.Gender.Positive == face.Female
-	if err := e.checkShapes(); err != nil {
-		return nil, fmt.Errorf("model %s: %w", o.ModelName, err)
-	}
-
-	opts, err := sessionOptions(o.Threads)
-	if err != nil {
-		return nil, err
-	}
-	defer opts.Destroy()
-	e.session, err = ort.NewDynamicAdvancedSessionWithONNXData(o.Model, []string{e.contract.Input.Name},
-		[]string{e.contract.Outputs.Age.Name, e.contract.Outputs.Gender.Name}, opts)
-	if err != nil {
-		return nil, fmt.Errorf("load model %s: %w", o.ModelName, err)
-	}
-	if o.DetectorPath != "" && o.Mode != face.DetectOff {
-		if e.detector, err = detect.New(o.DetectorPath, opts); err != nil {
-			return nil, err
-		}
-	}
-	return e, nil
-}
-
-func sessionOptions(threads int) (*ort.SessionOptions, error) {
-	opts, err := ort.NewSessionOptions()
-	if err != nil {
-		return nil, fmt.Errorf("ONNX Runtime session options: %w", err)
-	}
-	err = errors.Join(opts.SetIntraOpNumThreads(threads), opts.SetInterOpNumThreads(1))
-	if threads > 1 {
-		// Spinning threads steal the cores that the other workers need.
-		err = errors.Join(err, opts.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"))
-	}
-	if err != nil {
-		opts.Destroy()
-		return nil, fmt.Errorf("ONNX Runtime session options: %w", err)
-	}
-	return opts, nil
-}
-
-// checkShapes makes sure the graph matches its metadata before any image runs.
-func (e *Engine) checkShapes() error {
-	ins, outs, err := ort.GetInputOutputInfoWithONNXData(e.opts.Model)
-	if err != nil {
-		return fmt.Errorf("inspect graph: %w", err)
-	}
-	var in *ort.InputOutputInfo
-	for i := range ins {
-		if ins[i].Name == e.contract.Input.Name {
-			in = &ins[i]
-		}
-	}
-	if in == nil {
-		return fmt.Errorf("graph has no input %q", e.contract.Input.Name)
-	}
-	want := []int64{-1, int64(e.spec.Channels()), int64(e.spec.Height), int64(e.spec.Width)}
-	if len(in.Dimensions) != 4 {
-		return fmt.Errorf("input %q has shape %v, want [batch %d %d %d]", in.Name, in.Dimensions, want[1], want[2], want[3])
-	}
-	for i := 1; i < 4; i++ {
-		if in.Dimensions[i] != want[i] {
-			return fmt.Errorf("input %q has shape %v, but the metadata says [batch %d %d %d]", in.Name, in.Dimensions, want[1], want[2], want[3])
-		}
-	}
-	found := 0
-	for _, o := range outs {
-		if o.Name == e.contract.Outputs.Age.Name || o.Name == e.contract.Outputs.Gender.Name {
-			found++
-		}
-	}
-	if found != 2 {
-		return fmt.Errorf("graph lacks the outputs %q and %q named in its metadata", e.contract.Outputs.Age.Name, e.contract.Outputs.Gender.Name)
-	}
-	return nil
-}
-
-// Info describes the engine.
-func (e *Engine) Info() face.EngineInfo {
-	det := "off"
-	if e.detector != nil {
-		det = "BlazeFace back 256x256"
-	}
-	color := "RGB"
-	if e.spec.Gray {
-		color = "gray"
-	}
-	return face.EngineInfo{
-		Model: e.contract.Name, ModelVersion: e.contract.Version, ORTVersion: ort.GetVersion(),
-		Mode: e.opts.Mode, Detector: det,
-		Input: fmt.Sprintf("%dx%d %s", e.spec.Width, e.spec.Height, color),
-	}
 }
 
 // Detections runs the engine's face detector with p in place of the engine's
@@ -215,26 +57,6 @@ func (e *Engine) Detections(ctx context.Context, img *image.NRGBA, p face.Detect
 
 // Mode is the detection mode the engine runs in.
 func (e *Engine) Mode() face.Mode { return e.opts.Mode }
-
-// Close releases the sessions and ONNX Runtime, joining every error.
-func (e *Engine) Close() error {
-	if e == nil {
-		return nil
-	}
-	var errs []error
-	if e.detector != nil {
-		errs = append(errs, e.detector.Close())
-		e.detector = nil
-	}
-	if e.session != nil {
-		errs = append(errs, e.session.Destroy())
-		e.session = nil
-	}
-	if ort.IsInitialized() {
-		errs = append(errs, ort.DestroyEnvironment())
-	}
-	return errors.Join(errs...)
-}
 
 // faceJob is one face waiting for the model: where it came from and its crop.
 type faceJob struct {
@@ -309,39 +131,6 @@ func (e *Engine) estimate(jobs []faceJob) error {
 		f.Gender, f.GenderProbability = g, round(gp, 4)
 	}
 	return nil
-}
-
-// RunTensor runs the model on n preprocessed faces (NCHW, as Spec makes them)
-// and returns each face's age and probability of being female. It is the
-// seam the parity tests and benchmarks use.
-func (e *Engine) RunTensor(data []float32, n int) (ages, pFemale []float32, err error) {
-	if n <= 0 || len(data) != n*e.spec.Len() {
-		return nil, nil, fmt.Errorf("model input: %d values for %d faces, want %d each", len(data), n, e.spec.Len())
-	}
-	in, err := ort.NewTensor(ort.NewShape(int64(n), int64(e.spec.Channels()), int64(e.spec.Height), int64(e.spec.Width)), data)
-	if err != nil {
-		return nil, nil, fmt.Errorf("model input: %w", err)
-	}
-	defer in.Destroy()
-	outs := []ort.Value{nil, nil}
-	if err := e.session.Run([]ort.Value{in}, outs); err != nil {
-		return nil, nil, fmt.Errorf("run age/gender model: %w", err)
-	}
-	defer outs[0].Destroy()
-	defer outs[1].Destroy()
-	a, ok1 := outs[0].(*ort.Tensor[float32])
-	p, ok2 := outs[1].(*ort.Tensor[float32])
-	if !ok1 || !ok2 || len(a.GetData()) != n || len(p.GetData()) != n {
-		return nil, nil, fmt.Errorf("age/gender model returned unexpected outputs (want %d float32 values each)", n)
-	}
-	ages = append([]float32(nil), a.GetData()...)
-	pFemale = append([]float32(nil), p.GetData()...)
-	if !e.femaleOut {
-		for i := range pFemale {
-			pFemale[i] = 1 - pFemale[i]
-		}
-	}
-	return ages, pFemale, nil
 }
 
 // Spec is the model's input contract.

@@ -2,11 +2,8 @@ package detect
 
 import (
 	"context"
-	"fmt"
 	"image"
 	"math"
-
-	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/preprocess"
@@ -23,27 +20,8 @@ var outputNames = []string{"Identity:0", "Identity_1:0", "Identity_2:0", "Identi
 // Detector runs BlazeFace. One Detector is safe for concurrent use: each call
 // makes its own tensors.
 type Detector struct {
-	session *ort.DynamicAdvancedSession
+	session *session
 	anchors []Anchor
-}
-
-// New loads the detector model; ORT's environment must be initialised.
-func New(modelPath string, opts *ort.SessionOptions) (*Detector, error) {
-	s, err := ort.NewDynamicAdvancedSession(modelPath, []string{inputName}, outputNames, opts)
-	if err != nil {
-		return nil, fmt.Errorf("load face detector %s: %w", modelPath, err)
-	}
-	return &Detector{session: s, anchors: Anchors()}, nil
-}
-
-// Close releases the session.
-func (d *Detector) Close() error {
-	if d == nil || d.session == nil {
-		return nil
-	}
-	err := d.session.Destroy()
-	d.session = nil
-	return err
 }
 
 // region is a rectangle of the source image run through the model on its own.
@@ -159,32 +137,10 @@ func (d *Detector) detectRegion(img *image.NRGBA, r region, minScore float64) ([
 			o[3*x+2] = float32(row[4*x+2])/127.5 - 1
 		}
 	}
-	in, err := ort.NewTensor(ort.NewShape(1, inputSize, inputSize, 3), data)
+	scores, regs, err := d.run(data)
 	if err != nil {
-		return nil, fmt.Errorf("detector input: %w", err)
+		return nil, err
 	}
-	defer in.Destroy()
-	outs := make([]ort.Value, len(outputNames))
-	if err := d.session.Run([]ort.Value{in}, outs); err != nil {
-		return nil, fmt.Errorf("run face detector: %w", err)
-	}
-	defer func() {
-		for _, o := range outs {
-			if o != nil {
-				o.Destroy()
-			}
-		}
-	}()
-	var f [4][]float32
-	for i, o := range outs {
-		t, ok := o.(*ort.Tensor[float32])
-		if !ok {
-			return nil, fmt.Errorf("detector output %s is not float32", outputNames[i])
-		}
-		f[i] = t.GetData()
-	}
-	scores := append(append([]float32(nil), f[0]...), f[1]...)
-	regs := append(append([]float32(nil), f[2]...), f[3]...)
 	dets := DecodeRaw(scores, regs, d.anchors, inputSize, minScore)
 
 	// Unit square of the letterboxed input -> source pixels.
