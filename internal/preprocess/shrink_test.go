@@ -85,8 +85,8 @@ func TestFitSizes(t *testing.T) {
 	}
 }
 
-// BenchmarkFit1280x960 is the detector's letterbox step for a 1280x960 photo.
-func BenchmarkFit1280x960(b *testing.B) {
+// BenchmarkDownscale1280x960 is the detector's letterbox step for a 1280x960 photo.
+func BenchmarkDownscale1280x960(b *testing.B) {
 	src := pattern(1280, 960)
 	for i := 0; i < b.N; i++ {
 		Downscale(src, src.Rect, 256, 192)
