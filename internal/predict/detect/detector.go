@@ -121,22 +121,7 @@ func tiles(b image.Rectangle, side int) []region {
 // detections in source pixels.
 func (d *Detector) detectRegion(img *image.NRGBA, r region, minScore float64) ([]Detection, error) {
 	w, h := r.rect.Dx(), r.rect.Dy()
-	scale := float64(inputSize) / float64(max(w, h))
-	sw, sh := max(1, int(math.Round(float64(w)*scale))), max(1, int(math.Round(float64(h)*scale)))
-	small := preprocess.Downscale(img, r.rect, sw, sh)
-	ox, oy := (inputSize-sw)/2, (inputSize-sh)/2
-
-	// NHWC, RGB in [-1, 1]; the letterbox border is 0, mid-grey.
-	data := make([]float32, inputSize*inputSize*3)
-	for y := 0; y < sh; y++ {
-		row := small.Pix[y*small.Stride:]
-		o := data[((y+oy)*inputSize+ox)*3:]
-		for x := 0; x < sw; x++ {
-			o[3*x] = float32(row[4*x])/127.5 - 1
-			o[3*x+1] = float32(row[4*x+1])/127.5 - 1
-			o[3*x+2] = float32(row[4*x+2])/127.5 - 1
-		}
-	}
+	data, scale, ox, oy := preprocess.Letterbox(img, r.rect, inputSize)
 	scores, regs, err := d.run(data)
 	if err != nil {
 		return nil, err
