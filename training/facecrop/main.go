@@ -23,7 +23,7 @@ import (
 	"strings"
 
 	"github.com/agegender/agegender/internal/assets"
-	result "github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/predict"
 	"github.com/agegender/agegender/internal/preprocess"
 	"github.com/agegender/agegender/models"
@@ -58,7 +58,7 @@ func run() error {
 		return err
 	}
 	eng, err := predict.New(predict.Options{LibraryPath: lib, Model: models.Default(), ModelName: models.DefaultName,
-		DetectorPath: det, Mode: result.DetectOn, Detect: result.DefaultDetectParams()})
+		DetectorPath: det, Mode: face.DetectOn, Detect: face.DefaultDetectParams()})
 	if err != nil {
 		return err
 	}
@@ -72,15 +72,15 @@ func run() error {
 	base := filepath.Dir(*labelsPath)
 	missed := 0
 	for i, r := range rows {
-		face, err := cropOne(eng, filepath.Join(base, r.file), filepath.Join(*outDir, cropName(r.file)))
-		if errors.Is(err, result.ErrNoFace) {
+		best, err := cropOne(eng, filepath.Join(base, r.file), filepath.Join(*outDir, cropName(r.file)))
+		if errors.Is(err, face.ErrNoFace) {
 			missed++
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(&out, "%s,%d,%.4f\n", cropName(r.file), r.male, face.Score)
+		fmt.Fprintf(&out, "%s,%d,%.4f\n", cropName(r.file), r.male, best.Score)
 		if (i+1)%1000 == 0 {
 			fmt.Fprintf(os.Stderr, "facecrop: %d/%d\n", i+1, len(rows))
 		}
@@ -134,30 +134,30 @@ func cropName(file string) string {
 }
 
 // cropOne writes the aligned crop of the most confident face of src to dst.
-func cropOne(eng *predict.Engine, src, dst string) (result.Face, error) {
+func cropOne(eng *predict.Engine, src, dst string) (face.Face, error) {
 	f, err := os.Open(src)
 	if err != nil {
-		return result.Face{}, err
+		return face.Face{}, err
 	}
 	defer f.Close()
 	dec, err := preprocess.Decode(f, src, preprocess.Limits{})
 	if err != nil {
-		return result.Face{}, err
+		return face.Face{}, err
 	}
 	faces, err := eng.AlignedFaces(preprocess.NRGBA(dec.Image))
 	if err != nil {
-		return result.Face{}, fmt.Errorf("%s: %w", src, err)
+		return face.Face{}, fmt.Errorf("%s: %w", src, err)
 	}
 	if len(faces) == 0 {
-		return result.Face{}, result.ErrNoFace
+		return face.Face{}, face.ErrNoFace
 	}
 	w, err := os.Create(dst)
 	if err != nil {
-		return result.Face{}, err
+		return face.Face{}, err
 	}
 	if err := png.Encode(w, faces[0].Crop); err != nil {
 		w.Close()
-		return result.Face{}, fmt.Errorf("%s: %w", dst, err)
+		return face.Face{}, fmt.Errorf("%s: %w", dst, err)
 	}
 	return faces[0].Face, w.Close()
 }
