@@ -49,8 +49,9 @@ summary shows the first 20 of each list, --json all of them.
 
 --split keeps the files of training's deterministic validation split (val),
 the others (train) or all (the default); files outside it are skipped before
-they are run. The model's honest numbers are those of --split val: the
-embedded model was trained on the rest of UTKFace.
+they are run. The model's honest numbers are those of --split val over both
+UTKFace folders: the embedded model never trained on those files, and train
+includes the 5% calibration split it did not train on either.
 
 --report DIR also writes summary.json, age_scatter.png, mae_by_bucket.png,
 gender_by_bucket.png and an index.html showing them. DIR must be new, empty,
@@ -60,7 +61,7 @@ then replaced; other folders are refused so that nothing else is overwritten.
 Exit codes: 0 the evaluation ran (failed inputs are listed in the summary,
 not signalled by the exit code), 1 usage or setup error, or no input could be
 scored at all (the summary is still printed).`,
-		Example: `  agegender eval ../shared/data/utkface --split val --detect off --report eval-report
+		Example: `  agegender eval ../shared/data/utkface ../shared/data/utkface-more --split val --detect off --report eval-report
   agegender eval ./photos --labels truth.csv --json > summary.json`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
