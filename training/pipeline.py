@@ -61,6 +61,14 @@ def load_split(args, preset):
             (split.val, torch.from_numpy(xv)), split.skipped)
 
 
+def epoch_pool(age, child_repeat):
+    """The training indices one epoch draws from: every image once, and
+    those of children (known age under 10) child_repeat times in all."""
+    pool = torch.arange(len(age))
+    children = ((age >= 0) & (age < 10)).nonzero().flatten()
+    return torch.cat([pool] + [children] * (child_repeat - 1)) if child_repeat > 1 else pool
+
+
 def age_targets(age, n_bins, sigma=2.0):
     """Soft labels: a Gaussian over the age bins centred on the true age."""
     bins = torch.arange(n_bins, dtype=torch.float32, device=age.device)
@@ -150,7 +158,8 @@ def train(args):
     net = preset.build().to(device).to(memory_format=torch.channels_last)
     teacher = load_teacher(args, preset, device)
     epochs = args.epochs or preset.epochs
-    steps_per_epoch = max(1, math.ceil(len(train_s) / preset.batch))
+    pool = epoch_pool(age_t, preset.child_repeat)
+    steps_per_epoch = max(1, math.ceil(len(pool) / preset.batch))
     opt, sched = make_optimizer(preset, net, epochs * steps_per_epoch)
     gen = torch.Generator().manual_seed(args.seed)
     state = {"epoch": 0, "seconds": 0.0, "history": []}
@@ -174,7 +183,7 @@ def train(args):
     while state["epoch"] < epochs:
         t0 = time.time()
         net.train()
-        perm = torch.randperm(len(train_s), generator=gen)
+        perm = pool[torch.randperm(len(pool), generator=gen)]
         tot = tot_a = tot_g = 0.0
         for i in range(0, len(perm), preset.batch):
             idx = perm[i:i + preset.batch]
