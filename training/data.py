@@ -36,7 +36,6 @@ class Split:
     calib: list
     val: list
     skipped: list
-    dropped_duplicates: int = 0
 
 
 def parse_name(name):
@@ -97,7 +96,8 @@ def scan(folders, limit=0, train_percent=100):
             elif in_training_subset(name, train_percent):
                 split.train.append(s)
     if limit:
-        split.train, split.calib, split.val = split.train[:limit], split.calib[: max(1, limit // 4)], split.val[: max(1, limit // 4)]
+        held = max(1, limit // 4)
+        split.train, split.calib, split.val = split.train[:limit], split.calib[:held], split.val[:held]
     return split
 
 
