@@ -1,11 +1,11 @@
 package predict
 
 import (
+	"context"
 	"errors"
 	"image"
 
 	"github.com/agegender/agegender/internal/face"
-	"github.com/agegender/agegender/internal/preprocess"
 )
 
 // AlignedFace is a detected face and its crop, framed the way the model's
@@ -23,16 +23,18 @@ func (e *Engine) AlignedFaces(img *image.NRGBA) ([]AlignedFace, error) {
 	if e.detector == nil {
 		return nil, errors.New("aligned faces need the detector: the engine was opened with detection off")
 	}
-	dets, err := e.detector.Detect(img, e.opts.Detect)
+	ctx := context.Background()
+	dets, err := e.detector.DetectContext(ctx, img, e.opts.Detect)
 	if err == nil && len(dets) == 0 {
-		dets, err = e.detectPadded(img)
+		dets, err = e.detectPadded(ctx, img)
 	}
 	if err != nil {
 		return nil, err
 	}
 	out := make([]AlignedFace, len(dets))
 	for i, d := range dets {
-		out[i] = AlignedFace{Face: faceFromDetection(d), Crop: preprocess.CropImage(img, AlignedCrop(e.contract.Crop, d))}
+		j := e.alignedJob(img, d)
+		out[i] = AlignedFace{Face: j.face, Crop: j.crop}
 	}
 	return out, nil
 }

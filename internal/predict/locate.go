@@ -55,7 +55,7 @@ func (e *Engine) locate(ctx context.Context, img *image.NRGBA) ([]faceJob, error
 		return nil, err
 	}
 	if len(dets) == 0 && e.opts.Mode == face.DetectAuto {
-		if dets, err = e.detectPaddedContext(ctx, img); err != nil {
+		if dets, err = e.detectPadded(ctx, img); err != nil {
 			return nil, err
 		}
 		if len(dets) == 0 {
@@ -73,9 +73,15 @@ func (e *Engine) locate(ctx context.Context, img *image.NRGBA) ([]faceJob, error
 	}
 	jobs := make([]faceJob, len(dets))
 	for i, d := range dets {
-		jobs[i] = faceJob{face: faceFromDetection(d), crop: preprocess.CropImage(img, AlignedCrop(e.contract.Crop, d))}
+		jobs[i] = e.alignedJob(img, d)
 	}
 	return jobs, nil
+}
+
+// alignedJob is detection d's face with its crop of img, framed as the
+// model's training crops were.
+func (e *Engine) alignedJob(img *image.NRGBA, d detect.Detection) faceJob {
+	return faceJob{face: faceFromDetection(d), crop: preprocess.CropImage(img, AlignedCrop(e.contract.Crop, d))}
 }
 
 // isFaceCrop reports whether the image is itself a face crop: crop-sized,
@@ -97,11 +103,7 @@ func isFaceCrop(b image.Rectangle, best detect.Detection) bool {
 
 // detectPadded runs the detector on img with a grey margin and maps the
 // detections back to img's pixels.
-func (e *Engine) detectPadded(img *image.NRGBA) ([]detect.Detection, error) {
-	return e.detectPaddedContext(context.Background(), img)
-}
-
-func (e *Engine) detectPaddedContext(ctx context.Context, img *image.NRGBA) ([]detect.Detection, error) {
+func (e *Engine) detectPadded(ctx context.Context, img *image.NRGBA) ([]detect.Detection, error) {
 	src, b := img, img.Bounds()
 	sx, sy := 1.0, 1.0 // src pixels per img pixel
 	if long := max(b.Dx(), b.Dy()); long > paddedMaxSide {
