@@ -40,9 +40,10 @@ def load_split(args, preset):
     copy of a validation face is trained on."""
     split = data.scan(args.data, args.limit, args.train_percent)
     t0 = time.time()
-    xt = data.load_cached(split.train, preset.size, preset.gray, args.cache)
-    xc = data.load_cached(split.calib, preset.size, preset.gray, args.cache)
-    xv = data.load_cached(split.val, preset.size, preset.gray, args.cache)
+    # One read of each folder's cache serves all three splits.
+    x = data.load_cached(split.train + split.calib + split.val, preset.size, preset.gray, args.cache)
+    nt, nc = len(split.train), len(split.calib)
+    xt, xc, xv = x[:nt], x[nt:nt + nc], x[nt + nc:]
     drop = set(data.near_duplicates(np.concatenate([xc, xv]), xt))
     if drop:
         keep = [i for i in range(len(split.train)) if i not in drop]
