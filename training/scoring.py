@@ -30,12 +30,11 @@ def predict_all(net, x_uint8, device, flip_average, batch=256):
     return torch.cat(ages), torch.cat(probs)
 
 
-def calibration_error(female_prob, female, bins=10):
+def calibration_error(conf, correct, bins=10):
     """Expected calibration error of the predicted gender: the gap between
-    confidence (the probability of the predicted class) and accuracy, over
-    10 equal-width confidence bins, weighted by their share of the faces."""
-    conf = torch.maximum(female_prob, 1 - female_prob)
-    correct = ((female_prob >= 0.5).float() == female).float()
+    confidence (the probability of the predicted class) and accuracy (1 for
+    a right answer, 0 for a wrong one), over 10 equal-width confidence bins,
+    weighted by their share of the faces."""
     edges = torch.linspace(0.5, 1.0, bins + 1)
     ece = 0.0
     for i in range(bins):
@@ -53,6 +52,7 @@ def metrics(samples, age_pred, female_prob):
     age, female, race = data.labels(samples)
     err = age_pred - age
     correct = ((female_prob >= 0.5).float() == female).float()
+    conf = torch.maximum(female_prob, 1 - female_prob)
 
     def summary(mask):
         n = int(mask.sum())
@@ -65,8 +65,8 @@ def metrics(samples, age_pred, female_prob):
             "age_bias": round(float(e.mean()), 3),
             "within_5": round(float((e.abs() <= 5).float().mean()), 4),
             "gender_accuracy": round(float(correct[mask].mean()), 4),
-            "gender_ece": round(calibration_error(female_prob[mask], female[mask]), 4),
-            "gender_confidence": round(float(torch.maximum(female_prob, 1 - female_prob)[mask].mean()), 4),
+            "gender_ece": round(calibration_error(conf[mask], correct[mask]), 4),
+            "gender_confidence": round(float(conf[mask].mean()), 4),
         }
 
     all_mask = torch.ones_like(age, dtype=torch.bool)
