@@ -67,6 +67,9 @@ Exit codes: 0 all inputs succeeded, 2 some failed, 1 usage or setup error.`,
 }
 
 func batchRun(cmd *cobra.Command, ios *IOStreams, o *batchOptions, args []string) error {
+	if err := checkOutputFlags([2]string{"csv", o.csv}, [2]string{"json", o.json}, [2]string{"jsonl", o.jsonl}, [2]string{"annotate", o.annotate}); err != nil {
+		return err
+	}
 	format, path := report.FormatJSONL, "-"
 	switch {
 	case o.csv != "":

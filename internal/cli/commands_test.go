@@ -286,3 +286,42 @@ func TestWorkerCount(t *testing.T) {
 		}
 	}
 }
+
+// An output flag followed by another flag took it as its file name:
+// `batch DIR --jsonl --quiet` wrote a file named "--quiet".
+func TestOutputFlagRefusesFlagLikeValue(t *testing.T) {
+	dir := t.TempDir()
+	pngFile(t, filepath.Join(dir, "in", "a.png"), 40, 40)
+	in := filepath.Join(dir, "in")
+	t.Chdir(dir)
+	for _, args := range [][]string{
+		{"batch", in, "--jsonl", "--quiet"},
+		{"batch", in, "--csv", "-q"},
+		{"batch", in, "--json", "--force"},
+		{"batch", in, "--annotate", "--quiet"},
+		{"predict", "--annotate", "-x", filepath.Join(in, "a.png")},
+		{"eval", "--report", "--split", in},
+	} {
+		code, _, errOut := runCLI(t, noEngine(t), "", args...)
+		if code != ExitError || !strings.Contains(errOut, "starts with '-'") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.Name() != "in" {
+			t.Errorf("a refused run left %s", e.Name())
+		}
+	}
+	// "-" itself is stdout, and ./-x is a file named -x.
+	var op fakeOpener
+	if code, out, errOut := runCLI(t, op.open, "", "batch", "--quiet", "--jsonl", "-", in); code != ExitOK || !strings.Contains(out, "a.png") {
+		t.Errorf("--jsonl -: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if code, _, errOut := runCLI(t, op.open, "", "batch", "--quiet", "--csv", "./-x.csv", in); code != ExitOK {
+		t.Errorf("--csv ./-x.csv: exit %d, stderr %q", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "-x.csv")); err != nil {
+		t.Error(err)
+	}
+}

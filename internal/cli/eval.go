@@ -88,6 +88,9 @@ scored at all (the summary is still printed).`,
 type labelFunc func(input string) (eval.Label, bool)
 
 func evalRun(cmd *cobra.Command, ios *IOStreams, o *evalOptions, args []string) (err error) {
+	if err := checkOutputFlags([2]string{"report", o.reportDir}); err != nil {
+		return err
+	}
 	split, err := eval.ParseSplit(o.split)
 	if err != nil {
 		return usageError{err}

@@ -46,6 +46,9 @@ func newCmdPredict(ios *IOStreams, open OpenEngine) *cobra.Command {
 }
 
 func predictRun(cmd *cobra.Command, ios *IOStreams, o *predictOptions, args []string) error {
+	if err := checkOutputFlags([2]string{"annotate", o.annotate}); err != nil {
+		return err
+	}
 	format := report.FormatTable
 	switch {
 	case o.json:
