@@ -153,6 +153,8 @@ func TestUsageErrorsBeforeEngine(t *testing.T) {
 		{"batch", "--min-score", "NaN", "--csv", outPath, dir},
 		{"serve", "--port", "70000"},
 		{"serve", "--max-memory", "1KB"},
+		{"serve", "--drain-delay", "-1s"},
+		{"serve", "--log-level", "loud"},
 	} {
 		code, _, errOut := runCLI(t, noEngine(t), "", args...)
 		if code != ExitError || !strings.Contains(errOut, "--help") {
@@ -223,7 +225,11 @@ func TestServeInProcess(t *testing.T) {
 	line := make([]byte, 256)
 	n, _ := pr.Read(line)
 	go io.Copy(io.Discard, pr)
-	addr := regexp.MustCompile(`http://\S+`).FindString(string(line[:n]))
+	// stderr is not a terminal here, so the log is JSON lines.
+	if !strings.HasPrefix(string(line[:n]), `{"time":`) || !strings.Contains(string(line[:n]), `"msg":"serving"`) {
+		t.Errorf("first log line %q is not serve's JSON line", line[:n])
+	}
+	addr := regexp.MustCompile(`http://[0-9.:]+`).FindString(string(line[:n]))
 	if addr == "" {
 		cancel()
 		t.Fatalf("no address in %q", line[:n])

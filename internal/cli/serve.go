@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"os"
 	"runtime"
@@ -23,16 +25,20 @@ type serveOptions struct {
 	maxMemory     string
 	uploadTimeout time.Duration
 	timeout       time.Duration
+	drainDelay    time.Duration
+	logLevel      string
 }
 
 func newCmdServe(ios *IOStreams, open OpenEngine) *cobra.Command {
 	var o serveOptions
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve POST /predict and GET /health over HTTP",
+		Short: "Serve POST /predict, GET /health and GET /ready over HTTP",
 		Long: `serve answers the reference API: POST /predict with the multipart field
 "file" returns {"age", "gender", "gender_probability"} for the largest face,
-plus "faces" with every face. GET /health reports the model and runtime.
+plus "faces" with every face. GET /health reports the model and runtime
+(the process is alive); GET /ready answers 200 while the server takes
+requests and 503 once it is stopping (send it traffic or not).
 Errors are JSON {"error": "..."}: 400 bad upload or an image over the pixel
 or aspect-ratio limit, 408 upload slower than --upload-timeout, 413 over
 --max-upload or over the memory one image may take, 405 wrong method, 422 no
@@ -44,7 +50,13 @@ decoded, and one of the inference slots (one per core) is taken. One image
 may use three quarters of --max-memory, and images larger than a crop (over
 1/16 of it) use at most all the slots but one, so crops are never starved.
 
-SIGINT or SIGTERM stops accepting requests and lets those in flight finish.`,
+Each request is logged once on stderr, as JSON lines when stderr is not a
+terminal and as text when it is, with its id; the id is also returned in the
+X-Request-Id header (the client's own when it sent a sane one).
+
+SIGINT or SIGTERM makes /ready fail, keeps serving for --drain-delay so that
+a load balancer stops sending, then stops accepting connections and lets the
+requests in flight finish.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return serveRun(cmd, ios, &o)
@@ -58,6 +70,8 @@ SIGINT or SIGTERM stops accepting requests and lets those in flight finish.`,
 	fs.StringVar(&o.maxMemory, "max-memory", bytesize.Flag(server.DefaultMaxMemory), "memory for uploads and images being analysed at once; the process stays about 150 MB above it")
 	fs.DurationVar(&o.uploadTimeout, "upload-timeout", server.DefaultUploadTimeout, "time limit for receiving each upload")
 	fs.DurationVar(&o.timeout, "timeout", server.DefaultTimeout, "time limit for each request once its upload is in")
+	fs.DurationVar(&o.drainDelay, "drain-delay", 0, "after SIGTERM, keep serving this long with /ready failing before closing the listener (e.g. 5s behind a load balancer)")
+	fs.StringVar(&o.logLevel, "log-level", "info", "least level logged: debug (also logs /health, /ready and /metrics), info, warn, error")
 	return cmd
 }
 
@@ -79,6 +93,14 @@ func serveRun(cmd *cobra.Command, ios *IOStreams, o *serveOptions) (err error) {
 	if o.uploadTimeout <= 0 || o.timeout <= 0 {
 		return usagef("--upload-timeout and --timeout must be positive")
 	}
+	if o.drainDelay < 0 || o.drainDelay > maxDrainDelay {
+		return usagef("--drain-delay %s is outside 0..%s", o.drainDelay, maxDrainDelay)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return usagef("--log-level %q: want debug, info, warn or error", o.logLevel)
+	}
+	logger := newLogger(ios.ErrOut, ios.ErrTTY, level)
 	eng, err := o.engine.open()
 	if err != nil {
 		return err
@@ -102,6 +124,8 @@ func serveRun(cmd *cobra.Command, ios *IOStreams, o *serveOptions) (err error) {
 		MaxMemory:     maxMemory,
 		UploadTimeout: o.uploadTimeout,
 		Timeout:       o.timeout,
+		DrainDelay:    o.drainDelay,
+		Logger:        logger,
 		Health: map[string]any{
 			"model": info.Model, "model_version": info.ModelVersion, "ort_version": info.ORTVersion,
 			"detect": string(info.Mode), "input": info.Input, "detector": info.Detector,
@@ -111,7 +135,17 @@ func serveRun(cmd *cobra.Command, ios *IOStreams, o *serveOptions) (err error) {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	return server.Serve(cmd.Context(), ln, h, ios.ErrOut)
+	return server.Serve(cmd.Context(), ln, h, logger)
+}
+
+// newLogger writes text for a person at a terminal and JSON lines for
+// everything else (a log collector, a file, journald).
+func newLogger(w io.Writer, tty bool, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if tty {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
 // minMaxMemory admits a 1280x960 photo; gcHeadroom is the Go heap the
@@ -120,3 +154,7 @@ const (
 	minMaxMemory = 32 << 20
 	gcHeadroom   = 64 << 20
 )
+
+// maxDrainDelay bounds --drain-delay below the 30 s a pod gets by default
+// between SIGTERM and SIGKILL, leaving time for requests in flight.
+const maxDrainDelay = 25 * time.Second

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -24,7 +25,9 @@ func TestServeGracefulShutdown(t *testing.T) {
 	defer cancel()
 	var logw syncBuffer
 	served := make(chan error, 1)
-	go func() { served <- Serve(ctx, ln, NewHandler(fake, Config{}), &logw) }()
+	go func() {
+		served <- Serve(ctx, ln, NewHandler(fake, Config{}), slog.New(slog.NewJSONHandler(&logw, nil)))
+	}()
 
 	type reply struct {
 		code int
@@ -70,7 +73,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Serve did not return after shutdown")
 	}
-	if want := "serving on http://" + ln.Addr().String(); !strings.Contains(logw.String(), want) {
+	if want := `"msg":"serving","url":"http://` + ln.Addr().String() + `"`; !strings.Contains(logw.String(), want) {
 		t.Errorf("log %q lacks %q", logw.String(), want)
 	}
 	if _, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
@@ -109,7 +112,7 @@ func TestServeWaitsForOrphanedInference(t *testing.T) {
 	defer cancel()
 	served := make(chan error, 1)
 	go func() {
-		served <- Serve(ctx, ln, NewHandler(fake, Config{Timeout: 50 * time.Millisecond}), io.Discard)
+		served <- Serve(ctx, ln, NewHandler(fake, Config{Timeout: 50 * time.Millisecond}), nil)
 	}()
 
 	body, ct := multipartBody(t, "file", pngBytes(t, 8, 8))

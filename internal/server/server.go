@@ -6,7 +6,13 @@
 // Routes:
 //
 //	POST /predict  multipart/form-data, the image in field "file"
-//	GET  /health   {"status":"ok", ...fields the caller supplies}
+//	GET  /health   {"status":"ok", ...fields the caller supplies}: alive
+//	GET  /ready    200 {"status":"ready"}, or 503 {"status":"draining"} once
+//	               Serve is stopping: send traffic here or not
+//
+// Every answer carries an X-Request-Id header (the request's own when it
+// sent a sane one), and every request is logged once through Config.Logger
+// with that id.
 //
 // A successful /predict answers 200 with the reference fields describing the
 // largest face (by box area), because a photo of one person with bystanders
@@ -51,9 +57,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/agegender/agegender/internal/budget"
@@ -84,6 +92,14 @@ type Config struct {
 	// MaxConcurrent bounds inferences running at once, so that a burst of
 	// requests queues instead of thrashing the CPU; 0 means runtime.NumCPU().
 	MaxConcurrent int
+	// Logger receives one line per request and the server's own events;
+	// nil discards them.
+	Logger *slog.Logger
+	// DrainDelay is how long Serve, once told to stop, keeps serving with
+	// /ready answering 503 before it closes the listener, so that a load
+	// balancer polling /ready stops sending new requests first; 0 closes at
+	// once.
+	DrainDelay time.Duration
 }
 
 // Defaults for the zero Config.
@@ -105,6 +121,9 @@ type handler struct {
 	health map[string]any
 	adm    *admission
 	mux    *http.ServeMux
+	log    *slog.Logger
+	// draining is set by Serve when it starts to stop; /ready then fails.
+	draining atomic.Bool
 }
 
 // NewHandler returns the API's handler. It has its own ServeMux, so that
@@ -137,18 +156,35 @@ func NewHandler(est Estimator, cfg Config) http.Handler {
 		health: health,
 		adm:    newAdmission(cfg.MaxMemory, cfg.MaxConcurrent),
 		mux:    http.NewServeMux(),
+		log:    cfg.Logger,
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
 	}
 	// Methods are checked by hand rather than with "POST /predict" patterns,
 	// because the mux's own 404 and 405 answers are plain text, not JSON.
 	h.mux.HandleFunc("/predict", h.predict)
 	h.mux.HandleFunc("/health", h.healthz)
+	h.mux.HandleFunc("/ready", h.ready)
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint %s; try POST /predict or GET /health", r.URL.Path))
 	})
 	return h
 }
 
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+// ServeHTTP gives the request its id, routes it, and logs it.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := requestID(r)
+	w.Header().Set(RequestIDHeader, id)
+	rw := &recorder{ResponseWriter: w}
+	h.mux.ServeHTTP(rw, r)
+	if rw.status == 0 {
+		// Nothing written: net/http answers 200 with an empty body.
+		rw.status = http.StatusOK
+	}
+	h.logRequest(r, id, rw, time.Since(start))
+}
 
 func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
@@ -156,6 +192,24 @@ func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, h.health)
+}
+
+// ready answers whether to send this server traffic. It is ready as long as
+// it serves: the engine is loaded before the listener opens, and it stops
+// being ready only when it starts draining. Overload is deliberately not
+// unreadiness: when every replica is saturated they would all leave the
+// load balancer at once and turn a slowdown into an outage; overload is
+// answered per request instead (429, 503).
+func (h *handler) ready(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		methodNotAllowed(w, r, http.MethodGet)
+		return
+	}
+	if h.draining.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
 // predictResponse keeps the reference API's three fields first and adds what
@@ -210,7 +264,10 @@ func (h *handler) predict(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cost := imageCost(hdr)
+	rec := recorderOf(w)
+	queued := time.Now()
 	release, err := h.adm.admit(ctx, cost)
+	rec.queueWait, rec.queued = time.Since(queued), true
 	if err != nil {
 		writeFailure(w, err)
 		return
@@ -224,6 +281,7 @@ func (h *handler) predict(w http.ResponseWriter, r *http.Request) {
 		writeFailure(w, a.err)
 		return
 	}
+	rec.faces = len(a.faces)
 	top := a.faces[face.Largest(a.faces)]
 	writeJSON(w, http.StatusOK, predictResponse{
 		Age:               int(math.Round(top.Age)),
@@ -237,6 +295,7 @@ func (h *handler) predict(w http.ResponseWriter, r *http.Request) {
 
 // writeFailure answers err with the status that fits it.
 func writeFailure(w http.ResponseWriter, err error) {
+	recorderOf(w).err = err
 	var ue *uploadError
 	switch {
 	case errors.As(err, &ue):
@@ -266,6 +325,9 @@ func methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
+	if rw := recorderOf(w); rw.err == nil {
+		rw.err = errors.New(msg)
+	}
 	writeJSON(w, status, errorResponse{Error: msg})
 }
 
