@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"fmt"
+	"iter"
+
 	"github.com/spf13/cobra"
 
 	"github.com/agegender/agegender/internal/pipeline"
 	"github.com/agegender/agegender/internal/report"
+	"github.com/agegender/agegender/internal/shard"
 )
 
 type batchOptions struct {
@@ -15,6 +19,8 @@ type batchOptions struct {
 	exts             []string
 	null             bool
 	annotate         string
+	shard            string
+	shardCount       int
 }
 
 func newCmdBatch(ios *IOStreams, open OpenEngine) *cobra.Command {
@@ -37,6 +43,14 @@ during the run, is kept unless --force is given.
 
 Only regular files are read; an image larger than --max-memory to decode, or
 over 100 megapixels, or longer than 20 times its width, gets an error row.
+
+--shard I/N processes only the inputs whose path relative to their argument
+hashes (FNV-1a 64) to I mod N, so N processes running the same command line
+split the work whatever order their listings come in. Without --shard, the
+shard comes from JOB_COMPLETION_INDEX (Kubernetes Indexed Job; the count
+from --shard-count or AGEGENDER_SHARD_COUNT) or SLURM_ARRAY_TASK_ID
+(SLURM_ARRAY_TASK_COUNT, counted from SLURM_ARRAY_TASK_MIN); --shard wins
+over them. 'agegender merge' joins the shards' outputs in input order.
 
 Exit codes: 0 all inputs succeeded, 2 some failed, 1 usage or setup error.`,
 		Example: `  agegender batch ./photos --csv faces.csv
@@ -62,7 +76,10 @@ Exit codes: 0 all inputs succeeded, 2 some failed, 1 usage or setup error.`,
 	fs.StringSliceVar(&o.exts, "ext", nil, "extensions to pick up in folders, e.g. jpg,png (default: jpg,jpeg,png,gif,bmp,tif,tiff,webp)")
 	fs.BoolVarP(&o.null, "null", "0", false, "with -, paths on stdin are NUL-separated")
 	fs.StringVar(&o.annotate, "annotate", "", "write a copy of each image with its faces drawn into this folder")
+	fs.StringVar(&o.shard, "shard", "", "process only shard INDEX/COUNT of the inputs, e.g. 0/8 (default: from $JOB_COMPLETION_INDEX or $SLURM_ARRAY_TASK_ID; 0/1 is everything)")
+	fs.IntVar(&o.shardCount, "shard-count", 0, "the shard count for a Kubernetes Indexed Job's $JOB_COMPLETION_INDEX (default: $AGEGENDER_SHARD_COUNT)")
 	cmd.MarkFlagsMutuallyExclusive("csv", "json", "jsonl")
+	cmd.MarkFlagsMutuallyExclusive("shard", "shard-count")
 	return cmd
 }
 
@@ -87,12 +104,58 @@ func batchRun(cmd *cobra.Command, ios *IOStreams, o *batchOptions, args []string
 	if o.null {
 		sep = 0
 	}
+	part, err := o.resolveShard(ios)
+	if err != nil {
+		return err
+	}
 	inputs, err := argInputs(args, exts, pipeline.ReadList(ios.In, sep, exts))
 	if err != nil {
 		return err
 	}
+	inputs = inShard(inputs, part)
 	return runJob(cmd, ios, jobSpec{
 		engine: &o.engine, inputs: inputs, outPath: path, format: format, run: &o.run,
 		quiet: o.quiet, force: o.force, annotate: o.annotate, summary: true,
 	})
+}
+
+// resolveShard picks the shard: --shard, else the scheduler's variables. A
+// shard taken from the environment is announced on stderr, since a job array
+// that runs batch for other reasons would otherwise drop inputs silently.
+func (o *batchOptions) resolveShard(ios *IOStreams) (shard.Spec, error) {
+	if o.shard != "" {
+		s, err := shard.Parse(o.shard)
+		if err != nil {
+			return shard.Spec{}, usageError{err}
+		}
+		return s, nil
+	}
+	if o.shardCount < 0 || o.shardCount > shard.MaxCount {
+		return shard.Spec{}, usagef("--shard-count %d: must be 1..%d", o.shardCount, shard.MaxCount)
+	}
+	s, from, found, err := shard.FromEnv(ios.Getenv, o.shardCount)
+	if err != nil {
+		return shard.Spec{}, usageError{err}
+	}
+	if !found && o.shardCount != 0 {
+		return shard.Spec{}, usagef("--shard-count %d needs %s (a Kubernetes Indexed Job) for the index; or pass --shard I/N", o.shardCount, shard.EnvJobIndex)
+	}
+	if found {
+		fmt.Fprintf(ios.ErrOut, "agegender: shard %v from %s (--shard 0/1 processes everything)\n", s, from)
+	}
+	return s, nil
+}
+
+// inShard keeps the inputs of one shard.
+func inShard(inputs iter.Seq[pipeline.Input], s shard.Spec) iter.Seq[pipeline.Input] {
+	if s.Count <= 1 {
+		return inputs
+	}
+	return func(yield func(pipeline.Input) bool) {
+		for in := range inputs {
+			if s.Has(in.Rel) && !yield(in) {
+				return
+			}
+		}
+	}
 }

@@ -16,6 +16,10 @@ type IOStreams struct {
 	ErrOut io.Writer
 
 	OutTTY, ErrTTY bool
+
+	// Getenv reads the environment (the scheduler's shard variables);
+	// tests give each run its own.
+	Getenv func(string) string
 }
 
 // System returns the process's real streams.
@@ -24,11 +28,13 @@ func System() *IOStreams {
 		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
 		OutTTY: term.IsTerminal(int(os.Stdout.Fd())),
 		ErrTTY: term.IsTerminal(int(os.Stderr.Fd())),
+		Getenv: os.Getenv,
 	}
 }
 
 // TestStreams returns streams over buffers, none of them a terminal.
 func TestStreams(stdin string) (*IOStreams, *bytes.Buffer, *bytes.Buffer) {
 	out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
-	return &IOStreams{In: bytes.NewBufferString(stdin), Out: out, ErrOut: errOut}, out, errOut
+	noEnv := func(string) string { return "" }
+	return &IOStreams{In: bytes.NewBufferString(stdin), Out: out, ErrOut: errOut, Getenv: noEnv}, out, errOut
 }

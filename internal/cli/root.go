@@ -66,6 +66,7 @@ row), 1 usage or setup error (eval has its own rules: see eval --help).`,
 		newCmdBatch(ios, open),
 		newCmdEval(ios, open),
 		newCmdServe(ios, open),
+		newCmdMerge(ios),
 		newCmdVersion(ios, open),
 	)
 	return root

@@ -15,6 +15,11 @@ import (
 // Input is one thing to process: a file, or stdin.
 type Input struct {
 	Name string
+	// Rel is the path relative to the argument it was found under,
+	// slash-separated ("a/b.jpg" under "photos"); a file named directly is its
+	// base name, an error about the argument itself ".". Sharding hashes it,
+	// so that the split does not depend on where the data is mounted.
+	Rel string
 	// Open returns the bytes to decode.
 	Open func() (io.ReadCloser, error)
 	// Err is set when the input failed before it could be opened (a folder
@@ -54,10 +59,12 @@ func Walk(paths []string, exts []string) iter.Seq[Input] {
 func walkOne(root string, exts []string, yield func(Input) bool) bool {
 	st, err := os.Stat(root)
 	if err != nil {
-		return yield(Input{Name: root, Err: describe(root, err)})
+		return yield(Input{Name: root, Rel: ".", Err: describe(root, err)})
 	}
 	if !st.IsDir() {
-		return yield(File(root))
+		in := File(root)
+		in.Rel = filepath.Base(root)
+		return yield(in)
 	}
 	stopped := false
 	found := 0
@@ -70,7 +77,7 @@ func walkOne(root string, exts []string, yield func(Input) bool) bool {
 	err = filepath.WalkDir(walkRoot, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			found++
-			if !yield(Input{Name: p, Err: describe(p, err)}) {
+			if !yield(Input{Name: p, Rel: relTo(walkRoot, p), Err: describe(p, err)}) {
 				stopped = true
 				return filepath.SkipAll
 			}
@@ -83,21 +90,32 @@ func walkOne(root string, exts []string, yield func(Input) bool) bool {
 			return nil
 		}
 		found++
-		if !yield(File(p)) {
+		in := File(p)
+		in.Rel = relTo(walkRoot, p)
+		if !yield(in) {
 			stopped = true
 			return filepath.SkipAll
 		}
 		return nil
 	})
 	if err != nil && !stopped {
-		return yield(Input{Name: root, Err: describe(root, err)})
+		return yield(Input{Name: root, Rel: ".", Err: describe(root, err)})
 	}
 	// A folder the user named that gives nothing (empty, or a folder named
 	// y.jpg) is reported, or the run would end with no row and exit 0.
 	if found == 0 && !stopped {
-		return yield(Input{Name: root, Err: fmt.Errorf("%s: folder holds no files with the extensions %s", root, strings.Join(exts, " "))})
+		return yield(Input{Name: root, Rel: ".", Err: fmt.Errorf("%s: folder holds no files with the extensions %s", root, strings.Join(exts, " "))})
 	}
 	return !stopped
+}
+
+// relTo is p relative to the folder root it was walked from, slash-separated.
+func relTo(root, p string) string {
+	r, err := filepath.Rel(root, p)
+	if err != nil {
+		return filepath.ToSlash(p) // not under root; cannot happen in WalkDir
+	}
+	return filepath.ToSlash(r)
 }
 
 func hasExt(p string, exts []string) bool {
@@ -148,7 +166,7 @@ func ReadList(r io.Reader, sep byte, exts []string) iter.Seq[Input] {
 			switch {
 			case p == "":
 			case len(p) > maxPath:
-				if !yield(Input{Name: p, Err: fmt.Errorf("%.40q...: a path list entry of %d bytes, longer than any path (%d)", p, len(p), maxPath)}) {
+				if !yield(Input{Name: p, Rel: p, Err: fmt.Errorf("%.40q...: a path list entry of %d bytes, longer than any path (%d)", p, len(p), maxPath)}) {
 					return
 				}
 			case !walkOne(p, exts, yield):

@@ -246,3 +246,16 @@ func TestReadListStopsWhenConsumerBreaks(t *testing.T) {
 		}
 	}
 }
+
+// Rel is what sharding hashes: the path under its argument, the same
+// wherever the folder is mounted.
+func TestWalkRel(t *testing.T) {
+	root := tree(t, "data/a/x.jpg", "data/b.png", "solo.jpg")
+	var rels []string
+	for in := range Walk([]string{filepath.Join(root, "data"), filepath.Join(root, "solo.jpg"), filepath.Join(root, "none")}, DefaultExtensions) {
+		rels = append(rels, in.Rel)
+	}
+	if want := []string{"a/x.jpg", "b.png", "solo.jpg", "."}; !reflect.DeepEqual(rels, want) {
+		t.Errorf("rel %q, want %q", rels, want)
+	}
+}

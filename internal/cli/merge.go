@@ -1,0 +1,234 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/agegender/agegender/internal/pipeline"
+	"github.com/agegender/agegender/internal/report"
+)
+
+type mergeOptions struct {
+	out   string
+	force bool
+	exts  []string
+	null  bool
+}
+
+func newCmdMerge(ios *IOStreams) *cobra.Command {
+	var o mergeOptions
+	cmd := &cobra.Command{
+		Use:   "merge SHARD_OUTPUT... -- PATH...",
+		Short: "Join the outputs of batch --shard runs into one, in input order",
+		Long: `merge joins the CSV or JSON Lines outputs of 'batch --shard I/N' runs into
+the output one unsharded run would have written, byte for byte. After --
+come the same inputs the batch was given (folders, files, - for a path list
+on stdin, with the same --ext and -0): they are listed again, not read, to
+know the order.
+
+Every input must have its rows in exactly one shard output. merge refuses,
+naming the input and the files, an input with rows in two outputs, an input
+with no rows in any (a shard that did not finish: rerun it with --resume),
+rows for inputs the listing does not have, and a shard output whose last
+row was cut short by a killed run. Nothing is written then.
+
+Exit codes: 0 merged, 1 refused or usage error.`,
+		Example: `  agegender merge --out faces.csv shard-*.csv -- ./photos`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			dash := cmd.ArgsLenAtDash()
+			if dash < 0 {
+				return usagef("merge needs the batch's inputs after --, to know their order: merge SHARD_OUTPUT... -- PATH...")
+			}
+			if dash == 0 {
+				return usagef("merge needs at least one shard output before --")
+			}
+			if dash == len(args) {
+				return usagef("merge needs the batch's inputs after --")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dash := cmd.ArgsLenAtDash()
+			return mergeRun(ios, &o, args[:dash], args[dash:])
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVarP(&o.out, "out", "o", "-", "write the merged output to this file (- for stdout)")
+	fs.BoolVar(&o.force, "force", false, "overwrite an existing output file")
+	fs.StringSliceVar(&o.exts, "ext", nil, "the extensions batch was given with --ext")
+	fs.BoolVarP(&o.null, "null", "0", false, "with -, paths on stdin are NUL-separated")
+	return cmd
+}
+
+// shardFile is one shard output being read, one record ahead.
+type shardFile struct {
+	name string
+	r    *report.RecordReader
+	c    io.Closer
+	head *report.Record // nil once the file is exhausted
+}
+
+func (s *shardFile) advance() error {
+	rec, err := s.r.Next()
+	switch {
+	case errors.Is(err, io.EOF):
+		s.head = nil
+		return nil
+	case errors.Is(err, report.ErrTorn):
+		return fmt.Errorf("%s: %w: its shard was killed; run it again with --resume", s.name, err)
+	case err != nil:
+		return err
+	}
+	s.head = &rec
+	return nil
+}
+
+func mergeRun(ios *IOStreams, o *mergeOptions, shardPaths, inputArgs []string) (err error) {
+	if err := checkOutputFlags([2]string{"out", o.out}); err != nil {
+		return err
+	}
+	format, err := sniffFormats(shardPaths)
+	if err != nil {
+		return err
+	}
+	exts := pipeline.DefaultExtensions
+	if len(o.exts) > 0 {
+		exts = pipeline.NormalizeExtensions(o.exts)
+	}
+	sep := byte('\n')
+	if o.null {
+		sep = 0
+	}
+	inputs, err := argInputs(inputArgs, exts, pipeline.ReadList(ios.In, sep, exts))
+	if err != nil {
+		return err
+	}
+	shards := make([]*shardFile, 0, len(shardPaths))
+	defer func() {
+		for _, s := range shards {
+			s.c.Close()
+		}
+	}()
+	for _, p := range shardPaths {
+		f, err := os.Open(p)
+		if err != nil {
+			return fmt.Errorf("shard output: %w", err)
+		}
+		r, err := report.NewRecordReader(format, bufio.NewReaderSize(f, 256<<10), p)
+		if err != nil {
+			f.Close()
+			return err
+		}
+		s := &shardFile{name: p, r: r, c: f}
+		shards = append(shards, s)
+		if err := s.advance(); err != nil {
+			return err
+		}
+	}
+
+	out, err := openOutput(o.out, format, o.force, ios.Out, ios.ErrOut)
+	if err != nil {
+		return err
+	}
+	ok := false
+	defer func() { err = errors.Join(err, out.finish(ok)) }()
+	bw := bufio.NewWriterSize(out.w, 256<<10)
+	cw := csv.NewWriter(bw)
+	if format == report.FormatCSV {
+		bw.Write(report.CSVHeader())
+	}
+	n := 0
+	for in := range inputs {
+		key := report.Key(format, in.Name)
+		var from *shardFile
+		for _, s := range shards {
+			if s.head == nil || s.head.Key != key {
+				continue
+			}
+			if from != nil {
+				return fmt.Errorf("%s has rows in both %s and %s; a file given twice, or shards of two different splits", in.Name, from.name, s.name)
+			}
+			from = s
+		}
+		if from == nil {
+			return fmt.Errorf("%s has no rows next in any shard output: its shard did not finish (run it again with --resume), or the inputs after -- differ from the batch's; the next rows are %s", in.Name, heads(shards))
+		}
+		if err := report.WriteRecord(format, bw, cw, *from.head); err != nil {
+			return fmt.Errorf("write merged output: %w", err)
+		}
+		cw.Flush()
+		if err := from.advance(); err != nil {
+			return err
+		}
+		if from.head != nil && from.head.Key == key {
+			return fmt.Errorf("%s: %s appears twice in a row", from.name, in.Name)
+		}
+		n++
+	}
+	for _, s := range shards {
+		if s.head != nil {
+			return fmt.Errorf("%s: the rows for %q and after belong to no input of the listing (another folder, or a shard of another run)", s.name, s.head.Key)
+		}
+	}
+	if err := errors.Join(cw.Error(), bw.Flush()); err != nil {
+		return fmt.Errorf("write merged output: %w", err)
+	}
+	ok = true
+	fmt.Fprintf(ios.ErrOut, "merged %d inputs from %d shard outputs\n", n, len(shards))
+	return nil
+}
+
+func heads(shards []*shardFile) string {
+	var parts []string
+	for _, s := range shards {
+		h := "(none left)"
+		if s.head != nil {
+			h = fmt.Sprintf("%q", s.head.Key)
+		}
+		parts = append(parts, s.name+": "+h)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// sniffFormats tells CSV from JSON Lines by each file's first byte, and
+// refuses a mix. Empty files (a shard with no inputs) fit either.
+func sniffFormats(paths []string) (report.Format, error) {
+	var format report.Format
+	var first string
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return "", fmt.Errorf("shard output: %w", err)
+		}
+		b := make([]byte, 1)
+		n, _ := io.ReadFull(f, b)
+		f.Close()
+		if n == 0 {
+			continue
+		}
+		var ff report.Format
+		switch b[0] {
+		case '{':
+			ff = report.FormatJSONL
+		case 'i':
+			ff = report.FormatCSV
+		default:
+			return "", fmt.Errorf("%s is neither agegender CSV nor JSON Lines (a JSON array cannot be merged; use --jsonl or --csv)", p)
+		}
+		if format != "" && ff != format {
+			return "", fmt.Errorf("%s is %s but %s is %s; shard outputs must share one format", p, ff, first, format)
+		}
+		format, first = ff, p
+	}
+	if format == "" {
+		format = report.FormatJSONL
+	}
+	return format, nil
+}

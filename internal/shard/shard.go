@@ -1,0 +1,180 @@
+// Package shard splits a batch's inputs among N processes that each run the
+// same command line: a Kubernetes Indexed Job, a Slurm job array, or a loop.
+//
+// An input belongs to shard FNV-1a-64(rel) mod N, where rel is its path
+// relative to the argument it was found under (slash-separated; a file named
+// directly is its base name). The split depends on nothing but the names, so
+// every process computes the same one whatever order its listing comes in,
+// and wherever the data is mounted or which bucket prefix holds it.
+package shard
+
+import (
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"strings"
+)
+
+// Spec is one shard of Count: Index in [0, Count).
+type Spec struct {
+	Index, Count int
+}
+
+// All is the whole input: one shard of one.
+var All = Spec{Index: 0, Count: 1}
+
+// Has reports whether the input at rel belongs to this shard.
+func (s Spec) Has(rel string) bool {
+	if s.Count <= 1 {
+		return true
+	}
+	h := fnv.New64a()
+	h.Write([]byte(rel))
+	return h.Sum64()%uint64(s.Count) == uint64(s.Index)
+}
+
+func (s Spec) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
+
+// MaxCount bounds N: far more shards than any cluster runs is a typo.
+const MaxCount = 1 << 20
+
+// Parse reads "I/N", as --shard takes it.
+func Parse(v string) (Spec, error) {
+	i, n, ok := strings.Cut(v, "/")
+	if !ok {
+		return Spec{}, fmt.Errorf("--shard %q: want INDEX/COUNT, e.g. 0/8", v)
+	}
+	index, err1 := strconv.Atoi(strings.TrimSpace(i))
+	count, err2 := strconv.Atoi(strings.TrimSpace(n))
+	if err1 != nil || err2 != nil {
+		return Spec{}, fmt.Errorf("--shard %q: want INDEX/COUNT as whole numbers, e.g. 0/8", v)
+	}
+	return check(index, count, "--shard "+v)
+}
+
+func check(index, count int, source string) (Spec, error) {
+	if count < 1 || count > MaxCount {
+		return Spec{}, fmt.Errorf("%s: the shard count must be 1..%d, got %d", source, MaxCount, count)
+	}
+	if index < 0 || index >= count {
+		return Spec{}, fmt.Errorf("%s: the shard index must be 0..%d for %d shards, got %d", source, count-1, count, index)
+	}
+	return Spec{Index: index, Count: count}, nil
+}
+
+// Environment variables read by FromEnv.
+const (
+	// EnvJobIndex is set by Kubernetes in each pod of an Indexed Job.
+	EnvJobIndex = "JOB_COMPLETION_INDEX"
+	// EnvCount gives the shard count where the scheduler does not (an
+	// Indexed Job's .spec.completions); --shard-count takes precedence.
+	EnvCount = "AGEGENDER_SHARD_COUNT"
+	// Slurm job arrays: the task's id, the array's count, lowest id and step.
+	EnvSlurmID    = "SLURM_ARRAY_TASK_ID"
+	EnvSlurmCount = "SLURM_ARRAY_TASK_COUNT"
+	EnvSlurmMin   = "SLURM_ARRAY_TASK_MIN"
+	EnvSlurmStep  = "SLURM_ARRAY_TASK_STEP"
+)
+
+// FromEnv finds the shard a scheduler gave this process. count is
+// --shard-count (0 when not given). found is false when no scheduler
+// variable is set: the run is not sharded. from says where the shard came
+// from, for the notice the caller prints.
+//
+// Kubernetes: JOB_COMPLETION_INDEX is the index, and the count is
+// --shard-count or AGEGENDER_SHARD_COUNT (Kubernetes does not export
+// .spec.completions). Slurm: the index is (SLURM_ARRAY_TASK_ID -
+// SLURM_ARRAY_TASK_MIN) / SLURM_ARRAY_TASK_STEP, so --array=1-8 and
+// --array=0-28:4 both give 0..N-1, and the count is SLURM_ARRAY_TASK_COUNT.
+// Both set and disagreeing, a count given twice that disagrees, or an index
+// out of range is an error naming the variables.
+func FromEnv(getenv func(string) string, count int) (s Spec, from string, found bool, err error) {
+	if count == 0 {
+		if v := getenv(EnvCount); v != "" {
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return Spec{}, "", false, fmt.Errorf("%s=%q: not a whole number", EnvCount, v)
+			}
+			if n < 1 {
+				return Spec{}, "", false, fmt.Errorf("%s=%q: the shard count must be at least 1", EnvCount, v)
+			}
+			count = n
+		}
+	}
+	k8s, k8sFrom, k8sOK, err := fromKubernetes(getenv, count)
+	if err != nil {
+		return Spec{}, "", false, err
+	}
+	slurm, slurmFrom, slurmOK, err := fromSlurm(getenv, count)
+	if err != nil {
+		return Spec{}, "", false, err
+	}
+	switch {
+	case k8sOK && slurmOK && k8s != slurm:
+		return Spec{}, "", false, fmt.Errorf("ambiguous shard: %s gives %v but %s gives %v; unset one, or pass --shard", k8sFrom, k8s, slurmFrom, slurm)
+	case k8sOK:
+		return k8s, k8sFrom, true, nil
+	case slurmOK:
+		return slurm, slurmFrom, true, nil
+	}
+	return All, "", false, nil
+}
+
+func envInt(getenv func(string) string, name string) (n int, set bool, err error) {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return 0, false, nil
+	}
+	n, err = strconv.Atoi(v)
+	if err != nil {
+		return 0, true, fmt.Errorf("%s=%q: not a whole number", name, v)
+	}
+	return n, true, nil
+}
+
+func fromKubernetes(getenv func(string) string, count int) (Spec, string, bool, error) {
+	index, set, err := envInt(getenv, EnvJobIndex)
+	if err != nil || !set {
+		return Spec{}, "", false, err
+	}
+	if count == 0 {
+		return Spec{}, "", false, fmt.Errorf("%s=%d is set but not the shard count: pass --shard-count or set %s to the Job's completions", EnvJobIndex, index, EnvCount)
+	}
+	from := fmt.Sprintf("%s=%d of %d", EnvJobIndex, index, count)
+	s, err := check(index, count, from)
+	return s, from, err == nil, err
+}
+
+func fromSlurm(getenv func(string) string, count int) (Spec, string, bool, error) {
+	id, set, err := envInt(getenv, EnvSlurmID)
+	if err != nil || !set {
+		return Spec{}, "", false, err
+	}
+	n, nSet, err := envInt(getenv, EnvSlurmCount)
+	if err != nil {
+		return Spec{}, "", false, err
+	}
+	if !nSet {
+		return Spec{}, "", false, fmt.Errorf("%s=%d is set but %s is not", EnvSlurmID, id, EnvSlurmCount)
+	}
+	if count != 0 && count != n {
+		return Spec{}, "", false, fmt.Errorf("%s=%d disagrees with the shard count %d (--shard-count or %s)", EnvSlurmCount, n, count, EnvCount)
+	}
+	low, _, err := envInt(getenv, EnvSlurmMin)
+	if err != nil {
+		return Spec{}, "", false, err
+	}
+	step, stepSet, err := envInt(getenv, EnvSlurmStep)
+	if err != nil {
+		return Spec{}, "", false, err
+	}
+	if !stepSet {
+		step = 1
+	}
+	from := fmt.Sprintf("%s=%d of %s=%d (%s=%d, step %d)", EnvSlurmID, id, EnvSlurmCount, n, EnvSlurmMin, low, step)
+	if step < 1 || (id-low)%step != 0 {
+		return Spec{}, "", false, fmt.Errorf("%s: the task ids are not an evenly stepped range (%s=%d); use --array=0-%d, or pass --shard", from, EnvSlurmStep, step, n-1)
+	}
+	s, err := check((id-low)/step, n, from)
+	return s, from, err == nil, err
+}

@@ -1,0 +1,96 @@
+package shard
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func env(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+// Every name lands in exactly one shard, and the shards are not lopsided.
+func TestPartition(t *testing.T) {
+	for _, n := range []int{1, 3, 7} {
+		counts := make([]int, n)
+		for k := 0; k < 7000; k++ {
+			rel := fmt.Sprintf("dir%d/%d_0_1_2017.jpg", k%13, k)
+			owners := 0
+			for i := 0; i < n; i++ {
+				if (Spec{i, n}).Has(rel) {
+					owners++
+					counts[i]++
+				}
+			}
+			if owners != 1 {
+				t.Fatalf("%s is in %d of %d shards", rel, owners, n)
+			}
+		}
+		for i, c := range counts {
+			if want := 7000 / n; c < want*8/10 || c > want*12/10 {
+				t.Errorf("N=%d: shard %d holds %d of 7000", n, i, c)
+			}
+		}
+	}
+	// The documented hash: FNV-1a 64 of the bytes; pins the split across versions.
+	if got := (Spec{Index: 2, Count: 3}).Has("a.jpg"); got != (0x4c079bb53aa9b7c1%3 == 2) {
+		t.Errorf("a.jpg's shard changed")
+	}
+}
+
+func TestParse(t *testing.T) {
+	if s, err := Parse("2/7"); err != nil || s != (Spec{2, 7}) {
+		t.Errorf("2/7: %v %v", s, err)
+	}
+	for _, bad := range []string{"7/7", "-1/3", "1/0", "1", "a/3", "1/x", "0/2000000"} {
+		if _, err := Parse(bad); err == nil || !strings.Contains(err.Error(), "--shard") {
+			t.Errorf("%q: err %v", bad, err)
+		}
+	}
+}
+
+func TestFromEnv(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		env   func(string) string
+		count int
+		want  Spec
+		found bool
+		err   string // substring of the error; "" for none
+	}{
+		{"nothing", env(), 0, All, false, ""},
+		{"k8s with flag count", env(EnvJobIndex, "2"), 4, Spec{2, 4}, true, ""},
+		{"k8s with env count", env(EnvJobIndex, "3", EnvCount, "4"), 0, Spec{3, 4}, true, ""},
+		{"k8s flag beats env count", env(EnvJobIndex, "3", EnvCount, "2"), 4, Spec{3, 4}, true, ""},
+		{"k8s without count", env(EnvJobIndex, "2"), 0, Spec{}, false, EnvCount},
+		{"k8s out of range", env(EnvJobIndex, "4", EnvCount, "4"), 0, Spec{}, false, EnvJobIndex},
+		{"k8s not a number", env(EnvJobIndex, "two", EnvCount, "4"), 0, Spec{}, false, EnvJobIndex},
+		{"bad count", env(EnvJobIndex, "0", EnvCount, "0"), 0, Spec{}, false, EnvCount},
+		{"slurm from 0", env(EnvSlurmID, "0", EnvSlurmCount, "3", EnvSlurmMin, "0"), 0, Spec{0, 3}, true, ""},
+		{"slurm from 1", env(EnvSlurmID, "3", EnvSlurmCount, "3", EnvSlurmMin, "1"), 0, Spec{2, 3}, true, ""},
+		{"slurm stepped", env(EnvSlurmID, "8", EnvSlurmCount, "4", EnvSlurmMin, "0", EnvSlurmStep, "4"), 0, Spec{2, 4}, true, ""},
+		{"slurm uneven step", env(EnvSlurmID, "6", EnvSlurmCount, "4", EnvSlurmMin, "0", EnvSlurmStep, "4"), 0, Spec{}, false, EnvSlurmStep},
+		{"slurm list beyond count", env(EnvSlurmID, "9", EnvSlurmCount, "3", EnvSlurmMin, "1"), 0, Spec{}, false, EnvSlurmID},
+		{"slurm without count", env(EnvSlurmID, "1"), 0, Spec{}, false, EnvSlurmCount},
+		{"slurm count disagrees", env(EnvSlurmID, "1", EnvSlurmCount, "3"), 4, Spec{}, false, EnvSlurmCount},
+		{"both agree", env(EnvJobIndex, "1", EnvSlurmID, "1", EnvSlurmCount, "3"), 3, Spec{1, 3}, true, ""},
+		{"both disagree", env(EnvJobIndex, "0", EnvSlurmID, "1", EnvSlurmCount, "3"), 3, Spec{}, false, "ambiguous"},
+	} {
+		s, from, found, err := FromEnv(c.env, c.count)
+		switch {
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+			t.Errorf("%s: err %v, want one naming %s", c.name, err, c.err)
+		case c.err == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.err == "" && (s != c.want || found != c.found):
+			t.Errorf("%s: %v found %v, want %v %v", c.name, s, found, c.want, c.found)
+		case found && from == "":
+			t.Errorf("%s: no source named", c.name)
+		}
+	}
+}
