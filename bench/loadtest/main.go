@@ -1,9 +1,12 @@
 // Command loadtest starts `agegender serve` on a loopback port and sends it a
 // fixed number of POST /predict requests at 1, 4 and 16 concurrent clients,
 // printing latency percentiles, requests/s and errors. Traffic never leaves
-// 127.0.0.1, and every loop is bounded in count and time.
+// 127.0.0.1, and every loop is bounded in count and time. Around each level
+// it scrapes the server's /metrics and checks that its count of /predict
+// answers, code by code, grew by exactly what the clients received (exit 1
+// when not; skipped for a server without /metrics).
 //
-//	go run ./bench/loadtest -bin bin/agegender [-requests 200] [-image photo.jpg]
+//	go run ./bench/loadtest -bin bin/agegender [-requests 200] [-image photo.jpg] [-levels 1,4,16] [-serve-args '--max-batch 8']
 //
 // With -mixed it runs issue 12's hostile load instead, three runs of 60 s on
 // a fresh server each: 16 clients sending a good face crop back to back; the
@@ -26,6 +29,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -47,6 +52,8 @@ func run() error {
 	duration := flag.Duration("duration", time.Minute, "with -mixed: length of each run")
 	hostileShare := flag.Float64("hostile", 0.25, "with -mixed: share of hostile uploads in run 2, and of extra hostile clients in run 3, 0..1")
 	uploadTimeout := flag.Duration("upload-timeout", 5*time.Second, "with -mixed: the server's --upload-timeout, which slow bodies wait out")
+	levelsFlag := flag.String("levels", "1,4,16", "concurrent clients of each level, comma-separated")
+	serveArgs := flag.String("serve-args", "", "extra arguments for agegender serve, space-separated")
 	flag.Parse()
 
 	if *mixedRun {
@@ -62,24 +69,76 @@ func run() error {
 		return err
 	}
 
+	var levels []int
+	for _, f := range strings.Split(*levelsFlag, ",") {
+		c, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || c < 1 || c > 1024 {
+			return fmt.Errorf("-levels %q: want client counts 1..1024, comma-separated", *levelsFlag)
+		}
+		levels = append(levels, c)
+	}
 	img, name, err := pickImage(*imagePath)
 	if err != nil {
 		return err
 	}
-	srv, err := startServer(*bin, "--detect", *detect)
+	srv, err := startServer(*bin, append([]string{"--detect", *detect}, strings.Fields(*serveArgs)...)...)
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
 	base := srv.base
-	fmt.Printf("loadtest: POST /predict with %s (%d KB), %d requests per level, detect %s, loopback only\n",
-		name, len(img)/1024, *requests, *detect)
+	fmt.Printf("loadtest: POST /predict with %s (%d KB), %d requests per level, detect %s, serve args %q, loopback only\n",
+		name, len(img)/1024, *requests, *detect, *serveArgs)
 	fmt.Printf("%-8s %8s %8s %8s %8s %8s\n", "clients", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors")
 	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
-	for _, c := range []int{1, 4, 16} {
-		lat, errs, wall := level(client, base, img, name, c, *requests)
+	var mismatch []string
+	for _, c := range levels {
+		before, merr := predictCounts(client, base)
+		if merr != nil && !errors.Is(merr, errNoMetrics) {
+			return merr
+		}
+		var during chan scrapeLog
+		stop := make(chan struct{})
+		if merr == nil {
+			during = make(chan scrapeLog, 1)
+			go func() { during <- scrapeDuring(client, base, total(before), *requests, stop) }()
+		}
+		lat, codes, errs, wall := level(client, base, img, name, c, *requests)
+		close(stop)
 		fmt.Printf("%-8d %8.1f %8.1f %8.1f %8.1f %8d\n", c, float64(len(lat)+errs)/wall.Seconds(),
 			pct(lat, 0.50), pct(lat, 0.95), pct(lat, 0.99), errs)
+		if merr != nil {
+			fmt.Printf("         metrics: %v, not checked\n", merr)
+			continue
+		}
+		sl := <-during
+		if sl.err != nil {
+			mismatch = append(mismatch, fmt.Sprintf("%d clients, during the run: %v", c, sl.err))
+		}
+		// The server counts an answer as it finishes it; the client may read
+		// it a moment before, so a difference gets a few chances to settle.
+		var desc string
+		ok := false
+		for try := 0; try < 5 && !ok; try++ {
+			if try > 0 {
+				time.Sleep(100 * time.Millisecond)
+			}
+			after, err := predictCounts(client, base)
+			if err != nil {
+				return err
+			}
+			desc, ok = compareCounts(before, after, codes)
+		}
+		verdict := "match"
+		if !ok {
+			verdict = "MISMATCH"
+			mismatch = append(mismatch, fmt.Sprintf("%d clients: %s", c, desc))
+		}
+		fmt.Printf("         /metrics, /predict answers by code after the run: %s: %s; %d scrapes during it, %s\n",
+			desc, verdict, sl.n, sl.verdict())
+	}
+	if len(mismatch) > 0 {
+		return fmt.Errorf("/metrics disagrees with the answers received: %s", strings.Join(mismatch, "; "))
 	}
 	return nil
 }
@@ -107,8 +166,10 @@ func pickImage(p string) ([]byte, string, error) {
 }
 
 // level sends n requests from c clients and returns the latencies of the
-// successful ones, the error count and the wall time.
-func level(client *http.Client, base string, img []byte, name string, c, n int) ([]float64, int, time.Duration) {
+// successful ones, the count of answers by status code, the error count
+// (answers other than 200, and requests that got no answer) and the wall
+// time.
+func level(client *http.Client, base string, img []byte, name string, c, n int) ([]float64, map[int]int, int, time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	jobs := make(chan struct{}, n)
@@ -118,6 +179,7 @@ func level(client *http.Client, base string, img []byte, name string, c, n int) 
 	close(jobs)
 	var mu sync.Mutex
 	var lat []float64
+	codes := map[int]int{}
 	errs := 0
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -133,10 +195,13 @@ func level(client *http.Client, base string, img []byte, name string, c, n int) 
 					continue
 				}
 				t0 := time.Now()
-				err := post(ctx, client, base, img, name)
+				code, err := postFile(ctx, client, base, img, name)
 				d := time.Since(t0).Seconds() * 1000
 				mu.Lock()
-				if err != nil {
+				if err == nil {
+					codes[code]++
+				}
+				if err != nil || code != http.StatusOK {
 					errs++
 				} else {
 					lat = append(lat, d)
@@ -146,15 +211,7 @@ func level(client *http.Client, base string, img []byte, name string, c, n int) 
 		}()
 	}
 	wg.Wait()
-	return lat, errs, time.Since(start)
-}
-
-func post(ctx context.Context, client *http.Client, base string, img []byte, name string) error {
-	code, err := postFile(ctx, client, base, img, name)
-	if err == nil && code != http.StatusOK {
-		err = fmt.Errorf("status %d", code)
-	}
-	return err
+	return lat, codes, errs, time.Since(start)
 }
 
 func pct(v []float64, p float64) float64 {

@@ -38,7 +38,9 @@ func newCmdServe(ios *IOStreams, open OpenEngine) *cobra.Command {
 "file" returns {"age", "gender", "gender_probability"} for the largest face,
 plus "faces" with every face. GET /health reports the model and runtime
 (the process is alive); GET /ready answers 200 while the server takes
-requests and 503 once it is stopping (send it traffic or not).
+requests and 503 once it is stopping (send it traffic or not); GET /metrics
+is for Prometheus (requests by route and code, latency, requests in flight,
+faces, queue wait).
 Errors are JSON {"error": "..."}: 400 bad upload or an image over the pixel
 or aspect-ratio limit, 408 upload slower than --upload-timeout, 413 over
 --max-upload or over the memory one image may take, 405 wrong method, 422 no

@@ -9,6 +9,8 @@
 //	GET  /health   {"status":"ok", ...fields the caller supplies}: alive
 //	GET  /ready    200 {"status":"ready"}, or 503 {"status":"draining"} once
 //	               Serve is stopping: send traffic here or not
+//	GET  /metrics  Prometheus metrics: requests by route and code, latency,
+//	               requests in flight, faces, queue wait; Go and process
 //
 // Every answer carries an X-Request-Id header (the request's own when it
 // sent a sane one), and every request is logged once through Config.Logger
@@ -122,6 +124,7 @@ type handler struct {
 	adm    *admission
 	mux    *http.ServeMux
 	log    *slog.Logger
+	met    *metrics
 	// draining is set by Serve when it starts to stop; /ready then fails.
 	draining atomic.Bool
 }
@@ -157,6 +160,7 @@ func NewHandler(est Estimator, cfg Config) http.Handler {
 		adm:    newAdmission(cfg.MaxMemory, cfg.MaxConcurrent),
 		mux:    http.NewServeMux(),
 		log:    cfg.Logger,
+		met:    newMetrics(),
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -166,15 +170,25 @@ func NewHandler(est Estimator, cfg Config) http.Handler {
 	h.mux.HandleFunc("/predict", h.predict)
 	h.mux.HandleFunc("/health", h.healthz)
 	h.mux.HandleFunc("/ready", h.ready)
+	promh := h.met.handler()
+	h.mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			methodNotAllowed(w, r, http.MethodGet)
+			return
+		}
+		promh.ServeHTTP(w, r)
+	})
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint %s; try POST /predict or GET /health", r.URL.Path))
 	})
 	return h
 }
 
-// ServeHTTP gives the request its id, routes it, and logs it.
+// ServeHTTP gives the request its id, routes it, and logs and counts it.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	h.met.inFlight.Inc()
+	defer h.met.inFlight.Dec()
 	id := requestID(r)
 	w.Header().Set(RequestIDHeader, id)
 	rw := &recorder{ResponseWriter: w}
@@ -183,7 +197,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Nothing written: net/http answers 200 with an empty body.
 		rw.status = http.StatusOK
 	}
-	h.logRequest(r, id, rw, time.Since(start))
+	took := time.Since(start)
+	h.met.observe(r.URL.Path, rw, took)
+	h.logRequest(r, id, rw, took)
 }
 
 func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {

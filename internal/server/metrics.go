@@ -1,0 +1,88 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are what GET /metrics exposes, in a registry of the handler's own:
+// the process-wide default registry would be shared state, and two handlers
+// in one process (tests do this) would collide on it.
+type metrics struct {
+	reg       *prometheus.Registry
+	requests  *prometheus.CounterVec
+	duration  *prometheus.HistogramVec
+	inFlight  prometheus.Gauge
+	faces     prometheus.Counter
+	queueWait prometheus.Histogram
+}
+
+// latencyBuckets span a face crop answered at once (5 ms) to a request
+// ending at the default 30 s timeout.
+var latencyBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "agegender_http_requests_total",
+			Help: "HTTP requests answered, by route and status code.",
+		}, []string{"route", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "agegender_http_request_duration_seconds",
+			Help:    "Time from a request's arrival to its answer, upload included, by route.",
+			Buckets: latencyBuckets,
+		}, []string{"route"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "agegender_http_requests_in_flight",
+			Help: "Requests being handled now, this scrape included.",
+		}),
+		faces: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "agegender_faces_total",
+			Help: "Faces answered by successful POST /predict requests.",
+		}),
+		queueWait: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "agegender_queue_wait_seconds",
+			Help:    "Time a POST /predict waited, once its upload was in, for memory and a CPU slot (admitted or not).",
+			Buckets: latencyBuckets,
+		}),
+	}
+	m.reg.MustRegister(m.requests, m.duration, m.inFlight, m.faces, m.queueWait,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// routes are the label values of "route"; any other path is "other", so
+// that a scanner probing random paths cannot grow the series without bound.
+var routes = map[string]bool{"/predict": true, "/health": true, "/ready": true, "/metrics": true}
+
+func routeLabel(path string) string {
+	if routes[path] {
+		return path
+	}
+	return "other"
+}
+
+// observe records one answered request.
+func (m *metrics) observe(path string, rw *recorder, took time.Duration) {
+	route := routeLabel(path)
+	m.requests.WithLabelValues(route, strconv.Itoa(rw.status)).Inc()
+	m.duration.WithLabelValues(route).Observe(took.Seconds())
+	if rw.queued {
+		m.queueWait.Observe(rw.queueWait.Seconds())
+	}
+	if rw.status == http.StatusOK && route == "/predict" {
+		m.faces.Add(float64(rw.faces))
+	}
+}
+
+// handler serves the registry in Prometheus' text format (or OpenMetrics
+// when the scraper asks for it).
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{EnableOpenMetrics: true})
+}
