@@ -21,6 +21,7 @@ type batchOptions struct {
 	annotate         string
 	shard            string
 	shardCount       int
+	resume           bool
 }
 
 func newCmdBatch(ios *IOStreams, open OpenEngine) *cobra.Command {
@@ -52,6 +53,13 @@ from --shard-count or AGEGENDER_SHARD_COUNT) or SLURM_ARRAY_TASK_ID
 (SLURM_ARRAY_TASK_COUNT, counted from SLURM_ARRAY_TASK_MIN); --shard wins
 over them. 'agegender merge' joins the shards' outputs in input order.
 
+--resume writes the --jsonl or --csv file in place, appending as inputs
+finish, instead of through a temporary file: run the same command again with
+--resume after a crash or preemption and it skips the inputs the file holds,
+cuts away a last row a killed run left half-written, redoes a CSV file's last
+input (CSV cannot show whether all its faces were written), and appends the
+rest. Without --resume an existing file is never touched.
+
 Exit codes: 0 all inputs succeeded, 2 some failed, 1 usage or setup error.`,
 		Example: `  agegender batch ./photos --csv faces.csv
   find /data -name '*.jpg' -print0 | agegender batch -0 - --jsonl - > faces.jsonl`,
@@ -79,7 +87,9 @@ Exit codes: 0 all inputs succeeded, 2 some failed, 1 usage or setup error.`,
 	fs.StringVar(&o.shard, "shard", "", "process only shard INDEX/COUNT of the inputs, e.g. 0/8 (default: from $JOB_COMPLETION_INDEX or $SLURM_ARRAY_TASK_ID; 0/1 is everything)")
 	fs.IntVar(&o.shardCount, "shard-count", 0, "the shard count for a Kubernetes Indexed Job's $JOB_COMPLETION_INDEX (default: $AGEGENDER_SHARD_COUNT)")
 	cmd.MarkFlagsMutuallyExclusive("csv", "json", "jsonl")
+	fs.BoolVar(&o.resume, "resume", false, "append to an existing --jsonl or --csv file in place, skipping the inputs it holds (a killed run's last row is redone)")
 	cmd.MarkFlagsMutuallyExclusive("shard", "shard-count")
+	cmd.MarkFlagsMutuallyExclusive("resume", "force")
 	return cmd
 }
 
@@ -115,7 +125,7 @@ func batchRun(cmd *cobra.Command, ios *IOStreams, o *batchOptions, args []string
 	inputs = inShard(inputs, part)
 	return runJob(cmd, ios, jobSpec{
 		engine: &o.engine, inputs: inputs, outPath: path, format: format, run: &o.run,
-		quiet: o.quiet, force: o.force, annotate: o.annotate, summary: true,
+		quiet: o.quiet, force: o.force, annotate: o.annotate, summary: true, resume: o.resume,
 	})
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -26,6 +27,8 @@ type jobSpec struct {
 	force    bool
 	annotate string
 	summary  bool
+	// resume appends to outPath in place, skipping the inputs it holds.
+	resume bool
 }
 
 func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
@@ -36,12 +39,27 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 	if _, _, err := s.engine.params(); err != nil {
 		return err
 	}
-	out, err := openOutput(s.outPath, s.format, s.force, ios.Out, ios.ErrOut)
-	if err != nil {
-		return err
+	var (
+		out *output
+		res *resumable
+		ok  bool
+	)
+	if s.resume {
+		if s.outPath == "-" || (s.format != report.FormatCSV && s.format != report.FormatJSONL) {
+			return usagef("--resume needs an output file: --jsonl FILE or --csv FILE (a JSON array cannot be appended to)")
+		}
+		if res, err = openResumable(s.outPath, s.format, ios.ErrOut); err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, res.close()) }()
+		out = &output{w: res.f, format: s.format}
+		s.inputs = res.skipDone(s.inputs, s.format)
+	} else {
+		if out, err = openOutput(s.outPath, s.format, s.force, ios.Out, ios.ErrOut); err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, out.finish(ok)) }()
 	}
-	ok := false
-	defer func() { err = errors.Join(err, out.finish(ok)) }()
 
 	var annotator *annotate.Writer
 	if s.annotate != "" {
@@ -55,7 +73,7 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 	}
 	defer func() { err = errors.Join(err, eng.Close()) }()
 
-	w, err := report.New(s.format, out.w, report.Options{TTY: out.file == nil && ios.OutTTY})
+	w, err := report.New(s.format, out.w, report.Options{TTY: out.file == nil && res == nil && ios.OutTTY, NoHeader: res != nil && !res.needHeader})
 	if err != nil {
 		return usageError{err}
 	}
@@ -66,7 +84,12 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 	}
 	bar := newProgress(ios, s.quiet)
 	mode := eng.Mode()
-	sum, runErr := pipeline.Run(cmd.Context(), s.inputs, eng, func(r pipeline.Result) error {
+	ctx := cmd.Context()
+	sum, runErr := pipeline.Run(ctx, s.inputs, eng, func(r pipeline.Result) error {
+		if res != nil && ctx.Err() != nil && errors.Is(r.Err, context.Canceled) {
+			// Interrupted, not done: left out, so that --resume does it.
+			return nil
+		}
 		r.Detect = mode
 		if r.Warning != nil {
 			fmt.Fprintf(ios.ErrOut, "agegender: warning: %v\n", r.Warning)
@@ -84,6 +107,10 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 	if s.summary && !s.quiet {
 		fmt.Fprintf(ios.ErrOut, "%d inputs: %d ok, %d failed, %d faces, %.1f images/s (detect %s)\n",
 			sum.Inputs, sum.OK, sum.Failed, sum.Faces, sum.PerSecond(), eng.Mode())
+	}
+	if res != nil && errors.Is(runErr, context.Canceled) && ctx.Err() != nil && closeErr == nil {
+		// Not "no output file was written" (Main's words for an interrupt).
+		return fmt.Errorf("interrupted; %s holds every input finished so far, and the same command with --resume does the rest", s.outPath)
 	}
 	if runErr != nil || closeErr != nil {
 		return errors.Join(runErr, closeErr)

@@ -57,6 +57,9 @@ type Options struct {
 	// TTY is true when the output is a terminal: the table then gets borders
 	// and upper-case headers, which only get in the way in a file or pipe.
 	TTY bool
+	// NoHeader leaves out the CSV header: the rows are appended to a file
+	// that has one (batch --resume).
+	NoHeader bool
 }
 
 // New returns a Writer for format writing to w.
@@ -65,7 +68,9 @@ func New(format Format, w io.Writer, opts Options) (Writer, error) {
 	case FormatTable:
 		return newTableWriter(w, opts), nil
 	case FormatCSV:
-		return newCSVWriter(w), nil
+		c := newCSVWriter(w)
+		c.header = opts.NoHeader
+		return c, nil
 	case FormatJSON:
 		return newJSONWriter(w, false), nil
 	case FormatJSONL:
