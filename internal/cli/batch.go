@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"iter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,6 +24,7 @@ type batchOptions struct {
 	shard            string
 	shardCount       int
 	resume           bool
+	checkpoint       time.Duration
 }
 
 func newCmdBatch(ios *IOStreams, open OpenEngine) *cobra.Command {
@@ -60,6 +63,14 @@ cuts away a last row a killed run left half-written, redoes a CSV file's last
 input (CSV cannot show whether all its faces were written), and appends the
 rest. Without --resume an existing file is never touched.
 
+A PATH, and the --csv/--jsonl/--json file, may be an s3://BUCKET/PREFIX or
+gs://BUCKET/PREFIX URL (file:// is a local path). Objects under a prefix are
+listed in key order and streamed; the URL's query goes to the driver
+(?region=..., ?endpoint=http://host:9000&use_path_style=true). Credentials
+come from the cloud's own environment and config chain. An output object is
+written when the run ends; with --resume it is also written every
+--checkpoint.
+
 Exit codes: 0 all inputs succeeded, 2 some failed, 1 usage or setup error.`,
 		Example: `  agegender batch ./photos --csv faces.csv
   find /data -name '*.jpg' -print0 | agegender batch -0 - --jsonl - > faces.jsonl`,
@@ -88,12 +99,13 @@ Exit codes: 0 all inputs succeeded, 2 some failed, 1 usage or setup error.`,
 	fs.IntVar(&o.shardCount, "shard-count", 0, "the shard count for a Kubernetes Indexed Job's $JOB_COMPLETION_INDEX (default: $AGEGENDER_SHARD_COUNT)")
 	cmd.MarkFlagsMutuallyExclusive("csv", "json", "jsonl")
 	fs.BoolVar(&o.resume, "resume", false, "append to an existing --jsonl or --csv file in place, skipping the inputs it holds (a killed run's last row is redone)")
+	fs.DurationVar(&o.checkpoint, "checkpoint", time.Minute, "with --resume to an s3:// or gs:// output, write the object this often, not only at the end")
 	cmd.MarkFlagsMutuallyExclusive("shard", "shard-count")
 	cmd.MarkFlagsMutuallyExclusive("resume", "force")
 	return cmd
 }
 
-func batchRun(cmd *cobra.Command, ios *IOStreams, o *batchOptions, args []string) error {
+func batchRun(cmd *cobra.Command, ios *IOStreams, o *batchOptions, args []string) (err error) {
 	if err := checkOutputFlags([2]string{"csv", o.csv}, [2]string{"json", o.json}, [2]string{"jsonl", o.jsonl}, [2]string{"annotate", o.annotate}); err != nil {
 		return err
 	}
@@ -118,7 +130,12 @@ func batchRun(cmd *cobra.Command, ios *IOStreams, o *batchOptions, args []string
 	if err != nil {
 		return err
 	}
-	inputs, err := argInputs(args, exts, pipeline.ReadList(ios.In, sep, exts))
+	if o.checkpoint < time.Second {
+		return usagef("--checkpoint %v: must be at least 1s", o.checkpoint)
+	}
+	rm := newRemote(cmd.Context())
+	defer func() { err = errors.Join(err, rm.close()) }()
+	inputs, err := argInputs(rm, args, exts, pipeline.ReadList(ios.In, sep, exts))
 	if err != nil {
 		return err
 	}
@@ -126,6 +143,7 @@ func batchRun(cmd *cobra.Command, ios *IOStreams, o *batchOptions, args []string
 	return runJob(cmd, ios, jobSpec{
 		engine: &o.engine, inputs: inputs, outPath: path, format: format, run: &o.run,
 		quiet: o.quiet, force: o.force, annotate: o.annotate, summary: true, resume: o.resume,
+		remote: rm, checkpoint: o.checkpoint,
 	})
 }
 

@@ -106,7 +106,7 @@ func evalRun(cmd *cobra.Command, ios *IOStreams, o *evalOptions, args []string) 
 		}
 	}
 	exts := pipeline.DefaultExtensions
-	inputs, err := argInputs(args, exts, pipeline.ReadList(ios.In, '\n', exts))
+	inputs, err := argInputs(nil, args, exts, pipeline.ReadList(ios.In, '\n', exts))
 	if err != nil {
 		return err
 	}

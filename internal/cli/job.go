@@ -7,6 +7,7 @@ import (
 	"image"
 	"iter"
 	"runtime"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/pipeline"
 	"github.com/agegender/agegender/internal/report"
+	"github.com/agegender/agegender/internal/storage"
 )
 
 // jobSpec is one run of inputs through the engine, shared by predict and batch.
@@ -29,6 +31,10 @@ type jobSpec struct {
 	summary  bool
 	// resume appends to outPath in place, skipping the inputs it holds.
 	resume bool
+	// remote opens object storage outputs; checkpoint is how often a
+	// resumable one is written.
+	remote     *remote
+	checkpoint time.Duration
 }
 
 func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
@@ -48,14 +54,32 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 		if s.outPath == "-" || (s.format != report.FormatCSV && s.format != report.FormatJSONL) {
 			return usagef("--resume needs an output file: --jsonl FILE or --csv FILE (a JSON array cannot be appended to)")
 		}
-		if res, err = openResumable(s.outPath, s.format, ios.ErrOut); err != nil {
+		local := s.outPath
+		var obj *spoolObject
+		if storage.IsURL(s.outPath) {
+			// The object is fetched into a spool, resumed there, and
+			// written back at each checkpoint and at the end.
+			if obj, err = newSpool(s.remote, s.outPath, true); err != nil {
+				return err
+			}
+			defer obj.discard()
+			obj.every = s.checkpoint
+			if _, err := s.remote.downloadTo(s.outPath, obj.spool); err != nil {
+				return fmt.Errorf("--resume %s: %w", s.outPath, err)
+			}
+			local = obj.spool.Name()
+		} else if local, err = storage.LocalPath(local); err != nil {
+			return usageError{err}
+		}
+		if res, err = openResumable(local, s.format, ios.ErrOut); err != nil {
 			return err
 		}
+		res.object = obj
 		defer func() { err = errors.Join(err, res.close()) }()
 		out = &output{w: res.f, format: s.format}
 		s.inputs = res.skipDone(s.inputs, s.format)
 	} else {
-		if out, err = openOutput(s.outPath, s.format, s.force, ios.Out, ios.ErrOut); err != nil {
+		if out, err = openOutput(s.remote, s.outPath, s.format, s.force, ios.Out, ios.ErrOut); err != nil {
 			return err
 		}
 		defer func() { err = errors.Join(err, out.finish(ok)) }()
@@ -98,6 +122,13 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 		if bar != nil {
 			bar.Add(1)
 		}
+		if err == nil && res != nil && res.object != nil && res.object.due() {
+			// A failed checkpoint is not the end: the next one, or the
+			// last, may get through.
+			if cerr := res.object.upload(); cerr != nil {
+				fmt.Fprintf(ios.ErrOut, "agegender: warning: checkpoint: %v\n", cerr)
+			}
+		}
 		return err
 	}, opts)
 	if bar != nil {
@@ -123,8 +154,20 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 }
 
 // argInputs turns command-line arguments into inputs in the order given:
-// each path is walked with exts, and "-" (allowed once) becomes fromStdin.
-func argInputs(args, exts []string, fromStdin iter.Seq[pipeline.Input]) (iter.Seq[pipeline.Input], error) {
+// each path is walked with exts, an s3:// or gs:// URL listed in rm (nil
+// where the command reads no object storage), and "-" (allowed once)
+// becomes fromStdin.
+func argInputs(rm *remote, args, exts []string, fromStdin iter.Seq[pipeline.Input]) (iter.Seq[pipeline.Input], error) {
+	for i, a := range args {
+		if storage.IsURL(a) && rm == nil {
+			return nil, usagef("%s: only batch and merge read object storage", a)
+		}
+		local, err := storage.LocalPath(a)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		args[i] = local
+	}
 	stdin := 0
 	for _, a := range args {
 		if a == "-" {
@@ -137,7 +180,10 @@ func argInputs(args, exts []string, fromStdin iter.Seq[pipeline.Input]) (iter.Se
 	return func(yield func(pipeline.Input) bool) {
 		for _, a := range args {
 			seq := fromStdin
-			if a != "-" {
+			switch {
+			case storage.IsURL(a):
+				seq = storage.Inputs(rm.ctx, rm.bs, a, exts)
+			case a != "-":
 				seq = pipeline.Walk([]string{a}, exts)
 			}
 			for in := range seq {

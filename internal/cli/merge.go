@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/agegender/agegender/internal/pipeline"
 	"github.com/agegender/agegender/internal/report"
+	"github.com/agegender/agegender/internal/storage"
 )
 
 type mergeOptions struct {
@@ -56,7 +58,7 @@ Exit codes: 0 merged, 1 refused or usage error.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dash := cmd.ArgsLenAtDash()
-			return mergeRun(ios, &o, args[:dash], args[dash:])
+			return mergeRun(cmd.Context(), ios, &o, args[:dash], args[dash:])
 		},
 	}
 	fs := cmd.Flags()
@@ -90,11 +92,13 @@ func (s *shardFile) advance() error {
 	return nil
 }
 
-func mergeRun(ios *IOStreams, o *mergeOptions, shardPaths, inputArgs []string) (err error) {
+func mergeRun(ctx context.Context, ios *IOStreams, o *mergeOptions, shardPaths, inputArgs []string) (err error) {
 	if err := checkOutputFlags([2]string{"out", o.out}); err != nil {
 		return err
 	}
-	format, err := sniffFormats(shardPaths)
+	rm := newRemote(ctx)
+	defer func() { err = errors.Join(err, rm.close()) }()
+	format, err := sniffFormats(rm, shardPaths)
 	if err != nil {
 		return err
 	}
@@ -106,7 +110,7 @@ func mergeRun(ios *IOStreams, o *mergeOptions, shardPaths, inputArgs []string) (
 	if o.null {
 		sep = 0
 	}
-	inputs, err := argInputs(inputArgs, exts, pipeline.ReadList(ios.In, sep, exts))
+	inputs, err := argInputs(rm, inputArgs, exts, pipeline.ReadList(ios.In, sep, exts))
 	if err != nil {
 		return err
 	}
@@ -117,9 +121,9 @@ func mergeRun(ios *IOStreams, o *mergeOptions, shardPaths, inputArgs []string) (
 		}
 	}()
 	for _, p := range shardPaths {
-		f, err := os.Open(p)
+		f, err := openShard(rm, p)
 		if err != nil {
-			return fmt.Errorf("shard output: %w", err)
+			return err
 		}
 		r, err := report.NewRecordReader(format, bufio.NewReaderSize(f, 256<<10), p)
 		if err != nil {
@@ -133,7 +137,7 @@ func mergeRun(ios *IOStreams, o *mergeOptions, shardPaths, inputArgs []string) (
 		}
 	}
 
-	out, err := openOutput(o.out, format, o.force, ios.Out, ios.ErrOut)
+	out, err := openOutput(rm, o.out, format, o.force, ios.Out, ios.ErrOut)
 	if err != nil {
 		return err
 	}
@@ -199,13 +203,13 @@ func heads(shards []*shardFile) string {
 
 // sniffFormats tells CSV from JSON Lines by each file's first byte, and
 // refuses a mix. Empty files (a shard with no inputs) fit either.
-func sniffFormats(paths []string) (report.Format, error) {
+func sniffFormats(rm *remote, paths []string) (report.Format, error) {
 	var format report.Format
 	var first string
 	for _, p := range paths {
-		f, err := os.Open(p)
+		f, err := openShard(rm, p)
 		if err != nil {
-			return "", fmt.Errorf("shard output: %w", err)
+			return "", err
 		}
 		b := make([]byte, 1)
 		n, _ := io.ReadFull(f, b)
@@ -231,4 +235,24 @@ func sniffFormats(paths []string) (report.Format, error) {
 		format = report.FormatJSONL
 	}
 	return format, nil
+}
+
+// openShard opens a shard output: a local file, or an object.
+func openShard(rm *remote, p string) (io.ReadCloser, error) {
+	if storage.IsURL(p) {
+		r, err := storage.Open(rm.ctx, rm.bs, p)
+		if err != nil {
+			return nil, fmt.Errorf("shard output: %w", err)
+		}
+		return r, nil
+	}
+	local, err := storage.LocalPath(p)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(local)
+	if err != nil {
+		return nil, fmt.Errorf("shard output: %w", err)
+	}
+	return f, nil
 }

@@ -7,21 +7,46 @@ import (
 
 	"github.com/agegender/agegender/internal/outfile"
 	"github.com/agegender/agegender/internal/report"
+	"github.com/agegender/agegender/internal/storage"
 )
 
 // output is where results go: stdout, or a file written atomically.
 type output struct {
 	w      io.Writer
 	file   *outfile.File
+	object *spoolObject
 	format report.Format
 }
 
-// openOutput opens path ("-" for stdout) for format. Temporary files of
-// path that are already there are named on warn: a killed run left them, or
-// another run is writing the same file, which will not both succeed.
-func openOutput(path string, format report.Format, force bool, stdout, warn io.Writer) (*output, error) {
+// openOutput opens path ("-" for stdout, or an s3:// or gs:// URL) for
+// format. Temporary files of path that are already there are named on warn:
+// a killed run left them, or another run is writing the same file, which
+// will not both succeed.
+func openOutput(rm *remote, path string, format report.Format, force bool, stdout, warn io.Writer) (*output, error) {
 	if path == "-" || path == "" {
 		return &output{w: stdout, format: format}, nil
+	}
+	if storage.IsURL(path) {
+		if !force {
+			// Checked now so as not to run for nothing; the upload checks
+			// again (If-None-Match), for an object created meanwhile.
+			exists, err := storage.Exists(rm.ctx, rm.bs, path)
+			if err != nil {
+				return nil, fmt.Errorf("output %s: %w", path, err)
+			}
+			if exists {
+				return nil, fmt.Errorf("output %s already exists; pass --force to overwrite it", path)
+			}
+		}
+		s, err := newSpool(rm, path, force)
+		if err != nil {
+			return nil, err
+		}
+		return &output{w: s.spool, object: s, format: format}, nil
+	}
+	path, err := storage.LocalPath(path)
+	if err != nil {
+		return nil, err
 	}
 	stale := outfile.Stale(path)
 	f, err := outfile.Create(path, force)
@@ -38,6 +63,13 @@ func openOutput(path string, format report.Format, force bool, stdout, warn io.W
 // finish commits a file output when the run succeeded and discards it
 // otherwise, so a failed run leaves no partial file behind.
 func (o *output) finish(ok bool) error {
+	if o.object != nil {
+		defer o.object.discard()
+		if !ok {
+			return nil
+		}
+		return o.object.upload()
+	}
 	if o.file == nil {
 		return nil
 	}

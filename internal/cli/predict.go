@@ -59,7 +59,7 @@ func predictRun(cmd *cobra.Command, ios *IOStreams, o *predictOptions, args []st
 		format = report.FormatJSONL
 	}
 	stdin := func(yield func(pipeline.Input) bool) { yield(pipeline.Reader("-", ios.In)) }
-	inputs, err := argInputs(args, pipeline.DefaultExtensions, stdin)
+	inputs, err := argInputs(nil, args, pipeline.DefaultExtensions, stdin)
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,9 @@ type resumable struct {
 	done map[string]struct{}
 	// needHeader is true when a CSV file is empty and needs its header.
 	needHeader bool
+	// object, when set, is the object storage output the file is the spool
+	// of: written from it when the run ends, however it ends.
+	object *spoolObject
 }
 
 // openResumable opens path for appending (creating it if need be), reads
@@ -129,6 +132,10 @@ func (r *resumable) close() error {
 	err := errors.Join(r.f.Sync(), r.f.Close())
 	if err != nil {
 		return fmt.Errorf("write output %s: %w", r.path, err)
+	}
+	if r.object != nil {
+		// The spool's whole rows stand even after an interrupt.
+		return r.object.upload()
 	}
 	return nil
 }

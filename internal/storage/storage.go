@@ -1,0 +1,301 @@
+// Package storage reads batch inputs from and writes outputs to object
+// storage, s3:// and gs:// URLs, through gocloud.dev/blob; file:// URLs are
+// plain local paths. Credentials come from each cloud's own chain (for S3
+// the AWS SDK's: AWS_ACCESS_KEY_ID and friends, ~/.aws, instance and pod
+// roles; for GCS Application Default Credentials), never from flags. The
+// URL's query goes to the driver: s3://bucket/prefix?region=eu-west-1, or
+// ?endpoint=http://host:9000&use_path_style=true for MinIO and the like.
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net/url"
+	"os"
+	"path"
+	"strings"
+	"sync"
+
+	"gocloud.dev/blob"
+	_ "gocloud.dev/blob/gcsblob" // gs://
+	_ "gocloud.dev/blob/s3blob"  // s3://
+	"gocloud.dev/gcerrors"
+
+	"github.com/agegender/agegender/internal/pipeline"
+)
+
+// IsURL reports whether s names object storage rather than a local path.
+func IsURL(s string) bool {
+	return strings.HasPrefix(s, "s3://") || strings.HasPrefix(s, "gs://")
+}
+
+// LocalPath turns a file:// URL into its path; any other string is returned
+// as it is. file:// gets no driver of its own, so that local outputs keep
+// their atomic, no-clobber writing.
+func LocalPath(s string) (string, error) {
+	if !strings.HasPrefix(s, "file://") {
+		return s, nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", s, err)
+	}
+	if u.Host != "" && u.Host != "localhost" {
+		return "", fmt.Errorf("%s: a file:// URL names a local path (file:///abs/path)", s)
+	}
+	return u.Path, nil
+}
+
+// Location is a parsed object storage URL.
+type Location struct {
+	// Bucket is the URL that opens the bucket (scheme, bucket, query).
+	Bucket string
+	// Key is the object key or prefix, without a leading slash.
+	Key string
+	// Base is scheme://bucket, which names objects in rows and errors.
+	Base string
+}
+
+// Name is how an object is named in rows: scheme://bucket/key, without the
+// URL's query, which may carry an endpoint.
+func (l Location) Name(key string) string { return l.Base + "/" + key }
+
+// Parse splits s3://bucket/key?query.
+func Parse(s string) (Location, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return Location{}, fmt.Errorf("%s: %w", s, err)
+	}
+	if u.Host == "" {
+		return Location{}, fmt.Errorf("%s: no bucket name (want %s://BUCKET/PREFIX)", s, u.Scheme)
+	}
+	base := u.Scheme + "://" + u.Host
+	bucket := base
+	if u.RawQuery != "" {
+		bucket += "?" + u.RawQuery
+	}
+	return Location{Bucket: bucket, Key: strings.TrimPrefix(u.Path, "/"), Base: base}, nil
+}
+
+// Buckets opens each bucket once for a run and closes them all at its end.
+type Buckets struct {
+	mu   sync.Mutex
+	open map[string]*blob.Bucket
+}
+
+// NewBuckets returns an empty set.
+func NewBuckets() *Buckets { return &Buckets{open: map[string]*blob.Bucket{}} }
+
+// Get opens (or returns the open) bucket of loc.
+func (bs *Buckets) Get(ctx context.Context, loc Location) (*blob.Bucket, error) {
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	if b, ok := bs.open[loc.Bucket]; ok {
+		return b, nil
+	}
+	b, err := blob.OpenBucket(ctx, loc.Bucket)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", loc.Base, err)
+	}
+	bs.open[loc.Bucket] = b
+	return b, nil
+}
+
+// Close closes every bucket opened.
+func (bs *Buckets) Close() error {
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	var errs []error
+	for k, b := range bs.open {
+		errs = append(errs, b.Close())
+		delete(bs.open, k)
+	}
+	return errors.Join(errs...)
+}
+
+// Inputs lists the objects named by arg, as pipeline.Walk does a folder: an
+// object whose key is the URL's is that one input; otherwise every object
+// under the prefix whose extension is in exts, in key order (the order S3
+// and GCS list in: bytes, so "a.jpg" comes before "a/b.jpg"). Each input is
+// read by streaming the object when a worker gets to it. A listing that
+// fails, or finds nothing, becomes an error row naming arg.
+func Inputs(ctx context.Context, bs *Buckets, arg string, exts []string) iter.Seq[pipeline.Input] {
+	return func(yield func(pipeline.Input) bool) {
+		fail := func(err error) { yield(pipeline.Input{Name: arg, Rel: ".", Err: err}) }
+		loc, err := Parse(arg)
+		if err != nil {
+			fail(err)
+			return
+		}
+		b, err := bs.Get(ctx, loc)
+		if err != nil {
+			fail(fmt.Errorf("%s: %w", arg, err))
+			return
+		}
+		if loc.Key != "" && !strings.HasSuffix(loc.Key, "/") {
+			ok, err := b.Exists(ctx, loc.Key)
+			if err != nil {
+				fail(fmt.Errorf("%s: %w", loc.Name(loc.Key), err))
+				return
+			}
+			if ok {
+				yield(object(ctx, b, loc, loc.Key, path.Base(loc.Key)))
+				return
+			}
+		}
+		prefix := loc.Key
+		if prefix != "" && !strings.HasSuffix(prefix, "/") {
+			prefix += "/"
+		}
+		it := b.List(&blob.ListOptions{Prefix: prefix})
+		found := 0
+		for {
+			obj, err := it.Next(ctx)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				fail(fmt.Errorf("list %s: %w", loc.Name(prefix), err))
+				return
+			}
+			if obj.IsDir || !pipeline.HasExtension(obj.Key, exts) {
+				continue
+			}
+			found++
+			if !yield(object(ctx, b, loc, obj.Key, strings.TrimPrefix(obj.Key, prefix))) {
+				return
+			}
+		}
+		if found == 0 {
+			fail(fmt.Errorf("%s: no object under this prefix has the extensions %s", arg, strings.Join(exts, " ")))
+		}
+	}
+}
+
+func object(ctx context.Context, b *blob.Bucket, loc Location, key, rel string) pipeline.Input {
+	name := loc.Name(key)
+	return pipeline.Input{Name: name, Rel: rel, Open: func() (io.ReadCloser, error) {
+		r, err := b.NewReader(ctx, key, nil)
+		if err != nil {
+			return nil, describe(name, err)
+		}
+		return r, nil
+	}}
+}
+
+func describe(name string, err error) error {
+	if gcerrors.Code(err) == gcerrors.NotFound {
+		return fmt.Errorf("%s: no such object", name)
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+// Open streams the object at url.
+func Open(ctx context.Context, bs *Buckets, rawURL string) (io.ReadCloser, error) {
+	loc, err := Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	b, err := bs.Get(ctx, loc)
+	if err != nil {
+		return nil, err
+	}
+	r, err := b.NewReader(ctx, loc.Key, nil)
+	if err != nil {
+		return nil, describe(loc.Name(loc.Key), err)
+	}
+	return r, nil
+}
+
+// ErrExists is returned by Upload without replace when the object exists.
+var ErrExists = errors.New("already exists")
+
+// Exists reports whether the object at rawURL is there.
+func Exists(ctx context.Context, bs *Buckets, rawURL string) (bool, error) {
+	loc, err := Parse(rawURL)
+	if err != nil {
+		return false, err
+	}
+	b, err := bs.Get(ctx, loc)
+	if err != nil {
+		return false, err
+	}
+	ok, err := b.Exists(ctx, loc.Key)
+	if err != nil {
+		return false, describe(loc.Name(loc.Key), err)
+	}
+	return ok, nil
+}
+
+// Download copies the object at rawURL into w; found is false when there
+// is no such object.
+func Download(ctx context.Context, bs *Buckets, rawURL string, w io.Writer) (found bool, err error) {
+	r, err := Open(ctx, bs, rawURL)
+	if err != nil {
+		loc, _ := Parse(rawURL)
+		b, berr := bs.Get(ctx, loc)
+		if berr == nil {
+			if ok, eerr := b.Exists(ctx, loc.Key); eerr == nil && !ok {
+				return false, nil
+			}
+		}
+		return false, err
+	}
+	defer r.Close()
+	if _, err := io.Copy(w, r); err != nil {
+		return true, fmt.Errorf("read %s: %w", rawURL, err)
+	}
+	return true, nil
+}
+
+// Upload writes the local file src to the object at rawURL. Without
+// replace the write is conditional (If-None-Match: *), so an object that
+// appeared during the run is kept and ErrExists returned.
+func Upload(ctx context.Context, bs *Buckets, rawURL, src string, replace bool) error {
+	loc, err := Parse(rawURL)
+	if err != nil {
+		return err
+	}
+	b, err := bs.Get(ctx, loc)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", loc.Name(loc.Key), err)
+	}
+	defer f.Close()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w, err := b.NewWriter(ctx, loc.Key, &blob.WriterOptions{IfNotExist: !replace, ContentType: contentType(loc.Key)})
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", loc.Name(loc.Key), err)
+	}
+	if _, err := io.Copy(w, f); err != nil {
+		cancel() // abandons the upload; Close then reports it
+		w.Close()
+		return fmt.Errorf("upload %s: %w", loc.Name(loc.Key), err)
+	}
+	if err := w.Close(); err != nil {
+		if gcerrors.Code(err) == gcerrors.FailedPrecondition {
+			return fmt.Errorf("%s: %w", loc.Name(loc.Key), ErrExists)
+		}
+		return fmt.Errorf("upload %s: %w", loc.Name(loc.Key), err)
+	}
+	return nil
+}
+
+func contentType(key string) string {
+	switch path.Ext(key) {
+	case ".csv":
+		return "text/csv"
+	case ".jsonl":
+		return "application/jsonl"
+	case ".json":
+		return "application/json"
+	}
+	return "application/octet-stream"
+}
