@@ -20,9 +20,10 @@ import (
 	"sync"
 
 	"gocloud.dev/blob"
-	_ "gocloud.dev/blob/gcsblob" // gs://
-	_ "gocloud.dev/blob/s3blob"  // s3://
+	"gocloud.dev/blob/gcsblob"
+	_ "gocloud.dev/blob/s3blob" // s3://
 	"gocloud.dev/gcerrors"
+	"gocloud.dev/gcp"
 
 	"github.com/agegender/agegender/internal/pipeline"
 )
@@ -96,7 +97,13 @@ func (bs *Buckets) Get(ctx context.Context, loc Location) (*blob.Bucket, error) 
 	if b, ok := bs.open[loc.Bucket]; ok {
 		return b, nil
 	}
-	b, err := blob.OpenBucket(ctx, loc.Bucket)
+	var b *blob.Bucket
+	var err error
+	if strings.HasPrefix(loc.Bucket, "gs://") {
+		b, err = openGCS(ctx, loc)
+	} else {
+		b, err = blob.OpenBucket(ctx, loc.Bucket)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", loc.Base, err)
 	}
@@ -298,4 +305,24 @@ func contentType(key string) string {
 		return "application/json"
 	}
 	return "application/octet-stream"
+}
+
+// openGCS opens a gs:// bucket with Application Default Credentials. The
+// driver's own URL opener is not used: without credentials it prints a
+// warning to stdout, into the rows of a run writing there, and goes on
+// with empty ones; here their absence is an error that says where
+// credentials come from.
+func openGCS(ctx context.Context, loc Location) (*blob.Bucket, error) {
+	if strings.Contains(loc.Bucket, "?") {
+		return nil, fmt.Errorf("gs:// URLs take no query; credentials come from Application Default Credentials")
+	}
+	creds, err := gcp.DefaultCredentials(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("no Google credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login, or the workload's service account): %w", err)
+	}
+	client, err := gcp.NewHTTPClient(gcp.DefaultTransport(), gcp.CredentialsTokenSource(creds))
+	if err != nil {
+		return nil, err
+	}
+	return gcsblob.OpenBucket(ctx, client, strings.TrimPrefix(loc.Base, "gs://"), nil)
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/agegender/agegender/internal/pipeline"
@@ -92,5 +93,32 @@ func TestUploadDownload(t *testing.T) {
 	}
 	if got, _ := s3.Get(t, "bkt", "o/f.jsonl"); string(got) != "other\n" {
 		t.Errorf("replace: %q", got)
+	}
+}
+
+// Without Google credentials a gs:// bucket is an error naming where they
+// come from, and nothing is printed (the driver's URL opener printed a
+// warning to stdout, into the rows).
+func TestGCSWithoutCredentials(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", "")
+	t.Setenv("HOME", dir)
+	t.Setenv("CLOUDSDK_CONFIG", dir)
+	stdout := os.Stdout
+	r, w, _ := os.Pipe()
+	os.Stdout = w
+	bs := NewBuckets()
+	_, err := bs.Get(context.Background(), Location{Bucket: "gs://b", Base: "gs://b"})
+	os.Stdout = stdout
+	w.Close()
+	printed, _ := io.ReadAll(r)
+	if len(printed) != 0 {
+		t.Errorf("opening the bucket printed %q", printed)
+	}
+	if err == nil {
+		t.Skip("this machine has Google credentials")
+	}
+	if !strings.Contains(err.Error(), "GOOGLE_APPLICATION_CREDENTIALS") {
+		t.Errorf("err %v does not say where credentials come from", err)
 	}
 }
