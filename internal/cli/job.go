@@ -157,8 +157,9 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 // each path is walked with exts, an s3:// or gs:// URL listed in rm (nil
 // where the command reads no object storage), and "-" (allowed once)
 // becomes fromStdin.
-func argInputs(rm *remote, args, exts []string, fromStdin iter.Seq[pipeline.Input]) (iter.Seq[pipeline.Input], error) {
-	for i, a := range args {
+func argInputs(rm *remote, given, exts []string, fromStdin iter.Seq[pipeline.Input]) (iter.Seq[pipeline.Input], error) {
+	args := make([]string, len(given))
+	for i, a := range given {
 		if storage.IsURL(a) && rm == nil {
 			return nil, usagef("%s: only batch and merge read object storage", a)
 		}
