@@ -109,9 +109,13 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 	bar := newProgress(ios, s.quiet)
 	mode := eng.Mode()
 	ctx := cmd.Context()
+	gap := false
 	sum, runErr := pipeline.Run(ctx, s.inputs, eng, func(r pipeline.Result) error {
-		if res != nil && ctx.Err() != nil && errors.Is(r.Err, context.Canceled) {
-			// Interrupted, not done: left out, so that --resume does it.
+		if res != nil && (gap || ctx.Err() != nil && errors.Is(r.Err, context.Canceled)) {
+			// Interrupted, not done: left out, so that --resume does it;
+			// and so is every input after it, finished or not, so that the
+			// file stays a prefix of the inputs and resuming keeps the order.
+			gap = true
 			return nil
 		}
 		r.Detect = mode
