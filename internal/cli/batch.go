@@ -73,7 +73,9 @@ written when the run ends; with --resume it is also written every
 
 Exit codes: 0 all inputs succeeded, 2 some failed, 1 usage or setup error.`,
 		Example: `  agegender batch ./photos --csv faces.csv
-  find /data -name '*.jpg' -print0 | agegender batch -0 - --jsonl - > faces.jsonl`,
+  find /data -name '*.jpg' -print0 | agegender batch -0 - --jsonl - > faces.jsonl
+  agegender batch s3://bucket/photos/ --shard 2/8 --resume --jsonl s3://bucket/out/part-2.jsonl
+  agegender merge --out faces.jsonl part-*.jsonl -- ./photos`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef("batch needs at least one file or folder, or - to read paths from stdin")
