@@ -22,8 +22,9 @@ import (
 type resumable struct {
 	f    *os.File
 	path string
-	// done holds the keys (report.Key) of the inputs already in the file.
-	done map[string]struct{}
+	// done counts the records of each input (by report.Key) already in the
+	// file: a path given twice has two.
+	done map[string]int
 	// needHeader is true when a CSV file is empty and needs its header.
 	needHeader bool
 	// object, when set, is the object storage output the file is the spool
@@ -60,7 +61,7 @@ func openResumable(path string, format report.Format, warn io.Writer) (*resumabl
 	if err != nil {
 		return fail(err)
 	}
-	done := map[string]struct{}{}
+	done := map[string]int{}
 	var last report.Record
 	var n int
 	cut := int64(-1) // where the kept records end; -1: the whole file is kept
@@ -78,7 +79,7 @@ func openResumable(path string, format report.Format, warn io.Writer) (*resumabl
 		if err != nil {
 			return fail(fmt.Errorf("--resume %s: %w; it is left as it is", path, err))
 		}
-		done[rec.Key] = struct{}{}
+		done[rec.Key]++
 		last = rec
 		n++
 	}
@@ -89,7 +90,7 @@ func openResumable(path string, format report.Format, warn io.Writer) (*resumabl
 	redone := ""
 	if format == report.FormatCSV && n > 0 && !torn {
 		// Its rows may lack faces the killed run never wrote.
-		delete(done, last.Key)
+		done[last.Key]--
 		n--
 		cut = last.Start
 		redone = fmt.Sprintf("; its last input (%s) is done again, since CSV cannot show whether all its faces were written", last.Key)
@@ -116,7 +117,8 @@ func openResumable(path string, format report.Format, warn io.Writer) (*resumabl
 func (r *resumable) skipDone(inputs iter.Seq[pipeline.Input], format report.Format) iter.Seq[pipeline.Input] {
 	return func(yield func(pipeline.Input) bool) {
 		for in := range inputs {
-			if _, ok := r.done[report.Key(format, in.Name)]; ok {
+			if k := report.Key(format, in.Name); r.done[k] > 0 {
+				r.done[k]--
 				continue
 			}
 			if !yield(in) {

@@ -122,3 +122,20 @@ func TestResumeRefuses(t *testing.T) {
 		}
 	}
 }
+
+// A path given twice is two inputs to resume too: one copy in the file
+// leaves the other to do.
+func TestResumeRepeatedPath(t *testing.T) {
+	in := shardTree(t)
+	a := filepath.Join(in, "d0", "00.png")
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole.jsonl")
+	runCLIEnv(t, nil, "", "batch", "-q", "--jsonl", whole, a, in, a)
+	want, _ := os.ReadFile(whole)
+	out := filepath.Join(dir, "r.jsonl")
+	os.WriteFile(out, want[:len(want)/2], 0o644)
+	runCLIEnv(t, nil, "", "batch", "-q", "--resume", "--jsonl", out, a, in, a)
+	if got, _ := os.ReadFile(out); !bytes.Equal(got, want) {
+		t.Errorf("resumed:\n%s\nwant\n%s", got, want)
+	}
+}

@@ -170,3 +170,29 @@ func TestShardEnvRefusals(t *testing.T) {
 		}
 	}
 }
+
+// A path given twice is processed twice, in its shard twice, and merged twice;
+// a row repeated in a shard output that the listing does not repeat is refused.
+func TestMergeRepeatedPath(t *testing.T) {
+	in := shardTree(t)
+	a := filepath.Join(in, "d0", "00.png")
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole.jsonl")
+	runCLIEnv(t, nil, "", "batch", "-q", "--jsonl", whole, a, a, in)
+	want, _ := os.ReadFile(whole)
+	var outs []string
+	for i := 0; i < 3; i++ {
+		out := filepath.Join(dir, fmt.Sprintf("s%d.jsonl", i))
+		runCLIEnv(t, nil, "", "batch", "-q", "--jsonl", out, "--shard", fmt.Sprintf("%d/3", i), a, a, in)
+		outs = append(outs, out)
+	}
+	merged := filepath.Join(dir, "m.jsonl")
+	code, _, errOut := runCLIEnv(t, nil, "", append(append([]string{"merge", "-o", merged}, outs...), "--", a, a, in)...)
+	if got, _ := os.ReadFile(merged); code != ExitOK || !bytes.Equal(got, want) {
+		t.Errorf("exit %d, stderr %q; merged equals one run: %v", code, errOut, bytes.Equal(got, want))
+	}
+	code, _, errOut = runCLIEnv(t, nil, "", append(append([]string{"merge", "-o", filepath.Join(dir, "m2.jsonl")}, outs...), "--", a, in)...)
+	if code != ExitError || !strings.Contains(errOut, "00.png") {
+		t.Errorf("a repeated row the listing does not repeat: exit %d, stderr %q", code, errOut)
+	}
+}
