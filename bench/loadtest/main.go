@@ -89,7 +89,7 @@ func run() error {
 	base := srv.base
 	fmt.Printf("loadtest: POST /predict with %s (%d KB), %d requests per level, detect %s, serve args %q, loopback only\n",
 		name, len(img)/1024, *requests, *detect, *serveArgs)
-	fmt.Printf("%-8s %8s %8s %8s %8s %8s\n", "clients", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors")
+	fmt.Printf("%-8s %8s %8s %8s %8s %8s %12s\n", "clients", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "server CPU ms/req")
 	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
 	var mismatch []string
 	for _, c := range levels {
@@ -101,12 +101,20 @@ func run() error {
 		stop := make(chan struct{})
 		if merr == nil {
 			during = make(chan scrapeLog, 1)
-			go func() { during <- scrapeDuring(client, base, total(before), *requests, stop) }()
+			go func() { during <- scrapeDuring(client, base, total(before.predict), *requests, stop) }()
+		}
+		cpu0, err := srv.cpuSeconds()
+		if err != nil {
+			return err
 		}
 		lat, codes, errs, wall := level(client, base, img, name, c, *requests)
 		close(stop)
-		fmt.Printf("%-8d %8.1f %8.1f %8.1f %8.1f %8d\n", c, float64(len(lat)+errs)/wall.Seconds(),
-			pct(lat, 0.50), pct(lat, 0.95), pct(lat, 0.99), errs)
+		cpu1, err := srv.cpuSeconds()
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%-8d %8.1f %8.1f %8.1f %8.1f %8d %12.2f\n", c, float64(len(lat)+errs)/wall.Seconds(),
+			pct(lat, 0.50), pct(lat, 0.95), pct(lat, 0.99), errs, (cpu1-cpu0)*1000/float64(*requests))
 		if merr != nil {
 			fmt.Printf("         metrics: %v, not checked\n", merr)
 			continue
@@ -118,16 +126,17 @@ func run() error {
 		// The server counts an answer as it finishes it; the client may read
 		// it a moment before, so a difference gets a few chances to settle.
 		var desc string
+		var after serverCounts
 		ok := false
 		for try := 0; try < 5 && !ok; try++ {
 			if try > 0 {
 				time.Sleep(100 * time.Millisecond)
 			}
-			after, err := predictCounts(client, base)
+			after, err = predictCounts(client, base)
 			if err != nil {
 				return err
 			}
-			desc, ok = compareCounts(before, after, codes)
+			desc, ok = compareCounts(before.predict, after.predict, codes)
 		}
 		verdict := "match"
 		if !ok {
@@ -136,6 +145,9 @@ func run() error {
 		}
 		fmt.Printf("         /metrics, /predict answers by code after the run: %s: %s; %d scrapes during it, %s\n",
 			desc, verdict, sl.n, sl.verdict())
+		if n := after.batches - before.batches; n > 0 {
+			fmt.Printf("         micro-batches: %.0f, %.2f images each on average\n", n, (after.batched-before.batched)/n)
+		}
 	}
 	if len(mismatch) > 0 {
 		return fmt.Errorf("/metrics disagrees with the answers received: %s", strings.Join(mismatch, "; "))

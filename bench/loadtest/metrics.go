@@ -17,24 +17,31 @@ import (
 // errNoMetrics marks a server that has no /metrics (a build from before it).
 var errNoMetrics = errors.New("the server has no /metrics")
 
-// predictCounts scrapes the server's /metrics and returns its count of
-// POST /predict answers by status code.
-func predictCounts(client *http.Client, base string) (map[int]float64, error) {
+// serverCounts is what loadtest reads from the server's /metrics.
+type serverCounts struct {
+	// predict counts POST /predict answers by status code.
+	predict map[int]float64
+	// batches and batched count micro-batches and the images in them.
+	batches, batched float64
+}
+
+// predictCounts scrapes the server's /metrics.
+func predictCounts(client *http.Client, base string) (serverCounts, error) {
 	resp, err := client.Get(base + "/metrics")
 	if err != nil {
-		return nil, fmt.Errorf("scrape /metrics: %w", err)
+		return serverCounts{}, fmt.Errorf("scrape /metrics: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusNotFound {
-		return nil, errNoMetrics
+		return serverCounts{}, errNoMetrics
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("scrape /metrics: status %d", resp.StatusCode)
+		return serverCounts{}, fmt.Errorf("scrape /metrics: status %d", resp.StatusCode)
 	}
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := p.TextToMetricFamilies(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("parse /metrics: %w", err)
+		return serverCounts{}, fmt.Errorf("parse /metrics: %w", err)
 	}
 	counts := map[int]float64{}
 	for _, m := range fams["agegender_http_requests_total"].GetMetric() {
@@ -52,11 +59,16 @@ func predictCounts(client *http.Client, base string) (map[int]float64, error) {
 		}
 		c, err := strconv.Atoi(code)
 		if err != nil {
-			return nil, fmt.Errorf("/metrics: code label %q: %w", code, err)
+			return serverCounts{}, fmt.Errorf("/metrics: code label %q: %w", code, err)
 		}
 		counts[c] += m.GetCounter().GetValue()
 	}
-	return counts, nil
+	sc := serverCounts{predict: counts}
+	for _, m := range fams["agegender_batch_images"].GetMetric() {
+		sc.batches += float64(m.GetHistogram().GetSampleCount())
+		sc.batched += m.GetHistogram().GetSampleSum()
+	}
+	return sc, nil
 }
 
 // compareCounts checks the server's counts grew by exactly what the client
@@ -122,7 +134,7 @@ func scrapeDuring(client *http.Client, base string, start float64, sent int, sto
 			return s
 		}
 		s.n++
-		t := total(counts)
+		t := total(counts.predict)
 		if t < last || t > start+float64(sent) {
 			s.err = fmt.Errorf("scrape %d: %.0f /predict answers, after %.0f, of %.0f at most", s.n, t, last, start+float64(sent))
 			return s

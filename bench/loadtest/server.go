@@ -84,3 +84,30 @@ func waitHealthy(base string, limit time.Duration) error {
 	}
 	return errors.New("server did not become healthy")
 }
+
+// cpuSeconds is the CPU time (user + system) the server has used so far,
+// from /proc: what a request costs whatever else shares the machine, where
+// requests/s depends on the other load.
+func (s *server) cpuSeconds() (float64, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("read the server's CPU time: %w", err)
+	}
+	// The command name, in parentheses, may hold spaces: fields count from
+	// after its closing parenthesis, where field 3 (state) is the first.
+	rest := string(raw)
+	if i := strings.LastIndexByte(rest, ')'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0, fmt.Errorf("short /proc stat for the server: %q", raw)
+	}
+	utime, err1 := strconv.ParseFloat(f[11], 64)
+	stime, err2 := strconv.ParseFloat(f[12], 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("parse the server's CPU time: %w", err)
+	}
+	// USER_HZ is 100 on every Linux that Go supports.
+	return (utime + stime) / 100, nil
+}

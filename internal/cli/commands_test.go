@@ -155,6 +155,8 @@ func TestUsageErrorsBeforeEngine(t *testing.T) {
 		{"serve", "--max-memory", "1KB"},
 		{"serve", "--drain-delay", "-1s"},
 		{"serve", "--log-level", "loud"},
+		{"serve", "--max-batch", "0"},
+		{"serve", "--batch-window", "1s"},
 	} {
 		code, _, errOut := runCLI(t, noEngine(t), "", args...)
 		if code != ExitError || !strings.Contains(errOut, "--help") {

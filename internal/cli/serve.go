@@ -26,6 +26,8 @@ type serveOptions struct {
 	uploadTimeout time.Duration
 	timeout       time.Duration
 	drainDelay    time.Duration
+	maxBatch      int
+	batchWindow   time.Duration
 	logLevel      string
 }
 
@@ -48,9 +50,12 @@ face found, 503 busy or timed out.
 
 Uploads are read whole before anything else is held; then the memory the
 image's header says it needs is reserved from --max-memory before a pixel is
-decoded, and one of the inference slots (one per core) is taken. One image
-may use three quarters of --max-memory, and images larger than a crop (over
-1/16 of it) use at most all the slots but one, so crops are never starved.
+decoded. One image may use three quarters of --max-memory, and images larger
+than a crop (over 1/16 of it) take one of the inference slots (one per core)
+before decoding, at most all the slots but one, so crops are never starved.
+Crop-sized images are decoded and estimated in micro-batches: the images of
+requests that arrive together go to the engine in one call (--max-batch,
+--batch-window).
 
 Each request is logged once on stderr, as JSON lines when stderr is not a
 terminal and as text when it is, with its id; the id is also returned in the
@@ -72,6 +77,8 @@ requests in flight finish.`,
 	fs.StringVar(&o.maxMemory, "max-memory", bytesize.Flag(server.DefaultMaxMemory), "memory for uploads and images being analysed at once; the process stays about 150 MB above it")
 	fs.DurationVar(&o.uploadTimeout, "upload-timeout", server.DefaultUploadTimeout, "time limit for receiving each upload")
 	fs.DurationVar(&o.timeout, "timeout", server.DefaultTimeout, "time limit for each request once its upload is in")
+	fs.IntVar(&o.maxBatch, "max-batch", server.DefaultMaxBatch, "most crop-sized images of concurrent requests estimated in one engine call (micro-batching); 1 turns it off")
+	fs.DurationVar(&o.batchWindow, "batch-window", server.DefaultBatchWindow, "how long a batch waits for more images after its first; images join anyway while every slot is busy")
 	fs.DurationVar(&o.drainDelay, "drain-delay", 0, "after SIGTERM, keep serving this long with /ready failing before closing the listener (e.g. 5s behind a load balancer)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "least level logged: debug (also logs /health, /ready and /metrics), info, warn, error")
 	return cmd
@@ -94,6 +101,12 @@ func serveRun(cmd *cobra.Command, ios *IOStreams, o *serveOptions) (err error) {
 	}
 	if o.uploadTimeout <= 0 || o.timeout <= 0 {
 		return usagef("--upload-timeout and --timeout must be positive")
+	}
+	if o.maxBatch < 1 || o.maxBatch > maxBatchLimit {
+		return usagef("--max-batch %d is outside 1..%d", o.maxBatch, maxBatchLimit)
+	}
+	if o.batchWindow < 0 || o.batchWindow > maxBatchWindow {
+		return usagef("--batch-window %s is outside 0..%s", o.batchWindow, maxBatchWindow)
 	}
 	if o.drainDelay < 0 || o.drainDelay > maxDrainDelay {
 		return usagef("--drain-delay %s is outside 0..%s", o.drainDelay, maxDrainDelay)
@@ -127,6 +140,8 @@ func serveRun(cmd *cobra.Command, ios *IOStreams, o *serveOptions) (err error) {
 		UploadTimeout: o.uploadTimeout,
 		Timeout:       o.timeout,
 		DrainDelay:    o.drainDelay,
+		MaxBatch:      o.maxBatch,
+		BatchWindow:   o.batchWindow,
 		Logger:        logger,
 		Health: map[string]any{
 			"model": info.Model, "model_version": info.ModelVersion, "ort_version": info.ORTVersion,
@@ -160,3 +175,10 @@ const (
 // maxDrainDelay bounds --drain-delay below the 30 s a pod gets by default
 // between SIGTERM and SIGKILL, leaving time for requests in flight.
 const maxDrainDelay = 25 * time.Second
+
+// A batch larger than 64 crops or a window over 100 ms would only add
+// latency: one engine call on 64 faces already takes tens of milliseconds.
+const (
+	maxBatchLimit  = 64
+	maxBatchWindow = 100 * time.Millisecond
+)

@@ -153,6 +153,20 @@ func (a *admission) admit(ctx context.Context, cost int64) (_ func(), err error)
 	return release, nil
 }
 
+// admitMemory charges a crop-sized image's memory only, waiting within ctx:
+// with micro-batching its CPU slot is taken per batch, by the batcher. It
+// fails as admit does.
+func (a *admission) admitMemory(ctx context.Context, cost int64) (func(), error) {
+	r, err := a.memory.Acquire(ctx, cost)
+	if errors.Is(err, budget.ErrTooLarge) {
+		return nil, fmt.Errorf("image %w", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: waiting for %s of memory: %w", errBusy, bytesize.Amount(cost), err)
+	}
+	return r, nil
+}
+
 // waitIdle returns once no inference is running, holding every slot for an
 // instant. Inferences can outlive their requests (a running ONNX Runtime
 // call cannot be interrupted), so Serve calls this before returning

@@ -20,6 +20,7 @@ type metrics struct {
 	inFlight  prometheus.Gauge
 	faces     prometheus.Counter
 	queueWait prometheus.Histogram
+	batchSize prometheus.Histogram
 }
 
 // latencyBuckets span a face crop answered at once (5 ms) to a request
@@ -48,11 +49,16 @@ func newMetrics() *metrics {
 		}),
 		queueWait: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "agegender_queue_wait_seconds",
-			Help:    "Time a POST /predict waited, once its upload was in, for memory and a CPU slot (admitted or not).",
+			Help:    "Time a POST /predict waited, once its upload was in, for memory and a CPU slot, or for memory and its micro-batch to start (admitted or not).",
 			Buckets: latencyBuckets,
 		}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "agegender_batch_images",
+			Help:    "Images estimated together in one micro-batch.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32},
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.inFlight, m.faces, m.queueWait,
+	m.reg.MustRegister(m.requests, m.duration, m.inFlight, m.faces, m.queueWait, m.batchSize,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

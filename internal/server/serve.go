@@ -73,6 +73,11 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Lo
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve on %s: %w", addr, err)
 	}
+	if hd != nil && hd.batch != nil {
+		if err := hd.batch.close(sctx); err != nil {
+			return fmt.Errorf("shut down %s: %w", addr, err)
+		}
+	}
 	if hd != nil {
 		if err := hd.adm.waitIdle(sctx); err != nil {
 			return fmt.Errorf("shut down %s: %w", addr, err)

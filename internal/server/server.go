@@ -50,8 +50,10 @@
 // MaxUpload bytes and UploadTimeout, before anything else is held, so that a
 // slow client costs a connection and nothing more; the header is checked
 // against Limits; the memory that decoding and detecting will take is
-// reserved from MaxMemory; a CPU slot (MaxConcurrent) is taken; and only then
-// are pixels decoded. Timeout runs from the end of the upload.
+// reserved from MaxMemory; and a large image (over 1/16 of MaxMemory) takes
+// a CPU slot (MaxConcurrent) before its pixels are decoded, while a smaller
+// one is decoded and estimated in a micro-batch that takes a slot when it
+// runs (batch.go). Timeout runs from the end of the upload.
 package server
 
 import (
@@ -65,6 +67,8 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/agegender/agegender/internal/budget"
 	"github.com/agegender/agegender/internal/face"
@@ -97,6 +101,15 @@ type Config struct {
 	// Logger receives one line per request and the server's own events;
 	// nil discards them.
 	Logger *slog.Logger
+	// MaxBatch bounds the images of concurrent requests estimated in one
+	// call (micro-batching); 0 means DefaultMaxBatch, 1 turns batching off.
+	// Only images under 1/16 of MaxMemory are batched: a large one would hold
+	// the crops of its batch back for seconds.
+	MaxBatch int
+	// BatchWindow is how long a batch waits for more images after its first
+	// before it runs on a free slot; while every slot is busy images join
+	// anyway, up to MaxBatch.
+	BatchWindow time.Duration
 	// DrainDelay is how long Serve, once told to stop, keeps serving with
 	// /ready answering 503 before it closes the listener, so that a load
 	// balancer polling /ready stops sending new requests first; 0 closes at
@@ -113,6 +126,13 @@ const (
 	// quarters of it at 8 bytes a pixel) and keeps the whole server, with the
 	// engine's own 100 MB, under 600 MB of resident memory.
 	DefaultMaxMemory = 384 << 20
+	// Micro-batching's defaults, measured with bench/loadtest on a face crop
+	// at 16 clients on 2 cores (README): batches of up to 8 cut the server's
+	// CPU per request by about 8% against no batching; up to 4 by 5%; a
+	// window of 1 ms gained nothing over 0, which adds no latency to a
+	// request that finds the server idle.
+	DefaultMaxBatch    = 8
+	DefaultBatchWindow = 0
 )
 
 // handler is unexported so that its state (the limits) stays private; it
@@ -125,6 +145,8 @@ type handler struct {
 	mux    *http.ServeMux
 	log    *slog.Logger
 	met    *metrics
+	// batch is nil when batching is off.
+	batch *batcher
 	// draining is set by Serve when it starts to stop; /ready then fails.
 	draining atomic.Bool
 }
@@ -164,6 +186,17 @@ func NewHandler(est Estimator, cfg Config) http.Handler {
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxBatch == 0 {
+		cfg.MaxBatch = DefaultMaxBatch
+	}
+	if cfg.MaxBatch > 1 {
+		h.batch = newBatcher(est, h.adm.slots, cfg.MaxConcurrent, cfg.MaxBatch, max(0, cfg.BatchWindow),
+			func(n int) { h.met.batchSize.Observe(float64(n)) })
+		h.met.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "agegender_batch_waiting_images",
+			Help: "Crop-sized images decoded and waiting for their micro-batch to start.",
+		}, func() float64 { return float64(h.batch.waiting.Load()) }))
 	}
 	// Methods are checked by hand rather than with "POST /predict" patterns,
 	// because the mux's own 404 and 405 answers are plain text, not JSON.
@@ -282,14 +315,28 @@ func (h *handler) predict(w http.ResponseWriter, r *http.Request) {
 	cost := imageCost(hdr)
 	rec := recorderOf(w)
 	queued := time.Now()
-	release, err := h.adm.admit(ctx, cost)
-	rec.queueWait, rec.queued = time.Since(queued), true
-	if err != nil {
-		writeFailure(w, err)
-		return
+	var a analysis
+	if h.batch != nil && !h.adm.large(cost) {
+		release, err := h.adm.admitMemory(ctx, cost)
+		rec.queueWait, rec.queued = time.Since(queued), true
+		if err != nil {
+			writeFailure(w, err)
+			return
+		}
+		handedOff = true
+		var waited time.Duration
+		a, waited = h.analyseInBatch(ctx, hdr, up, release)
+		rec.queueWait += waited
+	} else {
+		release, err := h.adm.admit(ctx, cost)
+		rec.queueWait, rec.queued = time.Since(queued), true
+		if err != nil {
+			writeFailure(w, err)
+			return
+		}
+		handedOff = true
+		a = h.analyse(ctx, hdr, up, h.adm.large(cost), release)
 	}
-	handedOff = true
-	a := h.analyse(ctx, hdr, up, h.adm.large(cost), release)
 	if a.err == nil && len(a.faces) == 0 {
 		a.err = face.ErrNoFace
 	}
