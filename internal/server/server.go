@@ -126,12 +126,14 @@ const (
 	// quarters of it at 8 bytes a pixel) and keeps the whole server, with the
 	// engine's own 100 MB, under 600 MB of resident memory.
 	DefaultMaxMemory = 384 << 20
-	// Micro-batching's defaults, measured with bench/loadtest on a face crop
-	// at 16 clients on 2 cores (README): batches of up to 8 cut the server's
-	// CPU per request by about 8% against no batching; up to 4 by 5%; a
-	// window of 1 ms gained nothing over 0, which adds no latency to a
-	// request that finds the server idle.
-	DefaultMaxBatch    = 8
+	// Micro-batching is off by default: on the 2-core development machine,
+	// at 16 clients on a face crop, batches of up to 8 (4.4-4.6 images on
+	// average) cut the server's CPU per request by 3-6% but made p99 worse
+	// in each of 5 interleaved runs, and requests/s moved 0.86-1.09x
+	// (README). Detection, one image per ONNX Runtime run, is most of the
+	// work; batching shares only the age/gender model's run. A window of 0
+	// adds no latency to a request that finds the server idle.
+	DefaultMaxBatch    = 1
 	DefaultBatchWindow = 0
 )
 
