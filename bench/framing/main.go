@@ -1,4 +1,4 @@
-// Command framing measures where BlazeFace puts the face box, the eyes and
+// Command framing measures where the face detector (YuNet) puts the face box, the eyes and
 // the other keypoints in UTKFace's "aligned & cropped" 200x200 images, so that
 // faces detected in wild photos can be cropped with the same framing the model
 // was trained on.
@@ -57,15 +57,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	detPath, err := assets.Detector.Find("")
-	if err != nil {
-		return err
-	}
 	// Threads as ORT's default: one per core, as this tool ran before it
 	// used the engine.
 	eng, err := predict.New(predict.Options{
 		LibraryPath: lib, Model: models.Default(), ModelName: models.DefaultName,
-		DetectorPath: detPath, Mode: face.DetectOn, Detect: face.DefaultDetectParams(), Threads: runtime.NumCPU(),
+		Detector: models.Detector(), DetectorName: models.DetectorName, Mode: face.DetectOn, Detect: face.DefaultDetectParams(), Threads: runtime.NumCPU(),
 	})
 	if err != nil {
 		return err
@@ -90,15 +86,20 @@ func run() error {
 	chosen, chosenErr := choose(samples)
 	f := framing(samples, chosen)
 	bs, ed := make([]float64, len(samples)), make([]float64, len(samples))
+	bw, bh := make([]float64, len(samples)), make([]float64, len(samples))
 	bx, by := make([]float64, len(samples)), make([]float64, len(samples))
 	for i, s := range samples {
 		bx[i], by[i], bs[i], ed[i] = s.boxCenterX, s.boxCenterY, s.boxSide, s.eyeDistance
+		bw[i], bh[i] = s.boxWidth, s.boxHeight
 	}
 	out := map[string]any{
 		"style":        "utkface-aligned-cropped",
 		"box_center_x": f.BoxCenterX, "box_center_y": f.BoxCenterY, "box_side": f.BoxSide,
+		// Not read by the engine: the box's own shape, for tests that paste
+		// crops and need the box the detector should find.
+		"box_width": median(bw), "box_height": median(bh),
 		"eye_center_x": f.EyeCenterX, "eye_center_y": f.EyeCenterY, "eye_distance": f.EyeDistance,
-		"measured_on": fmt.Sprintf("%d UTKFace crops (%d without a detection), padded 30%%, BlazeFace back 256; medians as fractions of the crop side", len(samples), missed),
+		"measured_on": fmt.Sprintf("%d UTKFace crops (%d without a detection), padded 30%%, YuNet-n at long side 640; medians as fractions of the crop side", len(samples), missed),
 		"spread_iqr":  map[string]float64{"box_center_x": iqr(bx), "box_center_y": iqr(by), "box_side": iqr(bs), "eye_distance": iqr(ed)},
 		"placed_by":   fmt.Sprintf("%s: median corner error %.4f of the crop side on held-out crops", chosen.label, chosenErr),
 		"command":     strings.Join(append([]string{"go run ./bench/framing"}, os.Args[1:]...), " "),
@@ -124,7 +125,6 @@ type detectFunc func(img *image.NRGBA, p face.DetectParams) ([]detect.Detection,
 // measureAll runs measure over the crops; missed counts those without a face.
 func measureAll(det detectFunc, names []string) (samples []sample, missed int, err error) {
 	params := face.DefaultDetectParams()
-	params.TileSide = 0
 	for _, n := range names {
 		s, ok, err := measure(det, params, n)
 		if err != nil {
@@ -181,8 +181,9 @@ type sample struct {
 	det                                 detect.Detection
 	truth                               preprocess.Crop
 	boxCenterX, boxCenterY, boxSide     float64
+	boxWidth, boxHeight                 float64
 	eyeCenterX, eyeCenterY, eyeDistance float64
-	keypoints                           [detect.NumKeypoints]face.Point
+	keypoints                           map[string]face.Point // by metadata name
 }
 
 // measure pads one crop with 30% grey (the detector needs margin) and maps
@@ -217,12 +218,16 @@ func measure(det detectFunc, params face.DetectParams, path string) (sample, boo
 		boxCenterX:  (d.Box.X + d.Box.W/2 - p) / side,
 		boxCenterY:  (d.Box.Y + d.Box.H/2 - p) / side,
 		boxSide:     math.Max(d.Box.W, d.Box.H) / side,
+		boxWidth:    d.Box.W / side,
+		boxHeight:   d.Box.H / side,
 		eyeCenterX:  ((re.X+le.X)/2 - p) / side,
 		eyeCenterY:  ((re.Y+le.Y)/2 - p) / side,
 		eyeDistance: math.Hypot(le.X-re.X, le.Y-re.Y) / side,
 	}
-	for k, kp := range d.Keypoints {
-		s.keypoints[k] = face.Point{X: (kp.X - p) / side, Y: (kp.Y - p) / side}
+	s.keypoints = map[string]face.Point{}
+	for _, name := range keypointNames() {
+		kp, _ := d.Point(name)
+		s.keypoints[name] = face.Point{X: (kp.X - p) / side, Y: (kp.Y - p) / side}
 	}
 	return s, true, nil
 }
@@ -231,16 +236,27 @@ func measure(det detectFunc, params face.DetectParams, path string) (sample, boo
 // template) or by a least-squares fit to the named keypoints.
 type candidate struct {
 	label     string
-	keypoints []int
+	keypoints []string
+}
+
+// keypointNames are the detector's five points and the mouth's centre.
+func keypointNames() []string {
+	names := []string{"mouth"}
+	for k := range detect.NumKeypoints {
+		names = append(names, detect.KeypointName(k))
+	}
+	return names
 }
 
 func candidates() []candidate {
-	eyes := []int{detect.RightEye, detect.LeftEye}
+	eyes := []string{"right_eye", "left_eye"}
+	corners := []string{"mouth_right", "mouth_left"}
 	return []candidate{
 		{"eyes (centre and distance)", nil},
-		{"eyes, mouth", slices.Concat(eyes, []int{detect.Mouth})},
-		{"eyes, nose, mouth", slices.Concat(eyes, []int{detect.Nose, detect.Mouth})},
-		{"eyes, nose, mouth, ears", slices.Concat(eyes, []int{detect.Nose, detect.Mouth, detect.RightEar, detect.LeftEar})},
+		{"eyes, mouth centre", slices.Concat(eyes, []string{"mouth"})},
+		{"eyes, mouth corners", slices.Concat(eyes, corners)},
+		{"eyes, nose, mouth centre", slices.Concat(eyes, []string{"nose", "mouth"})},
+		{"eyes, nose, mouth corners", slices.Concat(eyes, []string{"nose"}, corners)},
 	}
 }
 
@@ -265,10 +281,10 @@ func framing(samples []sample, c candidate) predict.Framing {
 	}
 	if len(c.keypoints) > 0 {
 		f.Keypoints = map[string][2]float64{}
-		for _, k := range c.keypoints {
-			f.Keypoints[detect.KeypointName(k)] = [2]float64{
-				col(func(s sample) float64 { return s.keypoints[k].X }),
-				col(func(s sample) float64 { return s.keypoints[k].Y }),
+		for _, name := range c.keypoints {
+			f.Keypoints[name] = [2]float64{
+				col(func(s sample) float64 { return s.keypoints[name].X }),
+				col(func(s sample) float64 { return s.keypoints[name].Y }),
 			}
 		}
 	}

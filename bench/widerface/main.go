@@ -7,7 +7,8 @@
 // on the labelled faces that were found, the median predicted age per
 // perceived age group, and photos per second (decode + detect + estimate).
 //
-//	go run ./bench/widerface [-workers 2] [-min-score 0.5] [-tile 400] [-model M] [-json]
+//	go run ./bench/widerface [-workers 2] [-min-score 0.5] [-det-size 640] [-det-second-size 1024]
+//	    [-detector-model F] [-curve 0.3] [-model M] [-json]
 package main
 
 import (
@@ -58,13 +59,24 @@ func run() error {
 	workers := flag.Int("workers", runtime.NumCPU(), "photos processed in parallel")
 	limit := flag.Int("limit", 0, "score only the first N photos (0: all)")
 	asJSON := flag.Bool("json", false, "print JSON")
+	curveFrom := flag.Float64("curve", 0, "detect at this score threshold, then print recall and false boxes per photo at every threshold from it up in steps of 0.05, and the lowest that keeps false boxes at or under -max-false")
+	maxFalse := flag.Float64("max-false", 0.4, "false boxes per photo the -curve operating point may reach")
+	step := flag.Float64("step", 0.05, "threshold step of -curve")
 	dump := flag.String("dump", "", "also write every detection with its best IoU to this JSONL file (for tuning)")
 	modelPath := flag.String("model", "", "age/gender model to score (default: the embedded models/agegender.onnx)")
 	p := result.DefaultDetectParams()
 	flag.Float64Var(&p.MinScore, "min-score", p.MinScore, "detector score threshold")
-	flag.IntVar(&p.TileSide, "tile", p.TileSide, "tile side for the small-face pass (0: off)")
+	flag.IntVar(&p.InputSize, "det-size", p.InputSize, "detection input long side")
+	flag.IntVar(&p.SecondSide, "det-second-size", p.SecondSide, "second detection pass long side for larger photos (0: none)")
+	detectorPath := flag.String("detector-model", "", "face detector ONNX file (default: the embedded YuNet)")
 	flag.Float64Var(&p.MinSize, "min-face-size", p.MinSize, "drop faces smaller than this")
 	flag.Parse()
+	if *curveFrom > 0 {
+		if !(*step > 0) {
+			return fmt.Errorf("-step %g: want a positive step", *step)
+		}
+		p.MinScore = *curveFrom
+	}
 
 	photos, gt, err := readTruth(*root)
 	if err != nil {
@@ -77,9 +89,12 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	det, err := assets.Detector.Find("")
-	if err != nil {
-		return err
+	det, detName := models.Detector(), models.DetectorName
+	if *detectorPath != "" {
+		if det, err = os.ReadFile(*detectorPath); err != nil {
+			return err
+		}
+		detName = *detectorPath
 	}
 	model, modelName := models.Default(), models.DefaultName
 	if *modelPath != "" {
@@ -89,7 +104,7 @@ func run() error {
 		modelName = filepath.Base(*modelPath)
 	}
 	eng, err := predict.New(predict.Options{LibraryPath: lib, Model: model, ModelName: modelName,
-		DetectorPath: det, Mode: result.DetectOn, Detect: p})
+		Detector: det, DetectorName: detName, Mode: result.DetectOn, Detect: p})
 	if err != nil {
 		return err
 	}
@@ -125,9 +140,12 @@ func run() error {
 			return err
 		}
 	}
+	if *curveFrom > 0 {
+		printCurve(os.Stdout, photos, gt, found, *curveFrom, *step, *maxFalse)
+	}
 	s := score(photos, gt, found)
 	s.PhotosPerSecond = round(float64(len(photos))/elapsed.Seconds(), 2)
-	s.Params = fmt.Sprintf("min-score %.2f, tile %d, min-face-size %.0f, workers %d", p.MinScore, p.TileSide, p.MinSize, *workers)
+	s.Params = fmt.Sprintf("%s, min-face-size %.0f, workers %d", eng.Info().Detector, p.MinSize, *workers)
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
@@ -332,6 +350,35 @@ func matchBoxes(truths []truth, faces []result.Face) map[int]int {
 		used[p.d] = true
 	}
 	return out
+}
+
+// printCurve scores the detections again at each threshold from lo up: the
+// detector runs once, at lo, and a higher threshold only drops boxes.
+// Steps go up by step; step must be positive.
+func printCurve(w io.Writer, photos []string, gt map[string][]truth, found [][]result.Face, lo, step, maxFalse float64) {
+	fmt.Fprintf(w, "%-9s %8s %8s %8s %12s\n", "min-score", ">=20", ">=40", ">=80", "false/photo")
+	var best *Summary
+	bestAt := 0.0
+	for k := 0; lo+step*float64(k) < 1; k++ {
+		t := lo + step*float64(k)
+		kept := make([][]result.Face, len(found))
+		for i, faces := range found {
+			for _, f := range faces {
+				if f.Score >= t {
+					kept[i] = append(kept[i], f)
+				}
+			}
+		}
+		s := score(photos, gt, kept)
+		fmt.Fprintf(w, "%-9.2f %8.3f %8.3f %8.3f %12.3f\n", t, s.RecallBySize[">=20"], s.RecallBySize[">=40"], s.RecallBySize[">=80"], s.FalsePerPhoto)
+		if best == nil && s.FalsePerPhoto <= maxFalse {
+			best, bestAt = &s, t
+		}
+	}
+	if best != nil {
+		fmt.Fprintf(w, "lowest threshold with <= %.2f false boxes per photo: %.2f (recall %.3f / %.3f / %.3f, %.3f false)\n\n",
+			maxFalse, bestAt, best.RecallBySize[">=20"], best.RecallBySize[">=40"], best.RecallBySize[">=80"], best.FalsePerPhoto)
+	}
 }
 
 func (s Summary) print(w io.Writer) {

@@ -108,7 +108,7 @@ func TestDeployRecipes(t *testing.T) {
 		t.Fatalf("single run: exit %d: %s", r.code, r.stderr)
 	}
 	want := readRows(t, single)
-	native := []string{"AGEGENDER_ORT_LIB=" + testutil.ORTLibrary(t), "AGEGENDER_DETECTOR=" + testutil.Detector(t)}
+	native := []string{"AGEGENDER_ORT_LIB=" + testutil.ORTLibrary(t)}
 
 	args, jobEnv, completions := k8sJob(t)
 	if jobEnv["AGEGENDER_SHARD_COUNT"] != fmt.Sprint(completions) {
@@ -242,7 +242,7 @@ func TestDockerfileMatchesArchive(t *testing.T) {
 	}
 	// What the binary needs beside it is in the archive: lib/ and models/.
 	for _, f := range []string{"src: \".deps/dist/{{ .Os }}_{{ .Arch }}/lib/libonnxruntime.so.1\"\n        dst: lib",
-		"src: .deps/models/blazeface_back_256.onnx\n        dst: models", "- models/agegender.onnx"} {
+		"- models/yunet_n.onnx", "- models/agegender.onnx"} {
 		if !strings.Contains(rel, f) {
 			t.Errorf(".goreleaser.yaml no longer puts %q in the archive", f)
 		}

@@ -11,6 +11,9 @@ import (
 	"github.com/agegender/agegender/models"
 )
 
+// detectorEnv names a detector file when --detector-model does not.
+const detectorEnv = "AGEGENDER_DETECTOR"
+
 // openEngine finds the native pieces the flags name (or their defaults) and
 // starts ONNX Runtime. It is the only place the command line meets ORT; in a
 // build without cgo predict.New says how to get the real engine.
@@ -19,10 +22,11 @@ func openEngine(c cli.EngineConfig) (cli.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	var detector string
+	var detector []byte
+	var detectorName string
 	if c.Mode != face.DetectOff {
-		if detector, err = assets.Detector.Find(c.Detector); err != nil {
-			return nil, fmt.Errorf("%w (or use --detect off to skip detection)", err)
+		if detector, detectorName, err = readDetector(c.Detector); err != nil {
+			return nil, err
 		}
 	}
 	modelBytes, modelName := models.Default(), models.DefaultName
@@ -34,11 +38,28 @@ func openEngine(c cli.EngineConfig) (cli.Engine, error) {
 	}
 	eng, err := predict.New(predict.Options{
 		LibraryPath: lib, Model: modelBytes, ModelName: modelName,
-		DetectorPath: detector, Mode: c.Mode, Detect: c.Detect, Threads: c.Threads,
+		Detector: detector, DetectorName: detectorName, Mode: c.Mode, Detect: c.Detect, Threads: c.Threads,
 	})
 	if err != nil {
 		// A nil *Engine in a non-nil interface would look open to the caller.
 		return nil, err
 	}
 	return eng, nil
+}
+
+// readDetector returns the detector the flag or $AGEGENDER_DETECTOR names,
+// else the embedded YuNet.
+func readDetector(flagValue string) ([]byte, string, error) {
+	path, from := flagValue, "--detector-model"
+	if path == "" {
+		path, from = os.Getenv(detectorEnv), "$"+detectorEnv
+	}
+	if path == "" {
+		return models.Detector(), models.DetectorName, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("read face detector (from %s): %w", from, err)
+	}
+	return data, path, nil
 }

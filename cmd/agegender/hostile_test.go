@@ -41,7 +41,7 @@ func runEnv(t *testing.T, env []string, in []byte, limit time.Duration, args ...
 	t.Helper()
 	cmd := exec.Command(binary(t), args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"),
-		"AGEGENDER_ORT_LIB=" + testutil.ORTLibrary(t), "AGEGENDER_DETECTOR=" + testutil.Detector(t)}, env...)
+		"AGEGENDER_ORT_LIB=" + testutil.ORTLibrary(t)}, env...)
 	cmd.Stdin = bytes.NewReader(in)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -149,14 +149,18 @@ func TestRunLeavesNoTelemetry(t *testing.T) {
 func TestInterruptEndsWithinTwoSeconds(t *testing.T) {
 	dir := t.TempDir()
 	var list strings.Builder
-	for i := range 12 {
+	// 60 inputs of 3000x2000 (4 files, each listed 15 times): about 6 s of
+	// decoding and detection on 2 workers, far past the signal.
+	for i := range 4 {
 		p := filepath.Join(dir, fmt.Sprintf("big%02d.png", i))
-		writePNG(t, p, 3000, 2000, i) // 70 tiles each: about a second of detection
-		list.WriteString(p + "\n")
+		writePNG(t, p, 3000, 2000, i)
+		for range 15 {
+			list.WriteString(p + "\n")
+		}
 	}
 	out := filepath.Join(dir, "out.csv")
 	cmd := exec.Command(binary(t), "batch", "-", "--csv", out, "--quiet", "--workers", "2")
-	cmd.Env = append(os.Environ(), "AGEGENDER_ORT_LIB="+testutil.ORTLibrary(t), "AGEGENDER_DETECTOR="+testutil.Detector(t))
+	cmd.Env = append(os.Environ(), "AGEGENDER_ORT_LIB="+testutil.ORTLibrary(t))
 	cmd.Stdin = strings.NewReader(list.String())
 	var errOut bytes.Buffer
 	cmd.Stderr = &errOut

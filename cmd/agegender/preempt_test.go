@@ -39,7 +39,7 @@ func TestResumeAfterSIGTERM(t *testing.T) {
 	for _, target := range []string{filepath.Join(dir, "local.jsonl"), "s3://bkt/out/part.jsonl" + s3.Query} {
 		args := []string{"batch", "--detect", "off", "-q", "--workers", "2", "--resume", "--jsonl", target, in}
 		cmd := exec.Command(binary(t), args...)
-		cmd.Env = append(os.Environ(), "AGEGENDER_ORT_LIB="+testutil.ORTLibrary(t), "AGEGENDER_DETECTOR="+testutil.Detector(t))
+		cmd.Env = append(os.Environ(), "AGEGENDER_ORT_LIB="+testutil.ORTLibrary(t))
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {

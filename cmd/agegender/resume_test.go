@@ -66,7 +66,7 @@ func TestResumeAfterSIGKILL(t *testing.T) {
 		os.MkdirAll(sub, 0o755)
 		writePNG(t, filepath.Join(sub, fmt.Sprintf("%03d.png", i)), 48+i%17, 48+i%13, i)
 	}
-	env := append(os.Environ(), "AGEGENDER_ORT_LIB="+testutil.ORTLibrary(t), "AGEGENDER_DETECTOR="+testutil.Detector(t))
+	env := append(os.Environ(), "AGEGENDER_ORT_LIB="+testutil.ORTLibrary(t))
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 15))
 	for _, ext := range []string{"jsonl", "csv"} {
 		clean := filepath.Join(dir, "clean."+ext)

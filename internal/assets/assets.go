@@ -1,7 +1,7 @@
 // Package assets finds the native pieces agegender loads at run time: the
-// ONNX Runtime shared library and the BlazeFace detector model. Both are
-// fetched by `make setup`, never committed, so a missing one must produce an
-// error that tells the user how to get it.
+// ONNX Runtime shared library. It is fetched by `make setup`, never
+// committed, so a missing one must produce an error that tells the user how
+// to get it.
 package assets
 
 import (
@@ -27,9 +27,6 @@ var (
 	// ORTLibrary is the ONNX Runtime shared library.
 	ORTLibrary = Asset{What: "ONNX Runtime library", EnvVar: "AGEGENDER_ORT_LIB",
 		Flag: "--ort-lib", Names: []string{"libonnxruntime.so.1", "libonnxruntime.so"}, SetupDir: "lib"}
-	// Detector is the BlazeFace back (256x256) face detector.
-	Detector = Asset{What: "BlazeFace detector model", EnvVar: "AGEGENDER_DETECTOR",
-		Flag: "--detector", Names: []string{"blazeface_back_256.onnx"}, SetupDir: "models"}
 )
 
 // SetupCommand is what to run when a piece is missing.

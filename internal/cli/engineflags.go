@@ -15,7 +15,7 @@ type engineFlags struct {
 	minScore                float64
 	maxFaces                int
 	minFaceSize             float64
-	tileSide                int
+	detSize, detSecondSize  int
 	threads                 int
 	opener                  OpenEngine
 }
@@ -24,12 +24,13 @@ func (f *engineFlags) register(fs *pflag.FlagSet, open OpenEngine) {
 	f.opener = open
 	d := face.DefaultDetectParams()
 	registerModelFlags(fs, &f.ortLib, &f.model)
-	fs.StringVar(&f.detector, "detector", "", "BlazeFace back 256x256 ONNX model (default: $AGEGENDER_DETECTOR, next to the binary, then .deps/models)")
+	fs.StringVar(&f.detector, "detector-model", "", "face detector ONNX file, YuNet or SCRFD with keypoints, recognised by its inputs and outputs (default: $AGEGENDER_DETECTOR, else the built-in YuNet)")
 	fs.StringVar(&f.detect, "detect", string(face.DetectAuto), "face detection: auto (detect; a tight crop with no detection is used whole), on (no face is an error), off (whole image is one face)")
-	fs.Float64Var(&f.minScore, "min-score", d.MinScore, "minimum detection score, 0..1")
+	fs.Float64Var(&f.minScore, "min-score", d.MinScore, "minimum detection score, 0..1, on the detector's own scale (0: the detector's default, YuNet 0.7; the JSON output's engine info shows the one in use)")
 	fs.IntVar(&f.maxFaces, "max-faces", 0, "keep at most this many faces per image, most confident first (0: all)")
 	fs.Float64Var(&f.minFaceSize, "min-face-size", d.MinSize, "ignore faces smaller than this many pixels")
-	fs.IntVar(&f.tileSide, "tile", d.TileSide, "side in pixels of the tiles a second detection pass runs on in large images, for small faces (0: off)")
+	fs.IntVar(&f.detSize, "det-size", d.InputSize, fmt.Sprintf("long side in pixels photos are shrunk to for detection, %d..%d; 320 and 480 are faster and miss more small faces", face.MinInputSize, face.MaxSide))
+	fs.IntVar(&f.detSecondSize, "det-second-size", d.SecondSide, "for photos larger than --det-size, a second detection pass at up to this long side, for the smallest faces (0: none)")
 	fs.IntVar(&f.threads, "threads", 1, fmt.Sprintf("ONNX Runtime threads per inference, 1..%d; workers run inferences in parallel, so the default worker count is cores / threads", maxThreads))
 }
 
@@ -47,7 +48,8 @@ func (f *engineFlags) params() (face.Mode, face.DetectParams, error) {
 		return "", face.DetectParams{}, usageError{err}
 	}
 	params := face.DefaultDetectParams()
-	params.MinScore, params.MaxFaces, params.MinSize, params.TileSide = f.minScore, f.maxFaces, f.minFaceSize, f.tileSide
+	params.MinScore, params.MaxFaces, params.MinSize = f.minScore, f.maxFaces, f.minFaceSize
+	params.InputSize, params.SecondSide = f.detSize, f.detSecondSize
 	if err := params.Validate(); err != nil {
 		return "", face.DetectParams{}, usageError{err}
 	}

@@ -2,29 +2,38 @@ package face
 
 import "fmt"
 
-// DetectParams tune detection. The zero value is not useful: start from DefaultDetectParams.
+// DetectParams tune detection. The zero value means every default.
 type DetectParams struct {
-	// MinScore drops detections less confident than this.
+	// MinScore drops detections less confident than this; 0 takes the
+	// detector's own threshold, since each detector scores on its own scale.
 	MinScore float64
 	// MaxFaces keeps only the most confident faces; 0 keeps all.
 	MaxFaces int
 	// MinSize drops faces whose box is smaller than this many source pixels.
 	MinSize float64
-	// TileSide is the side, in source pixels, of the overlapping tiles that a
-	// second pass runs on when the image is much larger than the model input,
-	// so that small faces reach the detector at a usable size; 0 disables tiling.
-	TileSide int
-	// NMSThreshold is the IoU above which detections are merged.
+	// InputSize is the long side, in pixels, a photo is shrunk to for
+	// detection (never enlarged); 0 means DefaultInputSize.
+	InputSize int
+	// SecondSide, when above InputSize, adds a pass at up to this long side
+	// for photos larger than InputSize, merged with the first: the smallest
+	// faces are found better near the photo's own size. 0: one pass.
+	SecondSide int
+	// NMSThreshold is the IoU above which overlapping boxes are merged; 0
+	// takes the detector's own.
 	NMSThreshold float64
+	// NoRefine skips re-detecting small faces at the photo's own resolution
+	// for their keypoints (for measuring what that refinement buys).
+	NoRefine bool
 }
 
-// DefaultDetectParams were chosen on the 500-photo WIDER FACE sample
-// (go run ./bench/widerface -min-score 0.3 -tile T -dump F, then thresholds
-// swept over F): tiles of 512 px found as many 40 px faces as 400 px tiles
-// with fewer false boxes and in 30% less time, and 0.62 is the lowest score
-// threshold that keeps false boxes under 0.5 per photo.
+// DefaultInputSize is the detection input's long side: on the 500-photo
+// WIDER FACE sample YuNet found more faces of 40 px and up at 640 than at the
+// photos' own size, in a third of the time (../shared/models/README.md).
+const DefaultInputSize = 640
+
+// DefaultDetectParams are the built-in settings.
 func DefaultDetectParams() DetectParams {
-	return DetectParams{MinScore: 0.62, MinSize: 0, TileSide: 512, NMSThreshold: 0.3}
+	return DetectParams{InputSize: DefaultInputSize}
 }
 
 // Validate rejects values that cannot work. NaN fails every range check,
@@ -33,14 +42,17 @@ func (p DetectParams) Validate() error {
 	if !(p.MinScore >= 0 && p.MinScore <= 1) {
 		return fmt.Errorf("min score %g is outside 0..1", p.MinScore)
 	}
-	if p.MaxFaces < 0 || p.TileSide < 0 {
-		return fmt.Errorf("max faces and tile side must not be negative")
+	if p.MaxFaces < 0 {
+		return fmt.Errorf("max faces %d must not be negative", p.MaxFaces)
 	}
-	if !(p.MinSize >= 0 && p.MinSize <= MaxTileSide) {
-		return fmt.Errorf("min face size %g is outside 0..%d pixels", p.MinSize, MaxTileSide)
+	if !(p.MinSize >= 0 && p.MinSize <= MaxSide) {
+		return fmt.Errorf("min face size %g is outside 0..%d pixels", p.MinSize, MaxSide)
 	}
-	if p.TileSide > 0 && (p.TileSide < 64 || p.TileSide > MaxTileSide) {
-		return fmt.Errorf("tile side %d is out of range: use 0 (no tiles) or 64..%d pixels", p.TileSide, MaxTileSide)
+	if p.InputSize != 0 && (p.InputSize < MinInputSize || p.InputSize > MaxSide) {
+		return fmt.Errorf("detection size %d is out of range: use %d..%d pixels", p.InputSize, MinInputSize, MaxSide)
+	}
+	if p.SecondSide != 0 && (p.SecondSide < MinInputSize || p.SecondSide > MaxSide) {
+		return fmt.Errorf("second detection size %d is out of range: use 0 (none) or %d..%d pixels", p.SecondSide, MinInputSize, MaxSide)
 	}
 	if !(p.NMSThreshold >= 0 && p.NMSThreshold <= 1) {
 		return fmt.Errorf("NMS threshold %g is outside 0..1", p.NMSThreshold)
@@ -48,6 +60,10 @@ func (p DetectParams) Validate() error {
 	return nil
 }
 
-// MaxTileSide bounds the tile side (and the face size filter): beyond it a
-// tile is no longer small next to the whole-image pass.
-const MaxTileSide = 8192
+// MinInputSize and MaxSide bound the detection sizes and the face size
+// filter. Under 64 px the detector's coarsest stride sees two cells; past
+// 8192 px one pass would cost seconds and gigabytes.
+const (
+	MinInputSize = 64
+	MaxSide      = 8192
+)

@@ -11,7 +11,7 @@ func TestDetectParamsValidate(t *testing.T) {
 	}
 	nan := math.NaN()
 	for _, p := range []DetectParams{{MinScore: -0.1}, {MinScore: 1.1}, {MinScore: nan}, {MaxFaces: -1}, {MinSize: -1},
-		{MinSize: nan}, {MinSize: math.Inf(1)}, {TileSide: -1}, {TileSide: 1 << 30}, {NMSThreshold: nan}} {
+		{MinSize: nan}, {MinSize: math.Inf(1)}, {InputSize: -1}, {InputSize: 32}, {InputSize: 1 << 30}, {SecondSide: 63}, {SecondSide: MaxSide + 1}, {NMSThreshold: nan}} {
 		if p.Validate() == nil {
 			t.Errorf("%+v accepted", p)
 		}

@@ -22,8 +22,11 @@ type Options struct {
 	// Model is the age/gender ONNX file's bytes; ModelName names it in errors.
 	Model     []byte
 	ModelName string
-	// DetectorPath is the BlazeFace model; it may be empty only with Mode off.
-	DetectorPath string
+	// Detector is the face detector ONNX file's bytes (YuNet or SCRFD,
+	// recognised by its tensor names); DetectorName names it in errors. It
+	// may be empty only with Mode off.
+	Detector     []byte
+	DetectorName string
 	Mode         face.Mode
 	Detect       face.DetectParams
 	// Threads is ORT's intra-op thread count per session. The engine is meant

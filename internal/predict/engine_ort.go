@@ -29,8 +29,8 @@ func New(o Options) (e *Engine, err error) {
 	if o.Mode == "" {
 		o.Mode = face.DetectAuto
 	}
-	if o.Mode != face.DetectOff && o.DetectorPath == "" {
-		return nil, fmt.Errorf("detection mode %q needs the face detector model; run `make setup` or use --detect off", o.Mode)
+	if o.Mode != face.DetectOff && len(o.Detector) == 0 {
+		return nil, fmt.Errorf("detection mode %q needs a face detector model, and none was given; use --detect off to skip detection", o.Mode)
 	}
 	if err := o.Detect.Validate(); err != nil && o.Mode != face.DetectOff {
 		return nil, err
@@ -93,8 +93,8 @@ func New(o Options) (e *Engine, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w", o.ModelName, err)
 	}
-	if o.DetectorPath != "" && o.Mode != face.DetectOff {
-		if e.detector, err = detect.New(o.DetectorPath, opts); err != nil {
+	if o.Mode != face.DetectOff {
+		if e.detector, err = detect.New(o.Detector, o.DetectorName, opts); err != nil {
 			return nil, err
 		}
 	}
@@ -157,8 +157,15 @@ func (e *Engine) checkShapes() error {
 // Info describes the engine.
 func (e *Engine) Info() face.EngineInfo {
 	det := "off"
-	if e.detector != nil {
-		det = "BlazeFace back 256x256"
+	if d := e.detector; d != nil {
+		size := e.opts.Detect.InputSize
+		if size <= 0 {
+			size = face.DefaultInputSize
+		}
+		det = fmt.Sprintf("%s, long side %d, min score %.2f (%s)", d.Name(), size, d.MinScore(e.opts.Detect), d.ScoreScale())
+		if e.opts.Detect.SecondSide > size {
+			det += fmt.Sprintf(", second pass up to %d", e.opts.Detect.SecondSide)
+		}
 	}
 	color := "RGB"
 	if e.spec.Gray {

@@ -35,7 +35,7 @@ func newEngineWith(t testing.TB, mode face.Mode, model []byte, name string) *pre
 		Mode: mode, Detect: face.DefaultDetectParams(),
 	}
 	if mode != face.DetectOff {
-		o.DetectorPath = testutil.Detector(t)
+		o.Detector, o.DetectorName = models.Detector(), models.DetectorName
 	}
 	e, err := predict.New(o)
 	if err != nil {
@@ -236,13 +236,8 @@ func TestAutoFallsBackOnlyForCropSizedImages(t *testing.T) {
 }
 
 func TestModelWithoutMetadataIsRefused(t *testing.T) {
-	detector := testutil.Detector(t)
-	blaze, err := os.ReadFile(detector)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = predict.New(predict.Options{LibraryPath: testutil.ORTLibrary(t), Model: blaze, ModelName: "blazeface.onnx", Mode: face.DetectOff})
-	if err == nil || !strings.Contains(err.Error(), "blazeface.onnx") || !strings.Contains(err.Error(), "metadata") {
+	_, err := predict.New(predict.Options{LibraryPath: testutil.ORTLibrary(t), Model: models.Detector(), ModelName: "yunet.onnx", Mode: face.DetectOff})
+	if err == nil || !strings.Contains(err.Error(), "yunet.onnx") || !strings.Contains(err.Error(), "metadata") {
 		t.Fatalf("want an error naming the model and its missing metadata, got %v", err)
 	}
 	// A refused model must leave ONNX Runtime free for the next engine.

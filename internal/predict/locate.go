@@ -6,7 +6,9 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+	"maps"
 	"math"
+	"slices"
 
 	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/predict/detect"
@@ -181,14 +183,16 @@ func AlignedCrop(f Framing, d detect.Detection) preprocess.Crop {
 }
 
 // anchors pairs where the framing puts keypoints in the crop with where the
-// detector found them: every keypoint the framing names, or else the two eyes
-// from the eye centre and distance.
+// detector found them: every keypoint the framing names that the detector
+// knows, or else the two eyes from the eye centre and distance.
 func (f Framing) anchors(d detect.Detection) (template, points []face.Point) {
 	if len(f.Keypoints) > 0 {
-		for k := range detect.NumKeypoints {
-			if at, ok := f.Keypoints[detect.KeypointName(k)]; ok {
+		// Sorted, so that the fit sums in the same order on every run.
+		for _, name := range slices.Sorted(maps.Keys(f.Keypoints)) {
+			if p, ok := d.Point(name); ok {
+				at := f.Keypoints[name]
 				template = append(template, face.Point{X: at[0], Y: at[1]})
-				points = append(points, d.Keypoints[k])
+				points = append(points, p)
 			}
 		}
 		return template, points

@@ -14,6 +14,15 @@ import (
 var framing = predict.Framing{
 	BoxCenterX: 0.49, BoxCenterY: 0.416, BoxSide: 1.166,
 	EyeCenterX: 0.485, EyeCenterY: 0.293, EyeDistance: 0.398,
+	Keypoints: map[string][2]float64{"right_eye": {0.287, 0.298}, "left_eye": {0.683, 0.289},
+		"mouth_right": {0.40, 0.725}, "mouth_left": {0.58, 0.725}},
+}
+
+// legacyFraming names BlazeFace's single mouth point, as models exported
+// before YuNet do; it is the centre of YuNet's mouth corners.
+var legacyFraming = predict.Framing{
+	BoxCenterX: 0.49, BoxCenterY: 0.416, BoxSide: 1.166,
+	EyeCenterX: 0.485, EyeCenterY: 0.293, EyeDistance: 0.398,
 	Keypoints: map[string][2]float64{"right_eye": {0.287, 0.298}, "left_eye": {0.683, 0.289}, "mouth": {0.491, 0.725}},
 }
 
@@ -32,6 +41,10 @@ func faceIn(f predict.Framing, c preprocess.Crop) detect.Detection {
 			d.Keypoints[k] = at(p[0], p[1])
 		}
 	}
+	if p, ok := f.Keypoints["mouth"]; ok {
+		d.Keypoints[detect.MouthRight] = at(p[0]-0.09, p[1])
+		d.Keypoints[detect.MouthLeft] = at(p[0]+0.09, p[1])
+	}
 	return d
 }
 
@@ -44,7 +57,7 @@ func TestAlignedCropReproducesTheTrainingFraming(t *testing.T) {
 	want := preprocess.Crop{CenterX: 640, CenterY: 380, Side: 150, Angle: 0.35}
 	eyesOnly := framing
 	eyesOnly.Keypoints = nil
-	for name, f := range map[string]predict.Framing{"keypoint template": framing, "eyes only": eyesOnly} {
+	for name, f := range map[string]predict.Framing{"keypoint template": framing, "eyes only": eyesOnly, "BlazeFace-era template": legacyFraming} {
 		if got := predict.AlignedCrop(f, faceIn(f, want)); !near(got, want, 0.5) {
 			t.Errorf("%s: AlignedCrop = %+v, want %+v", name, got, want)
 		}
@@ -57,7 +70,7 @@ func TestAlignedCropFallsBackToTheBox(t *testing.T) {
 	// A head turned to profile: the eyes and mouth collapse towards the
 	// nose, so a fit to them would give a crop half the size.
 	nose := face.Point{X: 300, Y: 200}
-	for _, k := range []int{detect.RightEye, detect.LeftEye, detect.Mouth} {
+	for _, k := range []int{detect.RightEye, detect.LeftEye, detect.MouthRight, detect.MouthLeft} {
 		p := d.Keypoints[k]
 		d.Keypoints[k] = face.Point{X: nose.X + (p.X-nose.X)*0.4, Y: nose.Y + (p.Y-nose.Y)*0.4}
 	}

@@ -47,7 +47,7 @@ func TestRealEngineStopsAtTimeout(t *testing.T) {
 	}
 	eng, err := predict.New(predict.Options{
 		LibraryPath: testutil.ORTLibrary(t), Model: models.Default(), ModelName: models.DefaultName,
-		DetectorPath: testutil.Detector(t), Mode: face.DetectAuto, Detect: face.DefaultDetectParams(),
+		Detector: models.Detector(), DetectorName: models.DetectorName, Mode: face.DetectAuto, Detect: face.DefaultDetectParams(),
 	})
 	if err != nil {
 		t.Fatal(err)

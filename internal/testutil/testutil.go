@@ -28,9 +28,6 @@ func need(t testing.TB, a assets.Asset) string {
 // ORTLibrary returns the ONNX Runtime library path.
 func ORTLibrary(t testing.TB) string { return need(t, assets.ORTLibrary) }
 
-// Detector returns the BlazeFace model path.
-func Detector(t testing.TB) string { return need(t, assets.Detector) }
-
 // RepoRoot is the folder holding go.mod.
 func RepoRoot(t testing.TB) string {
 	t.Helper()

@@ -53,12 +53,8 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	det, err := assets.Detector.Find("")
-	if err != nil {
-		return err
-	}
 	eng, err := predict.New(predict.Options{LibraryPath: lib, Model: models.Default(), ModelName: models.DefaultName,
-		DetectorPath: det, Mode: face.DetectOn, Detect: face.DefaultDetectParams()})
+		Detector: models.Detector(), DetectorName: models.DetectorName, Mode: face.DetectOn, Detect: face.DefaultDetectParams()})
 	if err != nil {
 		return err
 	}

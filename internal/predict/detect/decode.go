@@ -1,8 +1,9 @@
-// Package detect finds faces with the BlazeFace back (256x256) model: it
-// letterboxes an image (and, for small faces, tiles of it), decodes the
-// anchor regressions into boxes and six keypoints, and merges overlapping
-// boxes with weighted non-maximum suppression. Decoding and NMS are pure
-// functions over slices, so they are tested without ONNX Runtime.
+// Package detect finds faces with a stride-8/16/32 anchor-free detector:
+// YuNet, built in, or SCRFD when the user supplies its file. It resizes an
+// image into the model input, decodes each stride's scores, boxes and five
+// keypoints, and merges overlapping boxes with non-maximum suppression.
+// Decoding and NMS are pure functions over slices, so they are tested
+// without ONNX Runtime.
 package detect
 
 import (
@@ -12,97 +13,157 @@ import (
 	"github.com/agegender/agegender/internal/face"
 )
 
-// Keypoint indices, the subject's sides (the right eye is on the image's left
-// for a face looking at the camera).
+// Keypoint indices, in the order both detectors emit them. Sides are the
+// subject's: the right eye is on the image's left for a face looking at the
+// camera.
 const (
 	RightEye = iota
 	LeftEye
 	Nose
-	Mouth
-	RightEar
-	LeftEar
+	MouthRight
+	MouthLeft
 	NumKeypoints
 )
 
-// KeypointName is the name a keypoint index goes by in model metadata.
+// keypointNames are the names keypoints go by in model metadata.
+var keypointNames = [NumKeypoints]string{"right_eye", "left_eye", "nose", "mouth_right", "mouth_left"}
+
+// KeypointName is the name keypoint k goes by in model metadata.
 func KeypointName(k int) string {
-	switch k {
-	case RightEye:
-		return "right_eye"
-	case LeftEye:
-		return "left_eye"
-	case Nose:
-		return "nose"
-	case Mouth:
-		return "mouth"
-	case RightEar:
-		return "right_ear"
-	case LeftEar:
-		return "left_ear"
+	if k < 0 || k >= NumKeypoints {
+		return ""
 	}
-	return ""
+	return keypointNames[k]
 }
 
 // Detection is one face: its box, score and keypoints. Coordinates are in
-// whatever frame the caller is working in (unit square, pixels).
+// whatever frame the caller is working in (model input, source pixels).
 type Detection struct {
 	Box       face.Box
 	Score     float64
 	Keypoints [NumKeypoints]face.Point
 }
 
-// Anchor is an anchor centre in the unit square of the model input.
-type Anchor struct{ X, Y float64 }
+// Point returns the keypoint a metadata name stands for. Besides the five
+// detected points it knows "mouth", the centre of the mouth corners, which
+// is what crop templates fitted to an earlier detector (BlazeFace, whose
+// single mouth point sat there) name.
+func (d Detection) Point(name string) (face.Point, bool) {
+	if name == "mouth" {
+		r, l := d.Keypoints[MouthRight], d.Keypoints[MouthLeft]
+		return face.Point{X: (r.X + l.X) / 2, Y: (r.Y + l.Y) / 2}, true
+	}
+	for k, n := range keypointNames {
+		if n == name {
+			return d.Keypoints[k], true
+		}
+	}
+	return face.Point{}, false
+}
 
-// Anchors returns BlazeFace's 896 anchors: a 16x16 grid with 2 anchors per
-// cell, then an 8x8 grid with 6 per cell, in the order of the model outputs.
-func Anchors() []Anchor {
-	out := make([]Anchor, 0, 896)
-	for _, g := range []struct{ cells, n int }{{16, 2}, {8, 6}} {
-		for y := 0; y < g.cells; y++ {
-			for x := 0; x < g.cells; x++ {
-				for a := 0; a < g.n; a++ {
-					out = append(out, Anchor{(float64(x) + 0.5) / float64(g.cells), (float64(y) + 0.5) / float64(g.cells)})
-				}
+// Level is one stride's outputs for a Cols x Rows grid of cells. Score holds
+// Anchors values per cell; Obj, when the model has it (YuNet), one per cell;
+// Box 4 and Kps 10 values per anchor.
+type Level struct {
+	Stride, Cols, Rows, Anchors int
+	Score, Obj, Box, Kps        []float32
+}
+
+// complete reports whether the level's slices hold what its grid needs, so
+// that a model with unexpected output shapes fails closed, not out of range.
+func (l Level) complete() bool {
+	n := l.Cols * l.Rows * l.Anchors
+	return l.Stride > 0 && n > 0 && len(l.Score) >= n && len(l.Box) >= 4*n && len(l.Kps) >= 10*n &&
+		(l.Obj == nil || len(l.Obj) >= l.Cols*l.Rows)
+}
+
+// DecodeYuNet turns YuNet's outputs into detections scoring at least
+// minScore, in model-input pixels. The score is OpenCV's sqrt(cls * obj);
+// each cell has one prior at its top-left corner, boxes are a centre offset
+// and log size in strides, keypoints offsets in strides.
+func DecodeYuNet(levels []Level, minScore float64) []Detection {
+	var out []Detection
+	for _, l := range levels {
+		if !l.complete() || l.Obj == nil {
+			continue
+		}
+		s := float64(l.Stride)
+		for i := 0; i < l.Cols*l.Rows; i++ {
+			score := math.Sqrt(clamp01(float64(l.Score[i])) * clamp01(float64(l.Obj[i])))
+			if score < minScore {
+				continue
+			}
+			c, r := float64(i%l.Cols), float64(i/l.Cols)
+			b := l.Box[4*i : 4*i+4]
+			cx, cy := (c+float64(b[0]))*s, (r+float64(b[1]))*s
+			w, h := math.Exp(float64(b[2]))*s, math.Exp(float64(b[3]))*s
+			d := Detection{Box: face.Box{X: cx - w/2, Y: cy - h/2, W: w, H: h}, Score: score}
+			k := l.Kps[10*i : 10*i+10]
+			for j := range NumKeypoints {
+				d.Keypoints[j] = face.Point{X: (float64(k[2*j]) + c) * s, Y: (float64(k[2*j+1]) + r) * s}
+			}
+			if usable(d) {
+				out = append(out, d)
 			}
 		}
 	}
 	return out
 }
 
-// DecodeRaw turns raw model outputs into detections whose score is at least
-// minScore. scores holds one logit per anchor and regs 16 values per anchor;
-// size is the model's input side. Coordinates come out in the unit square.
-func DecodeRaw(scores, regs []float32, anchors []Anchor, size int, minScore float64) []Detection {
-	s := float64(size)
+// DecodeSCRFD turns SCRFD's outputs into detections scoring at least
+// minScore, in model-input pixels. Anchors per cell are stored one after
+// another and share the cell's top-left corner; boxes are distances from it
+// to each side, keypoints offsets from it, all in strides.
+func DecodeSCRFD(levels []Level, minScore float64) []Detection {
 	var out []Detection
-	for i, a := range anchors {
-		if i >= len(scores) || 16*i+16 > len(regs) {
-			break
-		}
-		score := sigmoid(float64(scores[i]))
-		if score < minScore {
+	for _, l := range levels {
+		if !l.complete() {
 			continue
 		}
-		b := regs[16*i : 16*i+16]
-		cx, cy := a.X+float64(b[0])/s, a.Y+float64(b[1])/s
-		w, h := float64(b[2])/s, float64(b[3])/s
-		if w <= 0 || h <= 0 {
-			continue
+		s := float64(l.Stride)
+		for i := 0; i < l.Cols*l.Rows*l.Anchors; i++ {
+			score := clamp01(float64(l.Score[i]))
+			if score < minScore {
+				continue
+			}
+			cell := i / l.Anchors
+			px, py := float64(cell%l.Cols)*s, float64(cell/l.Cols)*s
+			b := l.Box[4*i : 4*i+4]
+			x1, y1 := px-float64(b[0])*s, py-float64(b[1])*s
+			x2, y2 := px+float64(b[2])*s, py+float64(b[3])*s
+			d := Detection{Box: face.Box{X: x1, Y: y1, W: x2 - x1, H: y2 - y1}, Score: score}
+			k := l.Kps[10*i : 10*i+10]
+			for j := range NumKeypoints {
+				d.Keypoints[j] = face.Point{X: px + float64(k[2*j])*s, Y: py + float64(k[2*j+1])*s}
+			}
+			if usable(d) {
+				out = append(out, d)
+			}
 		}
-		d := Detection{Box: face.Box{X: cx - w/2, Y: cy - h/2, W: w, H: h}, Score: score}
-		for k := 0; k < NumKeypoints; k++ {
-			d.Keypoints[k] = face.Point{X: a.X + float64(b[4+2*k])/s, Y: a.Y + float64(b[5+2*k])/s}
-		}
-		out = append(out, d)
 	}
 	return out
 }
 
-func sigmoid(x float64) float64 {
-	// Clamp like MediaPipe does, so extreme logits don't overflow.
-	x = math.Max(-100, math.Min(100, x))
-	return 1 / (1 + math.Exp(-x))
+// usable reports whether a decoded detection is a real box: positive size
+// and every coordinate finite. A broken model output (NaN, overflow) must not
+// reach the crop geometry.
+func usable(d Detection) bool {
+	b := d.Box
+	ok := b.W > 0 && b.H > 0 && finite(b.X) && finite(b.Y) && finite(b.W) && finite(b.H)
+	for _, p := range d.Keypoints {
+		ok = ok && finite(p.X) && finite(p.Y)
+	}
+	return ok
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// clamp01 also maps NaN to 0, so a broken output scores nothing.
+func clamp01(v float64) float64 {
+	if !(v > 0) {
+		return 0
+	}
+	return math.Min(v, 1)
 }
 
 // IoU is the intersection over union of two boxes.
@@ -116,46 +177,21 @@ func IoU(a, b face.Box) float64 {
 	return inter / (a.W*a.H + b.W*b.H - inter)
 }
 
-// WeightedNMS merges overlapping detections: the best remaining one and every
-// detection overlapping it at IoU >= iou are averaged, weighted by score, and
-// keep the best score. BlazeFace fires several neighbouring anchors per face,
-// and averaging them is steadier than keeping one. Output is sorted by score.
-func WeightedNMS(dets []Detection, iou float64) []Detection {
-	rest := append([]Detection(nil), dets...)
-	sort.SliceStable(rest, func(i, j int) bool { return rest[i].Score > rest[j].Score })
+// NMS keeps the best detection of every group overlapping at IoU above iou
+// and drops the rest (hard NMS, as both detectors were trained to expect).
+// Output is sorted by score, best first; ties keep their input order.
+func NMS(dets []Detection, iou float64) []Detection {
+	sorted := append([]Detection(nil), dets...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Score > sorted[j].Score })
 	var out []Detection
-	for len(rest) > 0 {
-		top := rest[0]
-		var merged Detection
-		var wsum float64
-		keep := rest[:0]
-		for i, d := range rest {
-			// top always merges with itself, even where IoU cannot say so (a
-			// zero-area box, a threshold above 1, rounding at exactly 1):
-			// otherwise rest never shrinks and the loop never ends.
-			if i > 0 && IoU(top.Box, d.Box) < iou {
-				keep = append(keep, d)
-				continue
-			}
-			w := d.Score
-			wsum += w
-			merged.Box.X += w * d.Box.X
-			merged.Box.Y += w * d.Box.Y
-			merged.Box.W += w * d.Box.W
-			merged.Box.H += w * d.Box.H
-			for k := range merged.Keypoints {
-				merged.Keypoints[k].X += w * d.Keypoints[k].X
-				merged.Keypoints[k].Y += w * d.Keypoints[k].Y
+next:
+	for _, d := range sorted {
+		for _, kept := range out {
+			if IoU(kept.Box, d.Box) > iou {
+				continue next
 			}
 		}
-		merged.Box = face.Box{X: merged.Box.X / wsum, Y: merged.Box.Y / wsum, W: merged.Box.W / wsum, H: merged.Box.H / wsum}
-		for k := range merged.Keypoints {
-			merged.Keypoints[k].X /= wsum
-			merged.Keypoints[k].Y /= wsum
-		}
-		merged.Score = top.Score
-		out = append(out, merged)
-		rest = keep
+		out = append(out, d)
 	}
 	return out
 }

@@ -2,248 +2,244 @@ package detect
 
 import (
 	"math"
-	"reflect"
+	"strings"
 	"testing"
-	"time"
 
 	"github.com/agegender/agegender/internal/face"
 )
 
 const eps = 1e-9
 
-func near(a, b float64) bool { return math.Abs(a-b) < eps }
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-6 }
 
-// The anchor order must match the model's output order exactly, or every
-// regression is decoded against the wrong centre.
-func TestAnchors(t *testing.T) {
-	a := Anchors()
-	if len(a) != 896 {
-		t.Fatalf("%d anchors, want 896", len(a))
-	}
-	checks := []struct {
-		i    int
-		want Anchor
-	}{
-		{0, Anchor{1.0 / 32, 1.0 / 32}},
-		{1, Anchor{1.0 / 32, 1.0 / 32}},
-		{2, Anchor{3.0 / 32, 1.0 / 32}},  // x varies fastest
-		{32, Anchor{1.0 / 32, 3.0 / 32}}, // next row of the 16x16 grid
-		{511, Anchor{31.0 / 32, 31.0 / 32}},
-		{512, Anchor{1.0 / 16, 1.0 / 16}}, // the 8x8 grid starts
-		{517, Anchor{1.0 / 16, 1.0 / 16}}, // six per cell
-		{518, Anchor{3.0 / 16, 1.0 / 16}},
-		{895, Anchor{15.0 / 16, 15.0 / 16}},
-	}
-	for _, c := range checks {
-		if !near(a[c.i].X, c.want.X) || !near(a[c.i].Y, c.want.Y) {
-			t.Errorf("anchor %d = %+v, want %+v", c.i, a[c.i], c.want)
-		}
-	}
+// yunetLevel is an all-zero stride-s level of a w x h input with one cell
+// set: cls and obj scores and raw box/keypoint regressions.
+func yunetLevel(s, w, h, cell int, cls, obj float32, box [4]float32, kps [10]float32) Level {
+	n := (w / s) * (h / s)
+	l := Level{Stride: s, Cols: w / s, Rows: h / s, Anchors: 1,
+		Score: make([]float32, n), Obj: make([]float32, n), Box: make([]float32, 4*n), Kps: make([]float32, 10*n)}
+	l.Score[cell], l.Obj[cell] = cls, obj
+	copy(l.Box[4*cell:], box[:])
+	copy(l.Kps[10*cell:], kps[:])
+	return l
 }
 
-func TestDecodeRaw(t *testing.T) {
-	const size = 128
-	anchors := []Anchor{{0.25, 0.5}, {0.75, 0.5}, {0.5, 0.5}}
-	scores := []float32{2, -3, 1}
-	regs := make([]float32, 16*len(anchors))
-	fill := func(i int, b ...float32) { copy(regs[16*i:], b) }
-	// centre offset (+12.8, -6.4), size 32x64 px, keypoint k at (1.28k, -2.56k).
-	fill(0, 12.8, -6.4, 32, 64, 0, 0, 1.28, -2.56, 2.56, -5.12, 3.84, -7.68, 5.12, -10.24, 6.4, -12.8)
-	fill(1, 0, 0, 10, 10)
-	// Above threshold but zero width: not a box.
-	fill(2, 0, 0, 0, 10)
-
-	dets := DecodeRaw(scores, regs, anchors, size, 0.5)
+func TestDecodeYuNet(t *testing.T) {
+	// Stride 16 on a 64x48 input: 4 columns, 3 rows; cell 6 is column 2, row 1.
+	kps := [10]float32{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0}
+	l := yunetLevel(16, 64, 48, 6, 0.81, 0.64, [4]float32{0.5, -0.25, float32(math.Log(2)), 0}, kps)
+	dets := DecodeYuNet([]Level{l}, 0.5)
 	if len(dets) != 1 {
-		t.Fatalf("%d detections, want 1: %+v", len(dets), dets)
+		t.Fatalf("got %d detections, want 1", len(dets))
 	}
 	d := dets[0]
-	if want := 1 / (1 + math.Exp(-2)); !near(d.Score, want) {
-		t.Errorf("score %v, want sigmoid(2) = %v", d.Score, want)
+	if !near(d.Score, 0.72) { // sqrt(0.81 * 0.64)
+		t.Errorf("score %v, want sqrt(cls*obj) = 0.72", d.Score)
 	}
-	cx, cy := 0.25+12.8/size, 0.5-6.4/size
-	w, h := 32.0/size, 64.0/size
-	want := face.Box{X: cx - w/2, Y: cy - h/2, W: w, H: h}
-	if !boxNear(d.Box, want, 1e-6) {
+	// Centre ((2+0.5)*16, (1-0.25)*16) = (40, 12); size (2*16, 1*16).
+	want := face.Box{X: 40 - 16, Y: 12 - 8, W: 32, H: 16}
+	if !near(d.Box.X, want.X) || !near(d.Box.Y, want.Y) || !near(d.Box.W, want.W) || !near(d.Box.H, want.H) {
 		t.Errorf("box %+v, want %+v", d.Box, want)
 	}
-	for k := 0; k < NumKeypoints; k++ {
-		p := d.Keypoints[k]
-		wx, wy := 0.25+1.28*float64(k)/size, 0.5-2.56*float64(k)/size
-		if math.Abs(p.X-wx) > 1e-6 || math.Abs(p.Y-wy) > 1e-6 {
-			t.Errorf("keypoint %d = %+v, want (%v, %v)", k, p, wx, wy)
+	for j := range NumKeypoints {
+		wx, wy := (float64(kps[2*j])+2)*16, (float64(kps[2*j+1])+1)*16
+		if !near(d.Keypoints[j].X, float64(float32(wx))) && !near(d.Keypoints[j].X, wx) || !near(d.Keypoints[j].Y, wy) {
+			t.Errorf("keypoint %d at %+v, want (%v, %v)", j, d.Keypoints[j], wx, wy)
 		}
 	}
-
-	// The second anchor decodes against its own centre once it passes.
-	scores[1] = 0
-	dets = DecodeRaw(scores, regs, anchors, size, 0.5)
-	if len(dets) != 2 || !near(dets[1].Score, 0.5) {
-		t.Fatalf("with score 0.5 at threshold 0.5: %+v", dets)
-	}
-	if b := dets[1].Box; !boxNear(b, face.Box{X: 0.75 - 5.0/size, Y: 0.5 - 5.0/size, W: 10.0 / size, H: 10.0 / size}, 1e-9) {
-		t.Errorf("second box %+v", b)
+	if got := DecodeYuNet([]Level{l}, 0.73); len(got) != 0 {
+		t.Errorf("threshold above the score kept %d detections", len(got))
 	}
 }
 
-// Output lengths come from ONNX Runtime; a short buffer must end decoding,
-// not index out of range.
-func TestDecodeRawShortOutputs(t *testing.T) {
-	anchors := Anchors()
-	regs := make([]float32, 16*10+5)
-	scores := make([]float32, 896)
-	for i := range regs {
-		regs[i] = 4
+func TestDecodeYuNetRejectsBrokenValues(t *testing.T) {
+	nan := float32(math.NaN())
+	for name, l := range map[string]Level{
+		"NaN score":       yunetLevel(8, 32, 32, 3, nan, 1, [4]float32{}, [10]float32{}),
+		"score above one": yunetLevel(8, 32, 32, 3, 7, 0, [4]float32{}, [10]float32{}),
+		"infinite size":   yunetLevel(8, 32, 32, 3, 1, 1, [4]float32{0, 0, 1000, 0}, [10]float32{}),
+	} {
+		if got := DecodeYuNet([]Level{l}, 0.5); len(got) != 0 {
+			t.Errorf("%s: decoded %+v", name, got)
+		}
 	}
-	if got := len(DecodeRaw(scores, regs, anchors, 256, 0)); got != 10 {
-		t.Errorf("%d detections from 10 complete regressions", got)
-	}
-	if got := len(DecodeRaw(scores[:3], make([]float32, 16*896), anchors, 256, 0)); got != 0 {
-		t.Errorf("%d detections from zero-size boxes", got)
+	short := yunetLevel(8, 32, 32, 3, 1, 1, [4]float32{}, [10]float32{})
+	short.Kps = short.Kps[:5]
+	if got := DecodeYuNet([]Level{short}, 0.5); len(got) != 0 {
+		t.Errorf("a level with missing keypoints decoded %d detections", len(got))
 	}
 }
 
-// Logits from a float model can be huge; the score must stay a probability.
-func TestSigmoidExtremes(t *testing.T) {
-	for _, x := range []float64{-1e30, -1000, 0, 1000, 1e30, math.Inf(1), math.Inf(-1)} {
-		s := sigmoid(x)
-		if math.IsNaN(s) || s < 0 || s > 1 {
-			t.Errorf("sigmoid(%v) = %v", x, s)
+func TestDecodeSCRFD(t *testing.T) {
+	// Stride 8 on 32x16: 4x2 cells, 2 anchors each; anchor 11 is cell 5
+	// (column 1, row 1), so its point is (8, 8).
+	n := 4 * 2 * 2
+	l := Level{Stride: 8, Cols: 4, Rows: 2, Anchors: 2,
+		Score: make([]float32, n), Box: make([]float32, 4*n), Kps: make([]float32, 10*n)}
+	l.Score[11] = 0.9
+	copy(l.Box[44:], []float32{0.5, 1, 1.5, 2})
+	copy(l.Kps[110:], []float32{1, -1, 0, 0, 0, 0, 0, 0, 0, 0})
+	dets := DecodeSCRFD([]Level{l}, 0.5)
+	if len(dets) != 1 {
+		t.Fatalf("got %d detections, want 1", len(dets))
+	}
+	d := dets[0]
+	want := face.Box{X: 8 - 4, Y: 8 - 8, W: 4 + 12, H: 8 + 16}
+	if d.Box != want || !near(d.Score, 0.9) {
+		t.Errorf("got %+v score %v, want %+v score 0.9", d.Box, d.Score, want)
+	}
+	if d.Keypoints[RightEye] != (face.Point{X: 16, Y: 0}) || d.Keypoints[Nose] != (face.Point{X: 8, Y: 8}) {
+		t.Errorf("keypoints %+v", d.Keypoints)
+	}
+}
+
+func TestLevelsCheckOutputLengths(t *testing.T) {
+	yunet := families[0]
+	w, h := 64, 32
+	var outs [][]float32
+	for _, s := range strides {
+		cells := (w / s) * (h / s)
+		outs = append(outs, make([]float32, cells), make([]float32, cells), make([]float32, 4*cells), make([]float32, 10*cells))
+	}
+	levels, err := yunet.levels(outs, w, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(levels) != 3 || levels[2].Cols != 2 || levels[2].Rows != 1 || len(levels[0].Kps) != 10*32 {
+		t.Errorf("levels %+v", levels)
+	}
+	outs[5] = outs[5][:1] // obj_16
+	if _, err := yunet.levels(outs, w, h); err == nil || !strings.Contains(err.Error(), "obj_16") {
+		t.Errorf("a short output: got %v, want an error naming obj_16", err)
+	}
+	if _, err := yunet.levels(outs[:4], w, h); err == nil {
+		t.Error("missing outputs accepted")
+	}
+}
+
+func TestRecognise(t *testing.T) {
+	for _, f := range families {
+		got, err := recognise([]string{f.input}, append([]string{"extra"}, f.outputNames()...))
+		if err != nil || got.name != f.name {
+			t.Errorf("%s: got %q, %v", f.name, got.name, err)
 		}
 	}
-	if !near(sigmoid(0), 0.5) || sigmoid(1000) < 0.999 || sigmoid(-1000) > 1e-40 {
-		t.Error("sigmoid lost its shape at the clamp")
+	// BlazeFace's tensors, or a classifier's, are not a detector we decode.
+	_, err := recognise([]string{"input:0"}, []string{"Identity:0", "Identity_1:0"})
+	if err == nil || !strings.Contains(err.Error(), "input:0") {
+		t.Errorf("unknown model: got %v, want an error listing its tensors", err)
+	}
+	yunet := families[0]
+	if _, err := recognise([]string{"input"}, yunet.outputNames()[1:]); err == nil {
+		t.Error("a YuNet missing an output was accepted")
+	}
+}
+
+func TestTensorLayout(t *testing.T) {
+	img := image2x1()
+	yunet, scrfd := families[0], families[1]
+	// YuNet: BGR planes of raw values, padded with 0 to 4x2.
+	got := yunet.tensor(img, 4, 2)
+	want := []float32{
+		30, 60, 0, 0, 0, 0, 0, 0, // B
+		20, 50, 0, 0, 0, 0, 0, 0, // G
+		10, 40, 0, 0, 0, 0, 0, 0, // R
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("YuNet tensor %v, want %v", got, want)
+		}
+	}
+	// SCRFD: RGB, (v - 127.5) / 128, padding black.
+	got = scrfd.tensor(img, 4, 2)
+	if !near(float64(got[0]), (10-127.5)/128) || !near(float64(got[8+1]), (50-127.5)/128) || !near(float64(got[3]), -127.5/128) {
+		t.Errorf("SCRFD tensor %v", got)
 	}
 }
 
 func TestIoU(t *testing.T) {
-	a := face.Box{X: 0, Y: 0, W: 2, H: 2}
-	cases := []struct {
-		name string
-		b    face.Box
-		want float64
-	}{
-		{"identical", a, 1},
-		{"disjoint", face.Box{X: 5, Y: 5, W: 2, H: 2}, 0},
-		{"touching edges", face.Box{X: 2, Y: 0, W: 2, H: 2}, 0},
-		{"half overlap", face.Box{X: 1, Y: 0, W: 2, H: 2}, 2.0 / 6}, // inter 2, union 6
-		{"contained", face.Box{X: 0.5, Y: 0.5, W: 1, H: 1}, 0.25},
+	a := face.Box{X: 0, Y: 0, W: 10, H: 10}
+	if v := IoU(a, a); !near(v, 1) {
+		t.Errorf("IoU(a, a) = %v", v)
 	}
-	for _, c := range cases {
-		if got := IoU(a, c.b); !near(got, c.want) {
-			t.Errorf("%s: IoU = %v, want %v", c.name, got, c.want)
-		}
-		if got := IoU(c.b, a); !near(got, c.want) {
-			t.Errorf("%s: IoU not symmetric: %v", c.name, got)
-		}
+	if v := IoU(a, face.Box{X: 5, Y: 0, W: 10, H: 10}); !near(v, 50.0/150) {
+		t.Errorf("half overlap = %v, want 1/3", v)
+	}
+	if v := IoU(a, face.Box{X: 10, Y: 0, W: 10, H: 10}); v != 0 {
+		t.Errorf("touching boxes = %v, want 0", v)
 	}
 }
 
 func det(x, y, w, h, score float64) Detection {
-	d := Detection{Box: face.Box{X: x, Y: y, W: w, H: h}, Score: score}
-	for k := range d.Keypoints {
-		d.Keypoints[k] = face.Point{X: x + float64(k), Y: y + 2*float64(k)}
-	}
-	return d
+	return Detection{Box: face.Box{X: x, Y: y, W: w, H: h}, Score: score}
 }
 
-func TestWeightedNMS(t *testing.T) {
-	a := det(0, 0, 10, 10, 0.9)
-	b := det(1, 0, 10, 10, 0.6) // IoU with a: 90/110
-	far := det(50, 50, 10, 10, 0.95)
-	in := []Detection{a, far, b}
-	orig := append([]Detection(nil), in...)
-
-	out := WeightedNMS(in, 0.3)
-	if !reflect.DeepEqual(in, orig) {
-		t.Error("input slice was modified")
+func TestNMS(t *testing.T) {
+	dets := []Detection{
+		det(0, 0, 10, 10, 0.6),
+		det(1, 0, 10, 10, 0.9),   // overlaps the first at IoU 0.82: the better one stays
+		det(100, 0, 10, 10, 0.7), // apart
+		det(5, 0, 10, 10, 0.8),   // IoU 0.43 with the best: kept at 0.5, dropped at 0.3
 	}
-	if len(out) != 2 {
-		t.Fatalf("%d detections, want 2: %+v", len(out), out)
+	got := NMS(dets, 0.5)
+	if len(got) != 3 || got[0].Score != 0.9 || got[1].Score != 0.8 || got[2].Score != 0.7 {
+		t.Errorf("NMS at 0.5: %+v", got)
 	}
-	if !reflect.DeepEqual(out[0], far) {
-		t.Errorf("first = %+v, want the distant box unchanged (highest score)", out[0])
+	if got := NMS(dets, 0.3); len(got) != 2 {
+		t.Errorf("NMS at 0.3 kept %d, want 2", len(got))
 	}
-	m := out[1]
-	if m.Score != 0.9 {
-		t.Errorf("merged score %v, want the max 0.9", m.Score)
+	if got := NMS(nil, 0.3); len(got) != 0 {
+		t.Errorf("NMS of nothing: %+v", got)
 	}
-	// Weighted by score: (0.9*0 + 0.6*1) / 1.5 = 0.4.
-	if !boxNear(m.Box, face.Box{X: 0.4, Y: 0, W: 10, H: 10}, 1e-9) {
-		t.Errorf("merged box %+v", m.Box)
-	}
-	for k, p := range m.Keypoints {
-		if !near(p.X, 0.4+float64(k)) || !near(p.Y, 2*float64(k)) {
-			t.Errorf("merged keypoint %d = %+v", k, p)
-		}
-	}
-	for i := 1; i < len(out); i++ {
-		if out[i].Score > out[i-1].Score {
-			t.Errorf("output not sorted by score: %v then %v", out[i-1].Score, out[i].Score)
-		}
-	}
-
-	// Below the threshold nothing merges.
-	if got := WeightedNMS([]Detection{a, b}, 0.95); len(got) != 2 || got[0].Box != a.Box || got[1].Box != b.Box {
-		t.Errorf("threshold 0.95: %+v", got)
-	}
-	if got := WeightedNMS(nil, 0.3); len(got) != 0 {
-		t.Errorf("nil input: %+v", got)
-	}
-}
-
-// IoU of a box with itself can fall short of the threshold (zero area, a
-// threshold of 1 or more); each round must still consume its top box. This
-// hung forever before the fix, so the test fails on a deadline instead.
-func TestWeightedNMSTerminates(t *testing.T) {
-	cases := map[string]struct {
-		dets []Detection
-		iou  float64
-		want int
-	}{
-		"zero-area box": {[]Detection{det(1, 1, 0, 5, 0.9), det(1, 1, 0, 5, 0.8)}, 0.3, 2},
-		// (0.3+0.6)-0.3 < 0.6 in float64, so IoU with itself is 0.999...
-		"threshold 1":     {[]Detection{det(0.3, 0.3, 0.6, 0.6, 0.9), det(5, 5, 1, 1, 0.8)}, 1, 2},
-		"threshold above": {[]Detection{det(0, 0, 1, 1, 0.9), det(0, 0, 1, 1, 0.8)}, 1.5, 2},
-	}
-	for name, c := range cases {
-		done := make(chan []Detection, 1)
-		go func() { done <- WeightedNMS(c.dets, c.iou) }()
-		select {
-		case got := <-done:
-			if len(got) != c.want {
-				t.Errorf("%s: %d detections, want %d", name, len(got), c.want)
-			}
-			if !boxNear(got[0].Box, c.dets[0].Box, 1e-9) {
-				t.Errorf("%s: top box changed to %+v", name, got[0].Box)
-			}
-		case <-time.After(5 * time.Second):
-			t.Errorf("%s: WeightedNMS did not return", name)
-		}
+	// Zero-area boxes overlap nothing and must not stop the loop.
+	if got := NMS([]Detection{det(0, 0, 0, 0, 1), det(0, 0, 0, 0, 1)}, 0); len(got) != 2 {
+		t.Errorf("zero-area boxes: %+v", got)
 	}
 }
 
 func TestTransformApply(t *testing.T) {
-	d := det(0.1, 0.2, 0.3, 0.4, 0.77)
-	tr := Transform{ScaleX: 100, ScaleY: 50, OffsetX: 10, OffsetY: -5}
-	got := tr.Apply(d)
-	if !boxNear(got.Box, face.Box{X: 20, Y: 5, W: 30, H: 20}, 1e-9) {
-		t.Errorf("box %+v", got.Box)
-	}
-	for k, p := range got.Keypoints {
-		wx, wy := d.Keypoints[k].X*100+10, d.Keypoints[k].Y*50-5
-		if !near(p.X, wx) || !near(p.Y, wy) {
-			t.Errorf("keypoint %d = %+v, want (%v, %v)", k, p, wx, wy)
-		}
-	}
-	if got.Score != 0.77 {
-		t.Errorf("score changed to %v", got.Score)
-	}
-	if d.Box.X != 0.1 || d.Keypoints[5].X != 5.1 {
-		t.Error("Apply modified its argument")
+	d := det(1, 2, 3, 4, 0.5)
+	d.Keypoints[Nose] = face.Point{X: 2, Y: 3}
+	got := Transform{ScaleX: 2, ScaleY: 3, OffsetX: 10, OffsetY: 20}.Apply(d)
+	if got.Box != (face.Box{X: 12, Y: 26, W: 6, H: 12}) || got.Keypoints[Nose] != (face.Point{X: 14, Y: 29}) {
+		t.Errorf("got %+v", got)
 	}
 }
 
-func boxNear(a, b face.Box, tol float64) bool {
-	return math.Abs(a.X-b.X) < tol && math.Abs(a.Y-b.Y) < tol && math.Abs(a.W-b.W) < tol && math.Abs(a.H-b.H) < tol
+func TestPointNamesAndMouthCentre(t *testing.T) {
+	var d Detection
+	d.Keypoints[MouthRight] = face.Point{X: 10, Y: 20}
+	d.Keypoints[MouthLeft] = face.Point{X: 30, Y: 24}
+	if p, ok := d.Point("mouth"); !ok || p != (face.Point{X: 20, Y: 22}) {
+		t.Errorf("mouth = %+v, %v; want the corners' centre", p, ok)
+	}
+	if p, ok := d.Point("mouth_left"); !ok || p != d.Keypoints[MouthLeft] {
+		t.Errorf("mouth_left = %+v, %v", p, ok)
+	}
+	if _, ok := d.Point("right_ear"); ok {
+		t.Error("a BlazeFace-only point was found")
+	}
+	if KeypointName(NumKeypoints) != "" || KeypointName(-1) != "" {
+		t.Error("out-of-range keypoint has a name")
+	}
+}
+
+func TestPassSides(t *testing.T) {
+	for _, tc := range []struct {
+		long, size, second int
+		want               []int
+	}{
+		{1280, 640, 0, []int{640}},
+		{200, 640, 0, []int{200}}, // never enlarged
+		{1280, 0, 0, []int{640}},  // default size
+		{1280, 640, 1024, []int{640, 1024}},
+		{900, 640, 1024, []int{640, 900}},
+		{600, 640, 1024, []int{600}}, // no second pass below the input size
+		{1280, 640, 480, []int{640}}, // a second size under the first is none
+	} {
+		got := passSides(tc.long, face.DetectParams{InputSize: tc.size, SecondSide: tc.second})
+		if len(got) != len(tc.want) || got[0] != tc.want[0] || (len(got) > 1 && got[1] != tc.want[1]) {
+			t.Errorf("long %d, size %d, second %d: %v, want %v", tc.long, tc.size, tc.second, got, tc.want)
+		}
+	}
 }

@@ -14,4 +14,4 @@ var errNoCgo = errors.New("face detector: built without cgo, so ONNX Runtime is 
 // Close has nothing to release.
 func (d *Detector) Close() error { return nil }
 
-func (d *Detector) run([]float32) (scores, regs []float32, err error) { return nil, nil, errNoCgo }
+func (d *Detector) run([]float32, int, int) ([][]float32, error) { return nil, errNoCgo }

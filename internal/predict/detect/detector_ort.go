@@ -11,13 +11,31 @@ import (
 // session is ONNX Runtime's; a build without cgo has a stand-in.
 type session = ort.DynamicAdvancedSession
 
-// New loads the detector model; ORT's environment must be initialised.
-func New(modelPath string, opts *ort.SessionOptions) (*Detector, error) {
-	s, err := ort.NewDynamicAdvancedSession(modelPath, []string{inputName}, outputNames, opts)
+// New loads a detector model, recognising its format by its input and output
+// names; name says where it came from, for errors. ORT's environment must be
+// initialised.
+func New(model []byte, name string, opts *ort.SessionOptions) (*Detector, error) {
+	ins, outs, err := ort.GetInputOutputInfoWithONNXData(model)
 	if err != nil {
-		return nil, fmt.Errorf("load face detector %s: %w", modelPath, err)
+		return nil, fmt.Errorf("read face detector %s: %w", name, err)
 	}
-	return &Detector{session: s, anchors: Anchors()}, nil
+	fam, err := recognise(infoNames(ins), infoNames(outs))
+	if err != nil {
+		return nil, fmt.Errorf("face detector %s: %w", name, err)
+	}
+	s, err := ort.NewDynamicAdvancedSessionWithONNXData(model, []string{fam.input}, fam.outputNames(), opts)
+	if err != nil {
+		return nil, fmt.Errorf("load face detector %s: %w", name, err)
+	}
+	return &Detector{session: s, family: fam}, nil
+}
+
+func infoNames(infos []ort.InputOutputInfo) []string {
+	names := make([]string, len(infos))
+	for i, info := range infos {
+		names[i] = info.Name
+	}
+	return names
 }
 
 // Close releases the session.
@@ -30,17 +48,18 @@ func (d *Detector) Close() error {
 	return err
 }
 
-// run feeds one letterboxed NHWC input to the model and returns its scores
-// and box regressions, both output pairs joined.
-func (d *Detector) run(data []float32) (scores, regs []float32, err error) {
-	in, err := ort.NewTensor(ort.NewShape(1, inputSize, inputSize, 3), data)
+// run feeds one 1 x 3 x h x w input to the model and returns copies of its
+// outputs, in outputNames order.
+func (d *Detector) run(data []float32, w, h int) ([][]float32, error) {
+	in, err := ort.NewTensor(ort.NewShape(1, 3, int64(h), int64(w)), data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("detector input: %w", err)
+		return nil, fmt.Errorf("face detector input: %w", err)
 	}
 	defer in.Destroy()
-	outs := make([]ort.Value, len(outputNames))
+	names := d.family.outputNames()
+	outs := make([]ort.Value, len(names))
 	if err := d.session.Run([]ort.Value{in}, outs); err != nil {
-		return nil, nil, fmt.Errorf("run face detector: %w", err)
+		return nil, fmt.Errorf("run face detector: %w", err)
 	}
 	defer func() {
 		for _, o := range outs {
@@ -49,15 +68,13 @@ func (d *Detector) run(data []float32) (scores, regs []float32, err error) {
 			}
 		}
 	}()
-	var f [4][]float32
+	res := make([][]float32, len(outs))
 	for i, o := range outs {
 		t, ok := o.(*ort.Tensor[float32])
 		if !ok {
-			return nil, nil, fmt.Errorf("detector output %s is not float32", outputNames[i])
+			return nil, fmt.Errorf("face detector output %s is not float32", names[i])
 		}
-		f[i] = t.GetData()
+		res[i] = append([]float32(nil), t.GetData()...)
 	}
-	scores = append(append([]float32(nil), f[0]...), f[1]...)
-	regs = append(append([]float32(nil), f[2]...), f[3]...)
-	return scores, regs, nil
+	return res, nil
 }

@@ -1,35 +1,41 @@
 package detect
 
 import (
-	"image"
+	"encoding/binary"
+	"math"
 	"testing"
-
-	"github.com/agegender/agegender/internal/face"
 )
 
-// FuzzTiles checks the tile pass on any image size and tile side the flags
-// allow: bounded in count, inside the image, covering its far corner.
-func FuzzTiles(f *testing.F) {
-	f.Add(1280, 960, 512)
-	f.Add(100000, 1, 512)
-	f.Add(44721, 2236, 64)
-	f.Add(10000, 10000, 64)
-	f.Fuzz(func(t *testing.T, w, h, side int) {
-		if w < 1 || h < 1 || int64(w)*int64(h) > 100_000_000 || side < 64 || side > face.MaxTileSide {
-			return // Decode and Params.Validate refuse these
+// FuzzDecode feeds both decoders arbitrary output values: they must not
+// panic, and every detection they keep must have a finite, positive box and
+// a score in range.
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte{0, 0, 128, 63}, uint8(2), uint8(1))
+	f.Add(make([]byte, 400), uint8(4), uint8(3))
+	f.Fuzz(func(t *testing.T, raw []byte, cols, rows uint8) {
+		c, r := int(cols%16)+1, int(rows%16)+1
+		vals := make([]float32, len(raw)/4)
+		for i := range vals {
+			vals[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 		}
-		b := image.Rect(0, 0, w, h)
-		ts := tiles(b, side)
-		if len(ts) > maxTiles {
-			t.Fatalf("%dx%d side %d: %d tiles", w, h, side, len(ts))
+		at := func(n, off int) []float32 {
+			out := make([]float32, n)
+			for i := range out {
+				if len(vals) > 0 {
+					out[i] = vals[(i+off)%len(vals)]
+				}
+			}
+			return out
 		}
-		for _, r := range ts {
-			if !r.rect.In(b) || r.rect.Empty() {
-				t.Fatalf("%dx%d side %d: tile %v", w, h, side, r.rect)
+		n := c * r
+		yunet := Level{Stride: 8, Cols: c, Rows: r, Anchors: 1, Score: at(n, 0), Obj: at(n, 1), Box: at(4*n, 2), Kps: at(10*n, 3)}
+		scrfd := Level{Stride: 8, Cols: c, Rows: r, Anchors: 2, Score: at(2*n, 0), Box: at(8*n, 2), Kps: at(20*n, 3)}
+		for _, d := range append(DecodeYuNet([]Level{yunet}, 0), DecodeSCRFD([]Level{scrfd}, 0)...) {
+			b := d.Box
+			if !(b.W > 0 && b.H > 0) || math.IsInf(b.W, 0) || math.IsInf(b.H, 0) || math.IsNaN(b.X) || math.IsNaN(b.Y) || !(d.Score >= 0 && d.Score <= 1) {
+				t.Fatalf("kept %+v", d)
 			}
 		}
-		if len(ts) > 0 && ts[len(ts)-1].rect.Max != b.Max {
-			t.Fatalf("%dx%d side %d: last tile %v misses the corner", w, h, side, ts[len(ts)-1].rect)
-		}
+		NMS(DecodeYuNet([]Level{yunet}, 0), 0.3)
 	})
 }
