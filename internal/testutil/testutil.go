@@ -2,7 +2,7 @@
 // fetched by `make setup`, and the shared data sets. When something is missing
 // a test skips with a message saying how to get it, except that with
 // AGEGENDER_REQUIRE_ORT=1 (set by scripts/test.sh, so CI) a missing ONNX
-// Runtime or detector fails the test instead of skipping it silently.
+// Runtime fails the test instead of skipping it silently.
 package testutil
 
 import (
@@ -52,6 +52,17 @@ func SharedData(t testing.TB, sub string) string {
 	p := filepath.Join(RepoRoot(t), "..", "shared", "data", sub)
 	if st, err := os.Stat(p); err != nil || !st.IsDir() {
 		t.Skipf("SKIP: %s is absent; this test needs the shared data sets (../shared/data beside the repository)", p)
+	}
+	return p
+}
+
+// SharedModel returns a third-party model under ../shared/models (sub is its
+// path there), skipping the test when the shared folder or the file is absent.
+func SharedModel(t testing.TB, sub string) string {
+	t.Helper()
+	p := filepath.Join(RepoRoot(t), "..", "shared", "models", sub)
+	if st, err := os.Stat(p); err != nil || st.IsDir() {
+		t.Skipf("SKIP: %s is absent; this test needs the shared detectors (../shared/models beside the repository)", p)
 	}
 	return p
 }
