@@ -12,24 +12,13 @@ import (
 	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/predict"
 	"github.com/agegender/agegender/internal/predict/detect"
-	"github.com/agegender/agegender/internal/preprocess"
 	"github.com/agegender/agegender/internal/testutil"
 	"github.com/agegender/agegender/models"
 )
 
 func astronaut(t *testing.T) *image.NRGBA {
 	t.Helper()
-	path := filepath.Join(testutil.RepoRoot(t), "testdata", "astronaut.png")
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	dec, err := preprocess.Decode(f, path, preprocess.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return preprocess.NRGBA(dec.Image)
+	return loadCrop(t, filepath.Join(testutil.RepoRoot(t), "testdata", "astronaut.png"))
 }
 
 // Both detector formats find the astronaut's one face in the same place, and
