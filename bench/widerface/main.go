@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,6 +63,7 @@ func run() error {
 	curveFrom := flag.Float64("curve", 0, "detect at this score threshold, then print recall and false boxes per photo at every threshold from it up in steps of 0.05, and the lowest that keeps false boxes at or under -max-false")
 	maxFalse := flag.Float64("max-false", 0.4, "false boxes per photo the -curve operating point may reach")
 	step := flag.Float64("step", 0.05, "threshold step of -curve")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof -top)")
 	dump := flag.String("dump", "", "also write every detection with its best IoU to this JSONL file (for tuning)")
 	modelPath := flag.String("model", "", "age/gender model to score (default: the embedded models/agegender.onnx)")
 	p := result.DefaultDetectParams()
@@ -110,6 +112,17 @@ func run() error {
 	}
 	defer eng.Close()
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	found := make([][]result.Face, len(photos))
 	errs := make([]error, len(photos))
 	start := time.Now()
