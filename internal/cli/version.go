@@ -31,22 +31,22 @@ func newCmdVersion(ios *IOStreams, open OpenEngine) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "version",
-		Short: "Print the versions of agegender, its model and ONNX Runtime",
+		Short: "Print the versions of agegender, its model, its face detector and ONNX Runtime",
 		Long: `version prints the versions of agegender, the age/gender model and ONNX
-Runtime. It loads the model without the face detector, which has no version
-to report, so it works where only ONNX Runtime is installed.`,
+Runtime, and the face detector in use (the built-in YuNet, or the file
+$AGEGENDER_DETECTOR names) with its default size and score threshold.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := map[string]any{"agegender": buildVersion()}
 			eng, err := open(EngineConfig{
-				ORTLibrary: ortLib, Model: model, Mode: face.DetectOff, Detect: face.DefaultDetectParams(), Threads: 1,
+				ORTLibrary: ortLib, Model: model, Mode: face.DetectAuto, Detect: face.DefaultDetectParams(), Threads: 1,
 			})
 			if err != nil {
 				out["error"] = err.Error()
 			} else {
 				info := eng.Info()
-				out["model"], out["model_version"], out["ort_version"], out["input"] =
-					info.Model, info.ModelVersion, info.ORTVersion, info.Input
+				out["model"], out["model_version"], out["ort_version"], out["input"], out["detector"] =
+					info.Model, info.ModelVersion, info.ORTVersion, info.Input, info.Detector
 				if cerr := eng.Close(); cerr != nil {
 					return cerr
 				}
@@ -61,7 +61,8 @@ to report, so it works where only ONNX Runtime is installed.`,
 				fmt.Fprintf(ios.Out, "model and runtime: unavailable: %v\n", err)
 				return nil
 			}
-			fmt.Fprintf(ios.Out, "model %s %s (input %s)\nONNX Runtime %s\n", out["model"], out["model_version"], out["input"], out["ort_version"])
+			fmt.Fprintf(ios.Out, "model %s %s (input %s)\ndetector %s\nONNX Runtime %s\n",
+				out["model"], out["model_version"], out["input"], out["detector"], out["ort_version"])
 			return nil
 		},
 	}
