@@ -18,8 +18,7 @@ type batchOptions struct {
 	csv, json, jsonl string
 	force, quiet     bool
 	run              runFlags
-	exts             []string
-	null             bool
+	list             inputListing
 	annotate         string
 	shard            string
 	shardCount       int
@@ -94,8 +93,7 @@ Exit codes: 0 all inputs succeeded, 2 some failed, 1 usage or setup error.`,
 	fs.BoolVar(&o.force, "force", false, "overwrite existing output files")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar and no summary")
 	o.run.register(fs)
-	fs.StringSliceVar(&o.exts, "ext", nil, "extensions to pick up in folders, e.g. jpg,png (default: jpg,jpeg,png,gif,bmp,tif,tiff,webp)")
-	fs.BoolVarP(&o.null, "null", "0", false, "with -, paths on stdin are NUL-separated")
+	o.list.register(fs, "extensions to pick up in folders, e.g. jpg,png (default: jpg,jpeg,png,gif,bmp,tif,tiff,webp)")
 	fs.StringVar(&o.annotate, "annotate", "", "write a copy of each image with its faces drawn into this folder")
 	fs.StringVar(&o.shard, "shard", "", "process only shard INDEX/COUNT of the inputs, e.g. 0/8 (default: from $JOB_COMPLETION_INDEX or $SLURM_ARRAY_TASK_ID; 0/1 is everything)")
 	fs.IntVar(&o.shardCount, "shard-count", 0, "the shard count for a Kubernetes Indexed Job's $JOB_COMPLETION_INDEX (default: $AGEGENDER_SHARD_COUNT)")
@@ -120,14 +118,6 @@ func batchRun(cmd *cobra.Command, ios *IOStreams, o *batchOptions, args []string
 	case o.jsonl != "":
 		path = o.jsonl
 	}
-	exts := pipeline.DefaultExtensions
-	if len(o.exts) > 0 {
-		exts = pipeline.NormalizeExtensions(o.exts)
-	}
-	sep := byte('\n')
-	if o.null {
-		sep = 0
-	}
 	part, err := o.resolveShard(ios)
 	if err != nil {
 		return err
@@ -137,7 +127,7 @@ func batchRun(cmd *cobra.Command, ios *IOStreams, o *batchOptions, args []string
 	}
 	rm := newRemote(cmd.Context())
 	defer func() { err = errors.Join(err, rm.close()) }()
-	inputs, err := argInputs(rm, args, exts, pipeline.ReadList(ios.In, sep, exts))
+	inputs, err := o.list.inputs(rm, args, ios.In)
 	if err != nil {
 		return err
 	}

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	"iter"
 	"runtime"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/agegender/agegender/internal/annotate"
 	"github.com/agegender/agegender/internal/face"
@@ -155,6 +157,33 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 		return errSomeFailed
 	}
 	return nil
+}
+
+// inputListing is how batch lists its inputs (--ext, --null). merge takes
+// the same flags and lists them again through it, so that its input order is
+// batch's by construction.
+type inputListing struct {
+	exts []string
+	null bool
+}
+
+func (l *inputListing) register(fs *pflag.FlagSet, extHelp string) {
+	fs.StringSliceVar(&l.exts, "ext", nil, extHelp)
+	fs.BoolVarP(&l.null, "null", "0", false, "with -, paths on stdin are NUL-separated")
+}
+
+// inputs lists args (and stdin for "-") as argInputs does, with the flags'
+// extensions and separator.
+func (l inputListing) inputs(rm *remote, args []string, stdin io.Reader) (iter.Seq[pipeline.Input], error) {
+	exts := pipeline.DefaultExtensions
+	if len(l.exts) > 0 {
+		exts = pipeline.NormalizeExtensions(l.exts)
+	}
+	sep := byte('\n')
+	if l.null {
+		sep = 0
+	}
+	return argInputs(rm, args, exts, pipeline.ReadList(stdin, sep, exts))
 }
 
 // argInputs turns command-line arguments into inputs in the order given:

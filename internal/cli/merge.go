@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/agegender/agegender/internal/pipeline"
 	"github.com/agegender/agegender/internal/report"
 	"github.com/agegender/agegender/internal/storage"
 )
@@ -20,8 +19,7 @@ import (
 type mergeOptions struct {
 	out   string
 	force bool
-	exts  []string
-	null  bool
+	list  inputListing
 }
 
 func newCmdMerge(ios *IOStreams) *cobra.Command {
@@ -64,8 +62,7 @@ Exit codes: 0 merged, 1 refused or usage error.`,
 	fs := cmd.Flags()
 	fs.StringVarP(&o.out, "out", "o", "-", "write the merged output to this file (- for stdout)")
 	fs.BoolVar(&o.force, "force", false, "overwrite an existing output file")
-	fs.StringSliceVar(&o.exts, "ext", nil, "the extensions batch was given with --ext")
-	fs.BoolVarP(&o.null, "null", "0", false, "with -, paths on stdin are NUL-separated")
+	o.list.register(fs, "the extensions batch was given with --ext")
 	return cmd
 }
 
@@ -102,15 +99,7 @@ func mergeRun(ctx context.Context, ios *IOStreams, o *mergeOptions, shardPaths, 
 	if err != nil {
 		return err
 	}
-	exts := pipeline.DefaultExtensions
-	if len(o.exts) > 0 {
-		exts = pipeline.NormalizeExtensions(o.exts)
-	}
-	sep := byte('\n')
-	if o.null {
-		sep = 0
-	}
-	inputs, err := argInputs(rm, inputArgs, exts, pipeline.ReadList(ios.In, sep, exts))
+	inputs, err := o.list.inputs(rm, inputArgs, ios.In)
 	if err != nil {
 		return err
 	}
