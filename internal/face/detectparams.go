@@ -21,9 +21,15 @@ type DetectParams struct {
 	// NMSThreshold is the IoU above which overlapping boxes are merged; 0
 	// takes the detector's own.
 	NMSThreshold float64
-	// NoRefine skips re-detecting small faces at the photo's own resolution
-	// for their keypoints (for measuring what that refinement buys).
-	NoRefine bool
+}
+
+// InputSide is the detection input's long side p asks for, the default when
+// unset.
+func (p DetectParams) InputSide() int {
+	if p.InputSize <= 0 {
+		return DefaultInputSize
+	}
+	return p.InputSize
 }
 
 // DefaultInputSize is the detection input's long side: on the 500-photo

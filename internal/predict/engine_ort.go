@@ -158,10 +158,7 @@ func (e *Engine) checkShapes() error {
 func (e *Engine) Info() face.EngineInfo {
 	det := "off"
 	if d := e.detector; d != nil {
-		size := e.opts.Detect.InputSize
-		if size <= 0 {
-			size = face.DefaultInputSize
-		}
+		size := e.opts.Detect.InputSide()
 		det = fmt.Sprintf("%s, long side %d, min score %.2f (%s)", d.Name(), size, d.MinScore(e.opts.Detect), d.ScoreScale())
 		if e.opts.Detect.SecondSide > size {
 			det += fmt.Sprintf(", second pass up to %d", e.opts.Detect.SecondSide)

@@ -2,7 +2,6 @@ package detect
 
 import (
 	"context"
-	"fmt"
 	"image"
 	"math"
 
@@ -49,8 +48,7 @@ func (d *Detector) DetectContext(ctx context.Context, img *image.NRGBA, p face.D
 		iou = d.family.nmsIoU
 	}
 	var all []Detection
-	sides := passSides(max(b.Dx(), b.Dy()), p)
-	for _, side := range sides {
+	for _, side := range passSides(max(b.Dx(), b.Dy()), p) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -69,9 +67,6 @@ func (d *Detector) DetectContext(ctx context.Context, img *image.NRGBA, p face.D
 	}
 	if p.MaxFaces > 0 && len(out) > p.MaxFaces {
 		out = out[:p.MaxFaces]
-	}
-	if p.NoRefine {
-		return out, nil
 	}
 	// Each face gets its box and points again from the photo's own pixels:
 	// at the first pass's scale they are off by a few percent of the face,
@@ -134,10 +129,7 @@ func (d *Detector) refine(img *image.NRGBA, det Detection) (Detection, error) {
 // at: the input size (never enlarging the image), and for a larger photo,
 // when asked, a second pass nearer its own size, which finds smaller faces.
 func passSides(long int, p face.DetectParams) []int {
-	side := p.InputSize
-	if side <= 0 {
-		side = face.DefaultInputSize
-	}
+	side := p.InputSide()
 	sides := []int{min(side, long)}
 	if p.SecondSide > side && long > side {
 		sides = append(sides, min(long, p.SecondSide))
@@ -152,7 +144,7 @@ func (d *Detector) pass(img *image.NRGBA, long int, minScore float64) ([]Detecti
 	scale := float64(long) / float64(max(b.Dx(), b.Dy()))
 	sw := max(1, int(math.Round(float64(b.Dx())*scale)))
 	sh := max(1, int(math.Round(float64(b.Dy())*scale)))
-	small := img.SubImage(b).(*image.NRGBA)
+	small := img
 	if sw != b.Dx() || sh != b.Dy() {
 		small = preprocess.Downscale(img, b, sw, sh)
 	}
@@ -177,30 +169,3 @@ func (d *Detector) pass(img *image.NRGBA, long int, minScore float64) ([]Detecti
 }
 
 func roundUp(n, m int) int { return (n + m - 1) / m * m }
-
-// outputLengths checks each output against what an input of w x h makes.
-func (f family) outputLengths(outs [][]float32, w, h int) error {
-	names := f.outputNames()
-	if len(outs) != len(names) {
-		return fmt.Errorf("face detector returned %d outputs, want %d", len(outs), len(names))
-	}
-	per := len(names) / len(strides)
-	for i, name := range names {
-		s := strides[i/per]
-		cells := (w / s) * (h / s)
-		want := cells * f.anchors
-		switch i % per {
-		case 0:
-		case per - 2:
-			want *= 4
-		case per - 1:
-			want *= 10
-		default: // YuNet's objectness: one per cell
-			want = cells
-		}
-		if len(outs[i]) != want {
-			return fmt.Errorf("face detector output %s has %d values for a %dx%d input, want %d", name, len(outs[i]), w, h, want)
-		}
-	}
-	return nil
-}

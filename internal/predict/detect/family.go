@@ -131,3 +131,30 @@ func (f family) tensor(img *image.NRGBA, w, h int) []float32 {
 	}
 	return data
 }
+
+// outputLengths checks each output against what an input of w x h makes.
+func (f family) outputLengths(outs [][]float32, w, h int) error {
+	names := f.outputNames()
+	if len(outs) != len(names) {
+		return fmt.Errorf("face detector returned %d outputs, want %d", len(outs), len(names))
+	}
+	per := len(names) / len(strides)
+	for i, name := range names {
+		s := strides[i/per]
+		cells := (w / s) * (h / s)
+		want := cells * f.anchors
+		switch i % per {
+		case 0:
+		case per - 2:
+			want *= 4
+		case per - 1:
+			want *= 10
+		default: // YuNet's objectness: one per cell
+			want = cells
+		}
+		if len(outs[i]) != want {
+			return fmt.Errorf("face detector output %s has %d values for a %dx%d input, want %d", name, len(outs[i]), w, h, want)
+		}
+	}
+	return nil
+}
