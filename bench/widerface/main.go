@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,6 +48,22 @@ type truth struct {
 
 var bands = []float64{20, 40, 80}
 var ageGroups = []string{"Young Adult", "Adult", "Middle age", "Senior"}
+
+// groupUpper are the ages at which a predicted age leaves each perceived
+// group for the next. The labels give no years; these are fixed once
+// (young adult under 30, adult 30-44, middle age 45-59, senior 60 and up)
+// so that models are compared on one mapping, never tuned per model.
+var groupUpper = []float64{30, 45, 60}
+
+// ageGroup is the index in ageGroups of a predicted age.
+func ageGroup(age float64) int {
+	for i, hi := range groupUpper {
+		if age < hi {
+			return i
+		}
+	}
+	return len(groupUpper)
+}
 
 func main() {
 	if err := run(); err != nil {
@@ -259,24 +276,29 @@ func readTruth(root string) ([]string, map[string][]truth, error) {
 
 // Summary is what the scorer prints.
 type Summary struct {
-	Photos          int                `json:"photos"`
-	RecallBySize    map[string]float64 `json:"recall_by_min_side"`
-	FacesBySize     map[string]int     `json:"valid_faces_by_min_side"`
-	FalsePerPhoto   float64            `json:"false_boxes_per_photo"`
-	Detections      int                `json:"detections"`
-	GenderAccuracy  float64            `json:"gender_accuracy"`
-	GenderN         int                `json:"gender_n"`
-	MedianAge       map[string]float64 `json:"median_age_by_group"`
-	AgeN            map[string]int     `json:"age_n_by_group"`
-	PhotosPerSecond float64            `json:"photos_per_second"`
-	Params          string             `json:"params"`
+	Photos         int                `json:"photos"`
+	RecallBySize   map[string]float64 `json:"recall_by_min_side"`
+	FacesBySize    map[string]int     `json:"valid_faces_by_min_side"`
+	FalsePerPhoto  float64            `json:"false_boxes_per_photo"`
+	Detections     int                `json:"detections"`
+	GenderAccuracy float64            `json:"gender_accuracy"`
+	GenderN        int                `json:"gender_n"`
+	MedianAge      map[string]float64 `json:"median_age_by_group"`
+	// AgeGroupExact and AgeGroupWithinOne are the shares of faces with a
+	// perceived age group whose predicted age falls in that group (by
+	// groupUpper), or in it or a neighbouring one.
+	AgeGroupExact     float64        `json:"age_group_exact"`
+	AgeGroupWithinOne float64        `json:"age_group_within_one"`
+	AgeN              map[string]int `json:"age_n_by_group"`
+	PhotosPerSecond   float64        `json:"photos_per_second"`
+	Params            string         `json:"params"`
 }
 
 func score(photos []string, gt map[string][]truth, found [][]result.Face) Summary {
 	s := Summary{Photos: len(photos), RecallBySize: map[string]float64{}, FacesBySize: map[string]int{},
 		MedianAge: map[string]float64{}, AgeN: map[string]int{}}
 	hits := map[string]int{}
-	var falses, genderOK int
+	var falses, genderOK, groupN, groupExact, groupNear int
 	ages := map[string][]float64{}
 	for i, name := range photos {
 		truths := gt[name]
@@ -319,6 +341,14 @@ func score(photos []string, gt map[string][]truth, found [][]result.Face) Summar
 			}
 			if t.age != "" {
 				ages[t.age] = append(ages[t.age], faces[d].Age)
+				diff := ageGroup(faces[d].Age) - slices.Index(ageGroups, t.age)
+				groupN++
+				if diff == 0 {
+					groupExact++
+				}
+				if diff >= -1 && diff <= 1 {
+					groupNear++
+				}
 			}
 		}
 	}
@@ -328,6 +358,10 @@ func score(photos []string, gt map[string][]truth, found [][]result.Face) Summar
 	s.FalsePerPhoto = round(float64(falses)/float64(len(photos)), 3)
 	if s.GenderN > 0 {
 		s.GenderAccuracy = round(float64(genderOK)/float64(s.GenderN), 3)
+	}
+	if groupN > 0 {
+		s.AgeGroupExact = round(float64(groupExact)/float64(groupN), 3)
+		s.AgeGroupWithinOne = round(float64(groupNear)/float64(groupN), 3)
 	}
 	for g, a := range ages {
 		sort.Float64s(a)
@@ -405,6 +439,8 @@ func (s Summary) print(w io.Writer) {
 	for _, g := range ageGroups {
 		fmt.Fprintf(w, "  median age, %-12s %5.1f  (n=%d)\n", g+":", s.MedianAge[g], s.AgeN[g])
 	}
+	fmt.Fprintf(w, "  age group exact / within one: %.3f / %.3f  (young adult <30, adult <45, middle age <60, senior)\n",
+		s.AgeGroupExact, s.AgeGroupWithinOne)
 	fmt.Fprintf(w, "  photos per second:         %.2f\n", s.PhotosPerSecond)
 }
 

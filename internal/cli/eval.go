@@ -39,7 +39,8 @@ age errors.
 
 Labels come from UTKFace file names (AGE_GENDER_RACE_DATETIME.jpg.chip.jpg,
 gender 0 male, 1 female) unless --labels names a CSV file with the header
-path,age,gender, which then replaces them: gender is Male/Female, M/F or 0/1
+path,age,gender (or file,age,gender, as AAF's labels.csv), which then
+replaces them: gender is Male/Female, M/F or 0/1
 (0 male, 1 female, as in UTKFace). Its paths match an input as given or by
 base name (when only one labelled path has that name).
 

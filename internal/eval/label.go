@@ -61,7 +61,7 @@ func ParseUTKName(name string) (Label, bool) {
 }
 
 // ReadLabelsCSV reads labels from a CSV file with the header path,age,gender
-// (in any column order; other columns are ignored). gender is Male/Female,
+// (in any column order, file standing for path; other columns are ignored). gender is Male/Female,
 // M/F (any case) or 0/1 with 0 = male and 1 = female, as in UTKFace names.
 // The map is keyed by path as written; race is -1. Use NewLabelIndex to match
 // inputs against it.
@@ -78,6 +78,10 @@ func ReadLabelsCSV(r io.Reader) (map[string]Label, error) {
 	col := map[string]int{}
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if h == "file" {
+			// AAF's and CelebA-HQ's labels.csv name the column file.
+			h = "path"
+		}
 		if _, dup := col[h]; !dup {
 			col[h] = i
 		}

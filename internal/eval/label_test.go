@@ -109,3 +109,14 @@ func TestLabelIndexLookup(t *testing.T) {
 		}
 	}
 }
+
+func TestReadLabelsCSVFileColumn(t *testing.T) {
+	// AAF's labels.csv: file,age,gender with 0 male, 1 female.
+	got, err := ReadLabelsCSV(strings.NewReader("file,age,gender\n00001A02.jpg,2,1\n07381A45.jpg,45,0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["00001A02.jpg"] != (Label{2, face.Female, -1}) || got["07381A45.jpg"] != (Label{45, face.Male, -1}) {
+		t.Errorf("labels %+v", got)
+	}
+}
