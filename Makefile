@@ -8,7 +8,7 @@ PRESET ?= $(SHIPPED)
 DATA   ?= ../shared/data/utkface ../shared/data/utkface-more
 GO     ?= go
 
-.PHONY: setup build test test-short bench train evaluate export fixture framing celebahq-crops smoke-train release-check clean
+.PHONY: setup build test test-short bench train evaluate export fixture framing crops smoke-train release-check clean
 
 setup:
 	scripts/setup.sh
@@ -41,10 +41,16 @@ fixture:
 framing:
 	$(GO) run ./bench/framing -data $(firstword $(DATA)) -out training/crop_framing.json
 
-# CelebA-HQ's faces cropped by our detector and alignment, for presets that
-# train on them (needs make setup).
-celebahq-crops:
-	$(GO) run ./training/facecrop -labels ../shared/data/celebahq/labels.csv -out training/.cache/celebahq-crops
+# Every training source cropped by the CLI's own detection and alignment, so
+# that training sees exactly what inference gives the model (needs make setup).
+SHARED = ../shared/data
+CROPS  = training/.cache/crops
+crops:
+	$(GO) build -o bin/facecrop ./training/facecrop
+	bin/facecrop -folder $(SHARED)/utkface -out $(CROPS)/utkface
+	bin/facecrop -folder $(SHARED)/utkface-more -out $(CROPS)/utkface-more
+	bin/facecrop -labels $(SHARED)/aaf/labels.csv -out $(CROPS)/aaf
+	bin/facecrop -labels $(SHARED)/celebahq/labels.csv -out $(CROPS)/celebahq
 
 smoke-train:
 	$(PYTHON) training/smoke_test.py

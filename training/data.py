@@ -28,6 +28,7 @@ class Sample:
     age: int  # UNKNOWN for gender-only data (CelebA-HQ)
     female: int
     race: int  # UNKNOWN outside UTKFace
+    source: str = "utkface"  # the data set, for per-source validation and balancing
 
 
 @dataclass
@@ -102,18 +103,42 @@ def scan(folders, limit=0, train_percent=100):
 
 
 def celebahq_samples(crops_dir, train_percent=100):
-    """CelebA-HQ faces as cropped by training/facecrop (crops.csv: file,male,score):
-    gender only, every one for training. Its people repeat across images with
-    no identity list, so it never validates."""
-    path = os.path.join(crops_dir, "crops.csv")
+    """CelebA-HQ faces as cropped by training/facecrop: gender only, every
+    one for training (see TRAIN_ONLY)."""
+    root, name = os.path.split(os.path.normpath(crops_dir))
+    return crop_samples(root, name, train_percent).train
+
+
+# Sources whose people repeat across images with no identity list: all of
+# it trains, none validates (a split would validate on faces it trained on).
+TRAIN_ONLY = {"celebahq", "celebahq-crops"}
+
+
+def crop_samples(crops_root, name, train_percent=100):
+    """The faces of one source as training/facecrop cropped them
+    (crops_root/name/crops.csv: file,source,age,female,race,detected,score),
+    split as scan splits UTKFace: by the source file's own base name, so
+    that a UTKFace image is on the same side of the split whether it is read
+    whole or as a crop, and `agegender eval --split val` picks the same
+    files from the source folder."""
+    folder = os.path.join(crops_root, name)
+    path = os.path.join(folder, "crops.csv")
     if not os.path.exists(path):
-        raise SystemExit(f"{path} not found: crop CelebA-HQ first (make celebahq-crops)")
-    out = []
+        raise FileNotFoundError(f"{path} not found: crop the source first (make crops)")
+    split = Split([], [], [], [])
     with open(path, newline="") as f:
         for row in csv.DictReader(f):
-            if in_training_subset(row["file"], train_percent):
-                out.append(Sample(os.path.join(crops_dir, row["file"]), UNKNOWN, 1 - int(row["male"]), UNKNOWN))
-    return out
+            s = Sample(os.path.join(folder, row["file"]), int(row["age"]), int(row["female"]),
+                       int(row["race"]), name)
+            key = os.path.basename(row["source"])
+            if name in TRAIN_ONLY or not (is_validation(key) or is_calibration(key)):
+                if in_training_subset(key, train_percent):
+                    split.train.append(s)
+            elif is_validation(key):
+                split.val.append(s)
+            else:
+                split.calib.append(s)
+    return split
 
 
 def load_image(path, size, gray):

@@ -71,7 +71,7 @@ def export(args):
 def contract(preset, net, state, framing, val_metrics, commit, args):
     """The preprocessing and output contract that the Go side reads."""
     ch = 1 if preset.gray else 3
-    cmd = f"make train export PRESET={preset.name}"
+    cmd = f"make {'crops ' if preset.crops else ''}train export PRESET={preset.name}"
     return {
         "schema": 1,
         "name": f"agegender-{preset.name}",
@@ -109,11 +109,9 @@ def contract(preset, net, state, framing, val_metrics, commit, args):
             "notes": preset.notes,
         },
         "training": {
-            "data": "UTKFace aligned & cropped (Zhang, Song, Qi, CVPR 2017), folders "
-                    + ", ".join(os.path.basename(os.path.normpath(d)) for d in args.data)
-                    + ("; CelebA-HQ (Lee et al., CVPR 2020) for gender, cropped by training/facecrop"
-                       if preset.celebahq else ""),
-            "license": "UTKFace" + (" and CelebA-HQ are" if preset.celebahq else " is")
+            "data": training_data(preset, args),
+            "license": "UTKFace" + (", AAF" if "aaf" in preset.crops else "")
+                       + (" and CelebA-HQ are" if preset.celebahq or "celebahq" in preset.crops else " is")
                        + " for non-commercial research use only; image copyrights stay with their owners",
             "split": f"validation = sha1(file name)[:8] mod 100 < {data.VAL_PERCENT}; calibration = "
                      f"{data.VAL_PERCENT} to {data.CALIB_END - 1}; training images that nearly duplicate "
@@ -127,6 +125,19 @@ def contract(preset, net, state, framing, val_metrics, commit, args):
         },
         "metrics": val_metrics,
     }
+
+
+def training_data(preset, args):
+    """Names the data a preset trained on, for the metadata."""
+    if not preset.crops:
+        return ("UTKFace aligned & cropped (Zhang, Song, Qi, CVPR 2017), folders "
+                + ", ".join(os.path.basename(os.path.normpath(d)) for d in args.data)
+                + ("; CelebA-HQ (Lee et al., CVPR 2020) for gender, cropped by training/facecrop"
+                   if preset.celebahq else ""))
+    names = {"utkface": "UTKFace utkface/ (Zhang, Song, Qi, CVPR 2017)", "utkface-more": "UTKFace utkface-more/",
+             "aaf": "All-Age-Faces (Cheng et al., 2019)", "celebahq": "CelebA-HQ (Lee et al., CVPR 2020) for gender"}
+    return ("; ".join(names.get(c, c) for c in preset.crops)
+            + "; every image cropped by training/facecrop, the CLI's own detection and alignment")
 
 
 def fixture(args):

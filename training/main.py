@@ -39,8 +39,10 @@ def main(argv=None):
         sp.add_argument("--preset", default="default")
         sp.add_argument("--data", nargs="+", default=default_data,
                         help="folders of UTKFace-style images (default: both UTKFace folders)")
-        sp.add_argument("--celebahq", default=os.path.join(here, ".cache", "celebahq-crops"),
+        sp.add_argument("--celebahq", default=os.path.join(here, ".cache", "crops", "celebahq"),
                         help="CelebA-HQ crops written by training/facecrop, for presets that use them")
+        sp.add_argument("--crops", default=os.path.join(here, ".cache", "crops"),
+                        help="one folder per source cropped by training/facecrop (make crops), for presets that use them")
         sp.add_argument("--runs", default=os.path.join(here, "runs"), help="checkpoints and logs")
         sp.add_argument("--cache", default=os.path.join(here, ".cache"), help="decoded image cache")
         sp.add_argument("--limit", type=int, default=0, help="use only this many training images (smoke tests)")

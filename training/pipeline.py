@@ -38,7 +38,18 @@ def load_split(args, preset):
     (samples, uint8 tensor) pairs. Training images that nearly duplicate a
     held-out one (UTKFace has copies under other names) are dropped, so no
     copy of a validation face is trained on."""
-    split = data.scan(args.data, args.limit, args.train_percent)
+    if preset.crops:
+        split = data.Split([], [], [], [])
+        for name in preset.crops:
+            part = data.crop_samples(args.crops, name, args.train_percent)
+            split.train += part.train
+            split.calib += part.calib
+            split.val += part.val
+        if args.limit:
+            held = max(1, args.limit // 4)
+            split.train, split.calib, split.val = split.train[:args.limit], split.calib[:held], split.val[:held]
+    else:
+        split = data.scan(args.data, args.limit, args.train_percent)
     t0 = time.time()
     # One read of each folder's cache serves all three splits.
     x = data.load_cached(split.train + split.calib + split.val, preset.size, preset.gray, args.cache)
@@ -54,20 +65,39 @@ def load_split(args, preset):
             celeb = celeb[:args.limit]
         split.train += celeb
         xt = np.concatenate([xt, data.load_cached(celeb, preset.size, preset.gray, args.cache)])
+    sources = sorted({s.source for s in split.train + split.val})
+    counts = "; ".join(f"{src} {sum(s.source == src for s in split.train)}/"
+                       f"{sum(s.source == src for s in split.val)}" for src in sources)
     print(f"data: {len(split.train)} train ({len(drop)} near-duplicates of held-out "
-          f"images dropped), {len(split.calib)} calibration, {len(split.val)} validation, "
+          f"images dropped), {len(split.calib)} calibration, {len(split.val)} validation "
+          f"(train/val by source: {counts}), "
           f"{len(split.skipped)} names skipped (not AGE_GENDER_RACE_*.jpg); images ready in {time.time() - t0:.1f}s",
           flush=True)
     return ((split.train, torch.from_numpy(xt)), (split.calib, torch.from_numpy(xc)),
             (split.val, torch.from_numpy(xv)), split.skipped)
 
 
-def epoch_pool(age, child_repeat):
-    """The training indices one epoch draws from: every image once, and
-    those of children (known age under 10) child_repeat times in all."""
-    pool = torch.arange(len(age))
+def epoch_pool(samples, child_repeat, balance, gen):
+    """The training indices of one epoch. By default every image once, and
+    those of children (known age under 10) child_repeat times in all. With
+    balance > 0, as many draws as images, each group (source x age bucket;
+    a gender-only source is one group) weighted by its size to the power
+    -balance: 0.5 gives a group four times smaller twice the weight per
+    image, so that UTKFace's many adults in their twenties do not drown out
+    the 40+ and 0-9 groups and the smaller sources."""
+    n = len(samples)
+    if balance > 0:
+        groups = [(s.source, data.age_bucket(s.age) if s.age >= 0 else -1) for s in samples]
+        sizes = {}
+        for g in groups:
+            sizes[g] = sizes.get(g, 0) + 1
+        w = torch.tensor([sizes[g] ** -balance for g in groups], dtype=torch.float64)
+        return torch.multinomial(w, n, replacement=True, generator=gen)
+    pool = torch.arange(n)
+    age = torch.tensor([s.age for s in samples])
     children = ((age >= 0) & (age < 10)).nonzero().flatten()
-    return torch.cat([pool] + [children] * (child_repeat - 1)) if child_repeat > 1 else pool
+    pool = torch.cat([pool] + [children] * (child_repeat - 1)) if child_repeat > 1 else pool
+    return pool[torch.randperm(len(pool), generator=gen)]
 
 
 def age_targets(age, n_bins, sigma=2.0):
@@ -159,8 +189,8 @@ def train(args):
     net = preset.build().to(device).to(memory_format=torch.channels_last)
     teacher = load_teacher(args, preset, device)
     epochs = args.epochs or preset.epochs
-    pool = epoch_pool(age_t, preset.child_repeat)
-    steps_per_epoch = max(1, math.ceil(len(pool) / preset.batch))
+    draws = len(epoch_pool(train_s, preset.child_repeat, 0, torch.Generator()))
+    steps_per_epoch = max(1, math.ceil(draws / preset.batch))
     opt, sched = make_optimizer(preset, net, epochs * steps_per_epoch)
     gen = torch.Generator().manual_seed(args.seed)
     state = {"epoch": 0, "seconds": 0.0, "history": []}
@@ -184,13 +214,13 @@ def train(args):
     while state["epoch"] < epochs:
         t0 = time.time()
         net.train()
-        perm = pool[torch.randperm(len(pool), generator=gen)]
+        perm = epoch_pool(train_s, preset.child_repeat, preset.balance, gen)
         tot = tot_a = tot_g = 0.0
         for i in range(0, len(perm), preset.batch):
             idx = perm[i:i + preset.batch]
             xb = xt[idx].to(device).float()
             if preset.augment:
-                xb = augment(xb, gen, preset.erase, preset.lowres)
+                xb = augment(xb, gen, preset.erase, preset.lowres, preset.robust)
             xb = (xb / 127.5 - 1.0).contiguous(memory_format=torch.channels_last)
             out = net(xb)
             loss, la, lg = loss_fn(net, out, age_t[idx].to(device), female_t[idx].to(device),
@@ -218,6 +248,9 @@ def train(args):
         rec = {"epoch": state["epoch"], "loss": round(tot / n, 4), "age_loss": round(tot_a / n, 4),
                "gender_loss": round(tot_g / n, 4), "val_mae": m.get("age_mae"),
                "val_gender": m.get("gender_accuracy"), "seconds": round(state["seconds"], 1)}
+        if len({s.source for s in val_s}) > 1:
+            rec["val_by_source"] = {src: [sm["overall"].get("age_mae"), sm["overall"].get("gender_accuracy")]
+                                    for src, sm in by_source(val_s, ap, fp).items()}
         state["history"].append(rec)
         print(json.dumps(rec), flush=True)
         save_checkpoint(ck, net, opt, sched, gen, state, preset)
@@ -243,6 +276,15 @@ def train(args):
         save_checkpoint(ck, net, opt, sched, gen, state, preset)
     print(f"trained {state['epoch']} epochs in {state['seconds'] / 60:.1f} min; checkpoint {ck}", flush=True)
     return 0
+
+
+def by_source(samples, age_pred, female_prob):
+    """The metrics of each source's share of samples."""
+    out = {}
+    for src in sorted({s.source for s in samples}):
+        idx = [i for i, s in enumerate(samples) if s.source == src]
+        out[src] = metrics([samples[i] for i in idx], age_pred[idx], female_prob[idx])
+    return out
 
 
 def save_checkpoint(ck, net, opt, sched, gen, state, preset):
@@ -316,6 +358,7 @@ def evaluate(args):
         return 0
     m = metrics(val_s, ap, fp)
     m["headline"] = headline(m)
+    m["by_source"] = by_source(val_s, ap, fp)
     m["flip_average"] = flip
     m["face_px"] = args.face_px or preset.size
     folders = ", ".join(os.path.basename(os.path.normpath(d)) for d in args.data)

@@ -33,6 +33,14 @@ class Preset:
     distill: float = 0.5
     # Each epoch shows every child (age under 10) this many times.
     child_repeat: int = 1
+    # Sources cropped by training/facecrop (folders under --crops), read
+    # instead of --data: every face framed exactly as inference frames it.
+    crops: tuple = ()
+    # Each epoch draws images with each (source, age bucket) group weighted
+    # by its size to this power, negated (0: every image once).
+    balance: float = 0.0
+    # Degradations real photos bring: white balance, sepia, blur and JPEG.
+    robust: bool = False
     notes: str = ""
 
 
@@ -72,6 +80,19 @@ V2 = replace(
           "CelebA-HQ for gender",
 )
 
+# Model v3: v2's net, every source framed by the Go crop (UTKFace chips
+# through the padded retry, AAF portraits and CelebA-HQ heads through the
+# detector), AAF's older and East Asian faces added, each epoch balanced
+# over sources and age buckets, and the degradations of scans and web photos.
+V3 = replace(
+    V2, name="v3", celebahq=False, crops=("utkface", "utkface-more", "aaf", "celebahq"),
+    balance=0.5, robust=True,
+    notes="compact CNN 16-32-64-128 with a 1x1 expansion to 256, age distribution head, augmentation "
+          "with a 16-60 px round trip on half the images, colour, sepia, blur and JPEG, flip averaging; "
+          "UTKFace (both folders), AAF and CelebA-HQ (gender), all cropped by the Go aligner, "
+          "balanced over sources and age buckets",
+)
+
 PRESETS = {
     # The reference, exactly: gray 360x360 in [-1,1], 4 conv blocks, Dense 512,
     # L1 age + BCE gender, Adam at 1e-4, no augmentation.
@@ -82,6 +103,7 @@ PRESETS = {
     ),
     "default": DEFAULT,
     "v2": V2,
+    "v3": V3,
     # The teacher for v2: default's net and flip averaging on v2's data, at
     # four times the cost per face; it is never shipped.
     "v2-teacher": replace(

@@ -43,16 +43,20 @@ def generated_data(folder, n=24):
     Image.fromarray(arr).save(os.path.join(folder, "not_a_label.jpg"))
 
 
-def generated_crops(folder, n=8):
-    """A CelebA-HQ crop folder as training/facecrop writes it (crops.csv:
-    file,male,score), over random textures."""
-    os.makedirs(folder)
+def generated_crops(root, n=24):
+    """A folder per cropped source as training/facecrop writes it (crops.csv:
+    file,source,age,female,race,detected,score), over random textures;
+    enough names that some fall in the validation split."""
     rng = np.random.RandomState(1)
-    with open(os.path.join(folder, "crops.csv"), "w") as f:
-        f.write("file,male,score\n")
-        for i in range(n):
-            Image.fromarray(rng.randint(0, 256, (72, 72, 3), dtype=np.uint8)).save(os.path.join(folder, f"c{i}.png"))
-            f.write(f"c{i}.png,{i % 2},0.9\n")
+    for name in sorted({c for p in presets.PRESETS.values() for c in p.crops} | {"celebahq"}):
+        folder = os.path.join(root, name)
+        os.makedirs(folder)
+        with open(os.path.join(folder, "crops.csv"), "w") as f:
+            f.write("file,source,age,female,race,detected,score\n")
+            for i in range(n):
+                Image.fromarray(rng.randint(0, 256, (72, 72, 3), dtype=np.uint8)).save(os.path.join(folder, f"c{i}.png"))
+                age = -1 if name == "celebahq" else int(rng.randint(1, 90))
+                f.write(f"c{i}.png,{name}-{i}.jpg,{age},{i % 2},-1,true,0.9\n")
 
 
 def check_onnx(path, preset):
@@ -103,7 +107,7 @@ def main_():
             os.makedirs(data)
             generated_data(data)
             print("smoke: ../shared/data absent; using generated images")
-        crops = os.path.join(work, "celebahq-crops")
+        crops = os.path.join(work, "crops")
         generated_crops(crops)
         try:
             check_subsets(data)
@@ -116,7 +120,8 @@ def main_():
             preset = presets.get(name)
             t0 = time.time()
             common = ["--preset", name, "--data", data, "--runs", os.path.join(work, "runs"),
-                      "--cache", os.path.join(work, "cache"), "--celebahq", crops, "--limit", str(limit)]
+                      "--cache", os.path.join(work, "cache"), "--crops", crops,
+                      "--celebahq", os.path.join(crops, "celebahq"), "--limit", str(limit)]
             out = os.path.join(work, f"{name}.onnx")
             try:
                 assert main.main(["train", *common, "--epochs", "1", "--max-steps", "2"]) == 0

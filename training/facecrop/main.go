@@ -1,16 +1,24 @@
-// Command facecrop crops every face data set that training adds to UTKFace
-// (CelebA-HQ) with our own detector and alignment, so that its crops are
-// framed as Go frames a face in a photo, and as UTKFace's crops are.
+// Command facecrop crops the faces of a training data set exactly as
+// agegender frames them for the model: the same engine, detection mode and
+// aligned template as `agegender predict` with its default flags, padded
+// retry and crop-like fallback included. Training reads nothing else, so it
+// sees exactly what inference sees, whatever the source's own framing
+// (UTKFace chips, AAF portraits, CelebA-HQ heads).
 //
-// For each image listed in a labels CSV (file,male,...) it keeps the most
-// confident detection, writes its aligned crop as a PNG under -out, and
-// writes -out/crops.csv (file,male,score). Images with no detection are
-// counted and left out.
+// Labels come from UTKFace file names (-folder) or from a CSV (-labels) with
+// a header that starts with file and has either male (CelebA-HQ: 1/0, no age)
+// or age and gender (AAF: gender 0 male, 1 female). For each image the
+// largest face is kept, as `agegender eval` scores it, and written as a PNG
+// under -out; -out/crops.csv lists file,source,age,female,race,detected,score
+// (age and race -1 when unknown). Images where no face is found are counted
+// and left out.
 //
-//	go run ./training/facecrop -labels ../shared/data/celebahq/labels.csv -out training/.cache/celebahq-crops
+//	go run ./training/facecrop -folder ../shared/data/utkface -out training/.cache/crops/utkface
+//	go run ./training/facecrop -labels ../shared/data/aaf/labels.csv -out training/.cache/crops/aaf
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"flag"
@@ -18,11 +26,16 @@ import (
 	"image/png"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/agegender/agegender/internal/assets"
+	"github.com/agegender/agegender/internal/eval"
 	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/predict"
 	"github.com/agegender/agegender/internal/preprocess"
@@ -37,12 +50,23 @@ func main() {
 }
 
 func run() error {
-	labelsPath := flag.String("labels", "../shared/data/celebahq/labels.csv", "CSV of file,male,... (file relative to the CSV's folder)")
-	outDir := flag.String("out", "training/.cache/celebahq-crops", "folder for the crops and crops.csv")
+	folder := flag.String("folder", "", "folder of UTKFace-named images (AGE_GENDER_RACE_*.jpg)")
+	labelsPath := flag.String("labels", "", "CSV of file,male or file,age,gender (file relative to the CSV's folder)")
+	outDir := flag.String("out", "", "folder for the crops and crops.csv")
 	limit := flag.Int("limit", 0, "crop only the first N images (0: all)")
+	workers := flag.Int("workers", runtime.NumCPU(), "images cropped in parallel")
 	flag.Parse()
+	if (*folder == "") == (*labelsPath == "") || *outDir == "" {
+		return errors.New("give -out and exactly one of -folder or -labels")
+	}
 
-	rows, err := readLabels(*labelsPath)
+	var rows []labelRow
+	var err error
+	if *folder != "" {
+		rows, err = readUTKFolder(*folder)
+	} else {
+		rows, err = readLabels(*labelsPath)
+	}
 	if err != nil {
 		return err
 	}
@@ -54,45 +78,122 @@ func run() error {
 		return err
 	}
 	eng, err := predict.New(predict.Options{LibraryPath: lib, Model: models.Default(), ModelName: models.DefaultName,
-		Detector: models.Detector(), DetectorName: models.DetectorName, Mode: face.DetectOn, Detect: face.DefaultDetectParams()})
+		Detector: models.Detector(), DetectorName: models.DetectorName, Mode: face.DetectAuto, Detect: face.DefaultDetectParams()})
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
-
 	if err := os.MkdirAll(*outDir, 0o755); err != nil {
 		return err
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	results := cropAll(ctx, eng, rows, *outDir, max(1, *workers))
 	var out strings.Builder
-	out.WriteString("file,male,score\n")
-	base := filepath.Dir(*labelsPath)
-	missed := 0
-	for i, r := range rows {
-		best, err := cropOne(eng, filepath.Join(base, r.file), filepath.Join(*outDir, cropName(r.file)))
-		if errors.Is(err, face.ErrNoFace) {
+	out.WriteString("file,source,age,female,race,detected,score\n")
+	missed, whole := 0, 0
+	for i, r := range results {
+		if r.err != nil {
+			return r.err
+		}
+		if r.crop == "" {
 			missed++
 			continue
 		}
-		if err != nil {
-			return err
+		if !r.face.Detected {
+			whole++
 		}
-		fmt.Fprintf(&out, "%s,%d,%.4f\n", cropName(r.file), r.male, best.Score)
-		if (i+1)%1000 == 0 {
-			fmt.Fprintf(os.Stderr, "facecrop: %d/%d\n", i+1, len(rows))
-		}
+		row := rows[i]
+		fmt.Fprintf(&out, "%s,%s,%d,%d,%d,%t,%.4f\n", r.crop, row.file, row.age, row.female, row.race, r.face.Detected, r.face.Score)
 	}
 	if err := os.WriteFile(filepath.Join(*outDir, "crops.csv"), []byte(out.String()), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "facecrop: %d crops, %d images without a face, in %s\n", len(rows)-missed, missed, *outDir)
+	fmt.Fprintf(os.Stderr, "facecrop: %d crops (%d whole images, no face found), %d images without a face, in %s\n",
+		len(rows)-missed, whole, missed, *outDir)
 	return nil
 }
 
+// labelRow is one labelled image; age and race are -1 when the source does
+// not give them.
 type labelRow struct {
-	file string
-	male int
+	path   string // as read
+	file   string // as named in crops.csv: relative to the folder or CSV
+	age    int
+	female int
+	race   int
 }
 
+type cropResult struct {
+	crop string // the PNG's name under -out, or "" without a face
+	face face.Face
+	err  error
+}
+
+// cropAll crops every row with a few workers; results keep the rows' order.
+func cropAll(ctx context.Context, eng *predict.Engine, rows []labelRow, outDir string, workers int) []cropResult {
+	results := make([]cropResult, len(rows))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				name := cropName(rows[i].file)
+				f, err := cropOne(ctx, eng, rows[i].path, filepath.Join(outDir, name))
+				switch {
+				case errors.Is(err, face.ErrNoFace):
+				case err != nil:
+					results[i].err = err
+				default:
+					results[i] = cropResult{crop: name, face: f}
+				}
+			}
+		})
+	}
+	for i := range rows {
+		if ctx.Err() != nil {
+			results[i].err = ctx.Err()
+			continue
+		}
+		next <- i
+		if (i+1)%2000 == 0 {
+			fmt.Fprintf(os.Stderr, "facecrop: %d/%d\n", i+1, len(rows))
+		}
+	}
+	close(next)
+	wg.Wait()
+	return results
+}
+
+// readUTKFolder lists the UTKFace-named images of dir, labelled by their names.
+func readUTKFolder(dir string) ([]labelRow, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var rows []labelRow
+	skipped := 0
+	for _, e := range entries {
+		l, ok := eval.ParseUTKName(e.Name())
+		if !ok || !e.Type().IsRegular() {
+			skipped++
+			continue
+		}
+		female := 0
+		if l.Gender == face.Female {
+			female = 1
+		}
+		rows = append(rows, labelRow{path: filepath.Join(dir, e.Name()), file: e.Name(), age: int(l.Age), female: female, race: l.Race})
+	}
+	if skipped > 0 {
+		fmt.Fprintf(os.Stderr, "facecrop: %s: %d names skipped (not AGE_GENDER_RACE_*)\n", dir, skipped)
+	}
+	return rows, nil
+}
+
+// readLabels reads a labels CSV: file,male (gender only) or file,age,gender
+// (gender 0 male, 1 female, as in UTKFace names), other columns ignored.
 func readLabels(path string) ([]labelRow, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -104,9 +205,12 @@ func readLabels(path string) ([]labelRow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if len(header) < 2 || header[0] != "file" || header[1] != "male" {
-		return nil, fmt.Errorf("%s: header must start with file,male", path)
+	col := func(name string) int { return slices.Index(header, name) }
+	fileCol, maleCol, ageCol, genderCol := col("file"), col("male"), col("age"), col("gender")
+	if fileCol < 0 || (maleCol < 0 && (ageCol < 0 || genderCol < 0)) {
+		return nil, fmt.Errorf("%s: header must have file and male, or file, age and gender", path)
 	}
+	base := filepath.Dir(path)
 	var rows []labelRow
 	for {
 		rec, err := r.Read()
@@ -116,12 +220,33 @@ func readLabels(path string) ([]labelRow, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		male, err := strconv.Atoi(rec[1])
-		if err != nil || (male != 0 && male != 1) {
-			return nil, fmt.Errorf("%s: %s: male must be 0 or 1, not %q", path, rec[0], rec[1])
+		row := labelRow{path: filepath.Join(base, rec[fileCol]), file: rec[fileCol], age: -1, race: -1}
+		if maleCol >= 0 {
+			male, err := binary(rec[maleCol])
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s: male %w", path, rec[fileCol], err)
+			}
+			row.female = 1 - male
+		} else {
+			if row.female, err = binary(rec[genderCol]); err != nil {
+				return nil, fmt.Errorf("%s: %s: gender %w", path, rec[fileCol], err)
+			}
+			if row.age, err = strconv.Atoi(rec[ageCol]); err != nil || row.age < 0 || row.age > 120 {
+				return nil, fmt.Errorf("%s: %s: age %q is not a number of years", path, rec[fileCol], rec[ageCol])
+			}
 		}
-		rows = append(rows, labelRow{file: rec[0], male: male})
+		rows = append(rows, row)
 	}
+}
+
+func binary(s string) (int, error) {
+	switch s {
+	case "0":
+		return 0, nil
+	case "1":
+		return 1, nil
+	}
+	return 0, fmt.Errorf("must be 0 or 1, not %q", s)
 }
 
 // cropName flattens a relative image path into one PNG file name.
@@ -129,8 +254,8 @@ func cropName(file string) string {
 	return strings.ReplaceAll(strings.TrimSuffix(file, filepath.Ext(file)), "/", "_") + ".png"
 }
 
-// cropOne writes the aligned crop of the most confident face of src to dst.
-func cropOne(eng *predict.Engine, src, dst string) (face.Face, error) {
+// cropOne writes the crop of the largest face of src, as eval scores it, to dst.
+func cropOne(ctx context.Context, eng *predict.Engine, src, dst string) (face.Face, error) {
 	f, err := os.Open(src)
 	if err != nil {
 		return face.Face{}, err
@@ -140,20 +265,26 @@ func cropOne(eng *predict.Engine, src, dst string) (face.Face, error) {
 	if err != nil {
 		return face.Face{}, err
 	}
-	faces, err := eng.AlignedFaces(preprocess.NRGBA(dec.Image))
+	faces, err := eng.AlignedFaces(ctx, preprocess.NRGBA(dec.Image))
 	if err != nil {
 		return face.Face{}, fmt.Errorf("%s: %w", src, err)
 	}
 	if len(faces) == 0 {
 		return face.Face{}, face.ErrNoFace
 	}
+	found := make([]face.Face, len(faces))
+	for i, af := range faces {
+		found[i] = af.Face
+	}
+	best := faces[face.Largest(found)]
 	w, err := os.Create(dst)
 	if err != nil {
 		return face.Face{}, err
 	}
-	if err := png.Encode(w, faces[0].Crop); err != nil {
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	if err := enc.Encode(w, best.Crop); err != nil {
 		w.Close()
 		return face.Face{}, fmt.Errorf("%s: %w", dst, err)
 	}
-	return faces[0].Face, w.Close()
+	return best.Face, w.Close()
 }
