@@ -10,6 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/agegender/agegender/internal/safeio"
 )
 
 // Input is one thing to process: a file, or stdin.
@@ -22,6 +25,9 @@ type Input struct {
 	Rel string
 	// Open returns the bytes to decode.
 	Open func() (io.ReadCloser, error)
+	// Idle is how long a read of it may make no progress before it fails
+	// (0: no limit, for stdin, which a person or a slow pipe may feed).
+	Idle time.Duration
 	// Err is set when the input failed before it could be opened (a folder
 	// that could not be read, a path that does not exist): it is still
 	// reported, so that no input is lost.
@@ -31,10 +37,11 @@ type Input struct {
 // DefaultExtensions are matched case-insensitively when walking folders.
 var DefaultExtensions = []string{".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
 
-// File is an Input that reads a file; anything but a regular file (a FIFO,
-// a device, a socket, a folder) fails when opened, without blocking.
+// File is an Input that reads a file; anything but a regular file on a real
+// file system (a FIFO, a device, a socket, a folder, a file of /proc or /sys,
+// also through a link) fails when opened, without blocking.
 func File(path string) Input {
-	return Input{Name: path, Open: func() (io.ReadCloser, error) { return openRegular(path) }}
+	return Input{Name: path, Idle: safeio.DefaultIdle, Open: func() (io.ReadCloser, error) { return safeio.Open(path) }}
 }
 
 // Reader is an Input that reads r once, such as stdin.
