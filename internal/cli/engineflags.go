@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/pflag"
@@ -59,14 +60,14 @@ func (f *engineFlags) params() (face.Mode, face.DetectParams, error) {
 	return mode, params, nil
 }
 
-// open starts the engine the flags ask for.
-func (f *engineFlags) open() (Engine, error) {
+// open starts the engine the flags ask for; ctx interrupts reading its files.
+func (f *engineFlags) open(ctx context.Context) (Engine, error) {
 	mode, params, err := f.params()
 	if err != nil {
 		return nil, err
 	}
 	return f.opener(EngineConfig{
 		ORTLibrary: f.ortLib, Model: f.model, Detector: f.detector,
-		Mode: mode, Detect: params, Threads: f.threads,
+		Mode: mode, Detect: params, Threads: f.threads, Context: ctx,
 	})
 }

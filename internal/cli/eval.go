@@ -113,7 +113,7 @@ func evalRun(cmd *cobra.Command, ios *IOStreams, o *evalOptions, args []string) 
 	var excluded atomic.Int64
 	inputs = inSplit(inputs, split, &excluded)
 
-	eng, err := o.engine.open()
+	eng, err := o.engine.open(cmd.Context())
 	if err != nil {
 		return err
 	}

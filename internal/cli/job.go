@@ -93,7 +93,7 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 			return err
 		}
 	}
-	eng, err := s.engine.open()
+	eng, err := s.engine.open(cmd.Context())
 	if err != nil {
 		return err
 	}

@@ -116,7 +116,7 @@ func serveRun(cmd *cobra.Command, ios *IOStreams, o *serveOptions) (err error) {
 		return usagef("--log-level %q: want debug, info, warn or error", o.logLevel)
 	}
 	logger := newLogger(ios.ErrOut, ios.ErrTTY, level)
-	eng, err := o.engine.open()
+	eng, err := o.engine.open(cmd.Context())
 	if err != nil {
 		return err
 	}

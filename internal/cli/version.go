@@ -39,7 +39,7 @@ $AGEGENDER_DETECTOR names) with its default size and score threshold.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := map[string]any{"agegender": buildVersion()}
 			eng, err := open(EngineConfig{
-				ORTLibrary: ortLib, Model: model, Mode: face.DetectAuto, Detect: face.DefaultDetectParams(), Threads: 1,
+				ORTLibrary: ortLib, Model: model, Mode: face.DetectAuto, Detect: face.DefaultDetectParams(), Threads: 1, Context: cmd.Context(),
 			})
 			if err != nil {
 				out["error"] = err.Error()
