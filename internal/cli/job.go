@@ -73,13 +73,13 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 		} else if local, err = storage.LocalPath(local); err != nil {
 			return usageError{err}
 		}
-		if res, err = openResumable(local, s.format, ios.ErrOut); err != nil {
+		if res, err = openResumable(local, s.format); err != nil {
 			return err
 		}
 		res.object = obj
 		defer func() { err = errors.Join(err, res.close()) }()
 		out = &output{w: res.f, format: s.format}
-		s.inputs = res.skipDone(s.inputs, s.format)
+		s.inputs = res.skipDone(s.inputs, s.format, ios.ErrOut)
 	} else {
 		if out, err = openOutput(s.remote, s.outPath, s.format, s.force, ios.Out, ios.ErrOut); err != nil {
 			return err
@@ -139,6 +139,10 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 	}, opts)
 	if bar != nil {
 		bar.Finish()
+	}
+	if res != nil && res.err != nil {
+		// Refused before any input ran: nothing was written.
+		return res.err
 	}
 	closeErr := w.Close()
 	if s.summary && !s.quiet {

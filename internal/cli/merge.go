@@ -36,8 +36,10 @@ know the order.
 Every input must have its rows in exactly one shard output. merge refuses,
 naming the input and the files, an input with rows in two outputs, an input
 with no rows in any (a shard that did not finish: rerun it with --resume),
-rows for inputs the listing does not have, and a shard output whose last
-row was cut short by a killed run. Nothing is written then.
+rows for inputs the listing does not have, a duplicated row, a row with no
+result (a bare {"input": ...}; a CSV cell that is not a number where one
+belongs), and a shard output whose last row was cut short by a killed run.
+Nothing is written then.
 
 Exit codes: 0 merged, 1 refused or usage error.`,
 		Example: `  agegender merge --out faces.csv shard-*.csv -- ./photos`,
@@ -72,9 +74,14 @@ type shardFile struct {
 	r    *report.RecordReader
 	c    io.Closer
 	head *report.Record // nil once the file is exhausted
+	// prev is the key of the record before head, to name a repeated row.
+	prev string
 }
 
 func (s *shardFile) advance() error {
+	if s.head != nil {
+		s.prev = s.head.Key
+	}
 	rec, err := s.r.Next()
 	switch {
 	case errors.Is(err, io.EOF):
@@ -151,6 +158,11 @@ func mergeRun(ctx context.Context, ios *IOStreams, o *mergeOptions, shardPaths, 
 			from = s
 		}
 		if from == nil {
+			for _, s := range shards {
+				if s.head != nil && s.head.Key == s.prev {
+					return strayRecord(s.name, *s.head, s.prev, key, format, nil)
+				}
+			}
 			return fmt.Errorf("%s has no rows next in any shard output: its shard did not finish (run it again with --resume), or the inputs after -- differ from the batch's; the next rows are %s", in.Name, heads(shards))
 		}
 		if err := report.WriteRecord(format, bw, cw, *from.head); err != nil {
@@ -167,7 +179,7 @@ func mergeRun(ctx context.Context, ios *IOStreams, o *mergeOptions, shardPaths, 
 	}
 	for _, s := range shards {
 		if s.head != nil {
-			return fmt.Errorf("%s: the rows for %q and after belong to no input of the listing (another folder, or a shard of another run)", s.name, s.head.Key)
+			return strayRecord(s.name, *s.head, s.prev, "", format, nil)
 		}
 	}
 	if err := errors.Join(cw.Error(), bw.Flush()); err != nil {

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +28,8 @@ type Record struct {
 	Rows [][]string
 	// Start and End are the record's byte offsets in the file.
 	Start, End int64
+	// LineNo is the line the record starts on, counted from 1.
+	LineNo int
 }
 
 // ErrTorn is returned at the end of a file whose last record was cut short:
@@ -73,6 +74,7 @@ type RecordReader struct {
 	off       int64    // end of the last record returned
 	held      []string // csv: the row read past the end of the last record
 	heldAt    int64    // csv: where held ends
+	heldLine  int      // csv: the line held starts on
 	header    bool
 	headerEnd int64
 	line      int
@@ -127,19 +129,12 @@ func (rr *RecordReader) nextLine() (Record, error) {
 		return Record{}, fmt.Errorf("read %s: %w", rr.name, err)
 	}
 	rr.line++
-	var v struct {
-		Input       *string `json:"input"`
-		InputBase64 string  `json:"input_base64"`
-	}
-	if err := json.Unmarshal(line, &v); err != nil || v.Input == nil {
-		return Record{}, fmt.Errorf("%s: line %d is not an agegender JSON Lines record (no input field): %.60q", rr.name, rr.line, line)
-	}
-	key := *v.Input
-	if v.InputBase64 != "" {
-		key = b64Key(v.InputBase64)
+	key, err := parseJSONRecord(line)
+	if err != nil {
+		return Record{}, fmt.Errorf("%s: line %d %w: %.60q", rr.name, rr.line, err, line)
 	}
 	rr.off += int64(len(line))
-	return Record{Key: key, Line: line, Start: start, End: rr.off}, nil
+	return Record{Key: key, Line: line, Start: start, End: rr.off, LineNo: rr.line}, nil
 }
 
 func (rr *RecordReader) readRow() ([]string, error) {
@@ -187,8 +182,9 @@ func (rr *RecordReader) nextRows() (Record, error) {
 	for {
 		var row []string
 		var end int64
+		var lineNo int
 		if rr.held != nil {
-			row, end, rr.held = rr.held, rr.heldAt, nil
+			row, end, lineNo, rr.held = rr.held, rr.heldAt, rr.heldLine, nil
 		} else {
 			r, err := rr.readRow()
 			switch {
@@ -203,10 +199,21 @@ func (rr *RecordReader) nextRows() (Record, error) {
 				return Record{}, err
 			}
 			row, end = r, rr.csv.InputOffset()
+			lineNo, _ = rr.csv.FieldPos(0)
+			if err := checkCSVRow(row); err != nil {
+				if rr.cr.eof && end == rr.cr.n && rr.cr.last != '\n' {
+					// A row cut inside a number still parses.
+					return Record{}, &TornError{At: start}
+				}
+				return Record{}, fmt.Errorf("%s: line %d: %w", rr.name, lineNo, err)
+			}
 		}
 		if len(rec.Rows) > 0 && row[0] != rec.Key {
-			rr.held, rr.heldAt = row, end
+			rr.held, rr.heldAt, rr.heldLine = row, end, lineNo
 			return rr.finish(rec)
+		}
+		if len(rec.Rows) == 0 {
+			rec.LineNo = lineNo
 		}
 		rec.Key = row[0]
 		rec.Rows = append(rec.Rows, row)
