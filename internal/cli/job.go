@@ -73,7 +73,7 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 		} else if local, err = storage.LocalPath(local); err != nil {
 			return usageError{err}
 		}
-		if res, err = openResumable(local, s.format); err != nil {
+		if res, err = openResumable(cmd.Context(), local, s.format); err != nil {
 			return err
 		}
 		res.object = obj

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -56,7 +57,7 @@ type doneRecord struct {
 // killed run cut short and, in CSV, the last input's rows, since CSV cannot
 // tell an input whose last faces were never written from one with fewer
 // faces. A lock refuses a second run on the same file.
-func openResumable(path string, format report.Format) (*resumable, error) {
+func openResumable(ctx context.Context, path string, format report.Format) (*resumable, error) {
 	f, err := safeio.OpenNoFollow(path)
 	if err != nil {
 		var pe *fs.PathError
@@ -75,7 +76,7 @@ func openResumable(path string, format report.Format) (*resumable, error) {
 		}
 		return fail(fmt.Errorf("--resume %s: lock: %w", path, err))
 	}
-	rr, err := report.NewRecordReader(format, bufio.NewReaderSize(f, 256<<10), path)
+	rr, err := report.NewRecordReader(format, bufio.NewReaderSize(safeio.NewIdleReader(ctx, f, safeio.DefaultIdle), 256<<10), path)
 	if err != nil {
 		return fail(err)
 	}

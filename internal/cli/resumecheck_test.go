@@ -122,3 +122,12 @@ func TestMergeNamesBadRows(t *testing.T) {
 		}
 	}
 }
+
+// A --resume file on procfs is refused, not read (its reads can block).
+func TestResumeRefusesKernelFile(t *testing.T) {
+	in := shardTree(t)
+	code, _, errOut := runCLIEnv(t, nil, "", "batch", "-q", "--resume", "--jsonl", "/proc/self/status", in)
+	if code != ExitError || !strings.Contains(errOut, "procfs") {
+		t.Errorf("exit %d, stderr %q; want 1 naming procfs", code, errOut)
+	}
+}

@@ -88,6 +88,14 @@ func OpenNoFollow(path string) (*os.File, error) {
 		if err := regular(st.Mode()); err != nil {
 			return nil, err
 		}
+		// A file of /proc or /sys is refused before it is opened for writing.
+		var sfs unix.Statfs_t
+		if err := unix.Statfs(path, &sfs); err != nil {
+			return nil, &fs.PathError{Op: "statfs", Path: path, Err: err}
+		}
+		if err := realFS(sfs); err != nil {
+			return nil, err
+		}
 	}
 	return open(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW)
 }
