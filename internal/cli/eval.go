@@ -148,7 +148,7 @@ func evalRun(cmd *cobra.Command, ios *IOStreams, o *evalOptions, args []string) 
 			return err
 		}
 		if !o.quiet {
-			fmt.Fprintf(ios.ErrOut, "report written to %s\n", filepath.Join(o.reportDir, eval.IndexFile))
+			printLine(ios.ErrOut, "report written to %s", filepath.Join(o.reportDir, eval.IndexFile))
 		}
 	}
 	if sum.Counts.Scored == 0 {

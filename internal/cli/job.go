@@ -122,7 +122,7 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 		}
 		r.Detect = mode
 		if r.Warning != nil {
-			fmt.Fprintf(ios.ErrOut, "agegender: warning: %v\n", r.Warning)
+			printError(ios.ErrOut, "agegender: warning: ", r.Warning)
 		}
 		err := w.Write(r.Image)
 		if bar != nil {
@@ -132,7 +132,7 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 			// A failed checkpoint is not the end: the next one, or the
 			// last, may get through.
 			if cerr := res.object.upload(); cerr != nil {
-				fmt.Fprintf(ios.ErrOut, "agegender: warning: checkpoint: %v\n", cerr)
+				printError(ios.ErrOut, "agegender: warning: checkpoint: ", cerr)
 			}
 		}
 		return err

@@ -177,7 +177,7 @@ func (r *resumable) apply(warn io.Writer) error {
 		}
 	}
 	for _, n := range r.notes {
-		fmt.Fprintln(warn, n)
+		printLine(warn, "%s", n)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -70,9 +71,14 @@ func tempPattern(path string) string { return "." + filepath.Base(path) + ".*.tm
 // run that was killed (SIGKILL, a crash) before it could remove them, or
 // being written by another run to the same target right now.
 func Stale(path string) []string {
-	m, _ := filepath.Glob(filepath.Join(filepath.Dir(path), tempPattern(path)))
+	// The name's own * ? [ \ are escaped, or a name with [ in it would be
+	// read as a pattern and match nothing, or other files.
+	base := globEscaper.Replace(filepath.Base(path))
+	m, _ := filepath.Glob(filepath.Join(globEscaper.Replace(filepath.Dir(path)), "."+base+".*.tmp"))
 	return m
 }
+
+var globEscaper = strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`)
 
 // Commit flushes the file to disk and moves it into place. Without force the
 // move fails if the target exists by then, and the results are kept in the
