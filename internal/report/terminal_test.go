@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -78,5 +79,27 @@ func TestTableEscapesNames(t *testing.T) {
 		if !strings.Contains(out, `nl\nfake.jpg`) {
 			t.Errorf("tty %v: the newline is not shown escaped:\n%s", tty, out)
 		}
+	}
+}
+
+// JSON never writes -0: a box edge or an age a hair below zero is rounded
+// to a zero that keeps its sign, which means nothing (CSV already drops it).
+func TestJSONWritesNoNegativeZero(t *testing.T) {
+	nz := math.Copysign(0, -1)
+	im := face.Image{Input: "a.jpg", Faces: []face.Face{{
+		Box: face.Box{X: nz, Y: nz, W: 10, H: 10}, Score: nz, Age: nz, GenderProbability: 0.5,
+		Keypoints: []face.Point{{X: nz, Y: nz}},
+	}}}
+	for _, f := range []Format{FormatJSON, FormatJSONL} {
+		var b bytes.Buffer
+		w, _ := New(f, &b, Options{})
+		w.Write(im)
+		w.Close()
+		if strings.Contains(b.String(), "-0") {
+			t.Errorf("%s: %s", f, b.String())
+		}
+	}
+	if im.Faces[0].Age != 0 || !math.Signbit(im.Faces[0].Age) {
+		t.Errorf("the caller's faces were changed")
 	}
 }
