@@ -71,7 +71,7 @@ requests in flight finish.`,
 	}
 	fs := cmd.Flags()
 	o.engine.register(fs, open)
-	fs.StringVar(&o.host, "host", "127.0.0.1", "address to listen on (0.0.0.0 for every interface)")
+	fs.StringVar(&o.host, "host", "127.0.0.1", "address to listen on (0.0.0.0: every IPv4 interface, only; \"::\": every IPv6 one, only; \"\": both)")
 	fs.IntVar(&o.port, "port", 5000, "port to listen on")
 	fs.StringVar(&o.maxUpload, "max-upload", "20MB", "largest upload accepted (e.g. 512KB, 20MB)")
 	fs.StringVar(&o.maxMemory, "max-memory", bytesize.Flag(server.DefaultMaxMemory), "memory for uploads and images being analysed at once; the process stays about 150 MB above it")
@@ -148,11 +148,36 @@ func serveRun(cmd *cobra.Command, ios *IOStreams, o *serveOptions) (err error) {
 			"detect": string(info.Mode), "input": info.Input, "detector": info.Detector,
 		},
 	})
-	ln, err := net.Listen("tcp", net.JoinHostPort(o.host, strconv.Itoa(o.port)))
+	ln, err := listen(o.host, o.port)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
 	return server.Serve(cmd.Context(), ln, h, logger)
+}
+
+// listen listens on host:port; an IP address listens on its own family only.
+func listen(host string, port int) (net.Listener, error) {
+	ln, err := net.Listen(listenNetwork(host), net.JoinHostPort(host, strconv.Itoa(port)))
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	return ln, nil
+}
+
+// listenNetwork is tcp4 for an IPv4 address and tcp6 for an IPv6 one: on
+// "tcp", Go listens on 0.0.0.0 with a dual-stack socket, so --host 0.0.0.0
+// took IPv6 connections too, which a user who named an IPv4 address did
+// not ask to expose. A name, or no host, keeps "tcp" (every address).
+func listenNetwork(host string) string {
+	ip := net.ParseIP(host)
+	switch {
+	case ip == nil:
+		return "tcp"
+	case ip.To4() != nil:
+		return "tcp4"
+	default:
+		return "tcp6"
+	}
 }
 
 // newLogger writes text for a person at a terminal and JSON lines for
