@@ -49,6 +49,10 @@ func Create(path string, force bool) (*File, error) {
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("output %s: %w", path, err)
+	} else if dest, lerr := os.Readlink(path); lerr == nil && !force {
+		// A link whose target is missing: Stat says nothing is there, but
+		// the final no-replace move finds the link and would blame the run.
+		return nil, fmt.Errorf("output %s already exists: a symbolic link to %s, which does not exist; pass --force to replace the link", path, dest)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), tempPattern(path))
 	if err != nil {
