@@ -108,9 +108,13 @@ type Writer struct {
 	since time.Time
 }
 
-// NewWriter creates dir if needed.
+// NewWriter creates dir if needed and marks it (outfile.FolderMarker).
 func NewWriter(dir string, force bool) (*Writer, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("annotation folder: %w", err)
+	}
+	// The folder may be inside an input folder: the mark keeps walks out.
+	if err := outfile.MarkFolder(dir); err != nil {
 		return nil, fmt.Errorf("annotation folder: %w", err)
 	}
 	return &Writer{dir: dir, force: force, since: time.Now().Add(-20 * time.Millisecond)}, nil

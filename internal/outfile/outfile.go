@@ -145,3 +145,28 @@ func (f *File) Abort() {
 		os.Remove(f.Name())
 	}
 }
+
+// FolderMarker is the file that marks a folder agegender writes outputs
+// into (--annotate's): folder walks skip a folder that holds it, so that a
+// run over a folder with its annotations inside does not read its own
+// copies back, this run or the next.
+const FolderMarker = ".agegender-output"
+
+// MarkFolder puts FolderMarker in dir, if it is not there.
+func MarkFolder(dir string) error {
+	p := filepath.Join(dir, FolderMarker)
+	if _, err := os.Lstat(p); err == nil {
+		return nil
+	}
+	note := "agegender writes its annotated copies here; folder walks skip this folder while this file is in it.\n"
+	if err := os.WriteFile(p, []byte(note), 0o644); err != nil {
+		return fmt.Errorf("mark %s as an output folder: %w", dir, err)
+	}
+	return nil
+}
+
+// IsMarked reports whether dir holds FolderMarker.
+func IsMarked(dir string) bool {
+	_, err := os.Lstat(filepath.Join(dir, FolderMarker))
+	return err == nil
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agegender/agegender/internal/outfile"
 	"github.com/agegender/agegender/internal/safeio"
 )
 
@@ -50,7 +51,8 @@ func Reader(name string, r io.Reader) Input {
 }
 
 // Walk yields the files named by paths in order. A folder is walked
-// recursively in lexical order, keeping files whose extension is in exts;
+// recursively in lexical order, keeping files whose extension is in exts
+// and skipping folders marked as agegender's outputs (outfile.FolderMarker);
 // a file named directly is always kept, whatever its extension, since the
 // user asked for it.
 func Walk(paths []string, exts []string) iter.Seq[Input] {
@@ -92,6 +94,11 @@ func walkOne(root string, exts []string, yield func(Input) bool) bool {
 				return filepath.SkipDir
 			}
 			return nil
+		}
+		if d.IsDir() && p != walkRoot && outfile.IsMarked(p) {
+			// agegender's own outputs (--annotate's copies); a folder the
+			// user names as the root is walked all the same.
+			return filepath.SkipDir
 		}
 		if d.IsDir() || !hasExt(p, exts) {
 			return nil
