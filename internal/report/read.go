@@ -114,7 +114,10 @@ func (rr *RecordReader) HeaderEnd() int64 {
 }
 
 func (rr *RecordReader) nextLine() (Record, error) {
-	line, err := rr.br.ReadBytes('\n')
+	line, err := rr.readLine()
+	if errors.Is(err, errLongLine) {
+		return Record{}, fmt.Errorf("%s: line %d is longer than %d MB, which no agegender record is", rr.name, rr.line+1, MaxRecordBytes>>20)
+	}
 	start := rr.off
 	if len(line) > 0 && line[len(line)-1] != '\n' {
 		// A record is written whole with its newline; one without is torn.
@@ -135,6 +138,27 @@ func (rr *RecordReader) nextLine() (Record, error) {
 	}
 	rr.off += int64(len(line))
 	return Record{Key: key, Line: line, Start: start, End: rr.off, LineNo: rr.line}, nil
+}
+
+// MaxRecordBytes bounds a JSON Lines record read back: one image's faces
+// take kilobytes, and a file of one endless line must not take all memory.
+const MaxRecordBytes = 16 << 20
+
+var errLongLine = errors.New("line too long")
+
+// readLine is ReadBytes('\n') that gives up past MaxRecordBytes.
+func (rr *RecordReader) readLine() ([]byte, error) {
+	var line []byte
+	for {
+		part, err := rr.br.ReadSlice('\n')
+		line = append(line, part...)
+		if len(line) > MaxRecordBytes {
+			return nil, errLongLine
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return line, err
+		}
+	}
 }
 
 func (rr *RecordReader) readRow() ([]string, error) {
