@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sync/atomic"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/agegender/agegender/internal/eval"
 	"github.com/agegender/agegender/internal/pipeline"
+	"github.com/agegender/agegender/internal/safeio"
 )
 
 type evalOptions struct {
@@ -164,7 +164,7 @@ func loadLabels(path string) (labelFunc, error) {
 	if path == "" {
 		return eval.ParseUTKName, nil
 	}
-	f, err := os.Open(path)
+	f, err := safeio.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("labels: %w", err)
 	}

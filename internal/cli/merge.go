@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/agegender/agegender/internal/report"
+	"github.com/agegender/agegender/internal/safeio"
 	"github.com/agegender/agegender/internal/storage"
 )
 
@@ -251,9 +251,9 @@ func openShard(rm *remote, p string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(local)
+	f, err := safeio.Open(local)
 	if err != nil {
 		return nil, fmt.Errorf("shard output: %w", err)
 	}
-	return f, nil
+	return safeio.NewIdleReadCloser(rm.ctx, f, safeio.DefaultIdle), nil
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -129,5 +130,24 @@ func TestResumeRefusesKernelFile(t *testing.T) {
 	code, _, errOut := runCLIEnv(t, nil, "", "batch", "-q", "--resume", "--jsonl", "/proc/self/status", in)
 	if code != ExitError || !strings.Contains(errOut, "procfs") {
 		t.Errorf("exit %d, stderr %q; want 1 naming procfs", code, errOut)
+	}
+}
+
+// merge's shard outputs and eval's --labels file are opened as inputs are:
+// a FIFO is refused, not waited on forever.
+func TestMergeAndLabelsRefuseFIFO(t *testing.T) {
+	in := shardTree(t)
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "s.jsonl")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	code, _, errOut := runCLIEnv(t, nil, "", "merge", "--out", filepath.Join(dir, "m.jsonl"), fifo, "--", in)
+	if code != ExitError || !strings.Contains(errOut, "named pipe") {
+		t.Errorf("merge of a FIFO: exit %d, stderr %q", code, errOut)
+	}
+	code, _, errOut = runCLIEnv(t, nil, "", "eval", "--labels", fifo, in)
+	if code == ExitOK || !strings.Contains(errOut, "named pipe") {
+		t.Errorf("eval --labels FIFO: exit %d, stderr %q", code, errOut)
 	}
 }
