@@ -110,27 +110,14 @@ func mergeRun(ctx context.Context, ios *IOStreams, o *mergeOptions, shardPaths, 
 	if err != nil {
 		return err
 	}
-	shards := make([]*shardFile, 0, len(shardPaths))
+	shards, err := openShards(rm, format, shardPaths)
 	defer func() {
 		for _, s := range shards {
 			s.c.Close()
 		}
 	}()
-	for _, p := range shardPaths {
-		f, err := openShard(rm, p)
-		if err != nil {
-			return err
-		}
-		r, err := report.NewRecordReader(format, bufio.NewReaderSize(f, 256<<10), p)
-		if err != nil {
-			f.Close()
-			return err
-		}
-		s := &shardFile{name: p, r: r, c: f}
-		shards = append(shards, s)
-		if err := s.advance(); err != nil {
-			return err
-		}
+	if err != nil {
+		return err
 	}
 
 	out, err := openOutput(rm, o.out, format, o.force, ios.Out, ios.ErrOut)
@@ -188,6 +175,29 @@ func mergeRun(ctx context.Context, ios *IOStreams, o *mergeOptions, shardPaths, 
 	ok = true
 	fmt.Fprintf(ios.ErrOut, "merged %d inputs from %d shard outputs\n", n, len(shards))
 	return nil
+}
+
+// openShards opens the shard outputs and reads each one's first record;
+// the shards opened are returned, to be closed, even with an error.
+func openShards(rm *remote, format report.Format, paths []string) ([]*shardFile, error) {
+	shards := make([]*shardFile, 0, len(paths))
+	for _, p := range paths {
+		f, err := openShard(rm, p)
+		if err != nil {
+			return shards, err
+		}
+		r, err := report.NewRecordReader(format, bufio.NewReaderSize(f, 256<<10), p)
+		if err != nil {
+			f.Close()
+			return shards, err
+		}
+		s := &shardFile{name: p, r: r, c: f}
+		shards = append(shards, s)
+		if err := s.advance(); err != nil {
+			return shards, err
+		}
+	}
+	return shards, nil
 }
 
 func heads(shards []*shardFile) string {
