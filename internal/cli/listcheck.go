@@ -14,14 +14,15 @@ import (
 // what is wrong with a record that breaks the rule in the same words, here.
 
 // strayRecord explains why rec, read from file, does not stand where it
-// does: prev is the key of the record before it in the same file ("" for
-// none), want the key of the input the listing has there ("" when the
-// listing has ended), and rest the inputs the listing has after that one
-// (read to the end only to tell "out of order" from "not in the listing").
-func strayRecord(file string, rec report.Record, prev, want string, format report.Format, rest iter.Seq[pipeline.Input]) error {
+// does: dupOf is the line of an earlier record in the same file for the same
+// input (0 for none), want the key of the input the listing has there (""
+// when the listing has ended), and rest the inputs the listing has after
+// that one (read to the end only to tell "out of order" from "not in the
+// listing"; nil to skip that).
+func strayRecord(file string, rec report.Record, dupOf int, want string, format report.Format, rest iter.Seq[pipeline.Input]) error {
 	at := fmt.Sprintf("%s: line %d", file, rec.LineNo)
-	if rec.Key == prev {
-		return fmt.Errorf("%s: a second row for %q (duplicated; each input has one record)", at, rec.Key)
+	if dupOf > 0 {
+		return fmt.Errorf("%s: a second row for %q, whose first is on line %d (duplicated; each input has one record)", at, rec.Key, dupOf)
 	}
 	if want != "" && rest != nil {
 		for in := range rest {

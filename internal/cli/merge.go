@@ -74,13 +74,23 @@ type shardFile struct {
 	r    *report.RecordReader
 	c    io.Closer
 	head *report.Record // nil once the file is exhausted
-	// prev is the key of the record before head, to name a repeated row.
-	prev string
+	// prev and prevLine are the key and line of the record before head,
+	// to name a repeated row.
+	prev     string
+	prevLine int
+}
+
+// dupOf is the line of the record before head when head repeats its input.
+func (s *shardFile) dupOf() int {
+	if s.head != nil && s.prevLine > 0 && s.head.Key == s.prev {
+		return s.prevLine
+	}
+	return 0
 }
 
 func (s *shardFile) advance() error {
 	if s.head != nil {
-		s.prev = s.head.Key
+		s.prev, s.prevLine = s.head.Key, s.head.LineNo
 	}
 	rec, err := s.r.Next()
 	switch {
@@ -146,8 +156,8 @@ func mergeRun(ctx context.Context, ios *IOStreams, o *mergeOptions, shardPaths, 
 		}
 		if from == nil {
 			for _, s := range shards {
-				if s.head != nil && s.head.Key == s.prev {
-					return strayRecord(s.name, *s.head, s.prev, key, format, nil)
+				if dup := s.dupOf(); dup > 0 {
+					return strayRecord(s.name, *s.head, dup, key, format, nil)
 				}
 			}
 			return fmt.Errorf("%s has no rows next in any shard output: its shard did not finish (run it again with --resume), or the inputs after -- differ from the batch's; the next rows are %s", in.Name, heads(shards))
@@ -166,7 +176,7 @@ func mergeRun(ctx context.Context, ios *IOStreams, o *mergeOptions, shardPaths, 
 	}
 	for _, s := range shards {
 		if s.head != nil {
-			return strayRecord(s.name, *s.head, s.prev, "", format, nil)
+			return strayRecord(s.name, *s.head, s.dupOf(), "", format, nil)
 		}
 	}
 	if err := errors.Join(cw.Error(), bw.Flush()); err != nil {

@@ -143,12 +143,15 @@ func (r *resumable) skipDone(inputs iter.Seq[pipeline.Input], format report.Form
 				want = report.Key(format, in.Name)
 			}
 			if want != d.key {
-				prev := ""
-				if i > 0 {
-					prev = r.done[i-1].key
+				dupOf := 0
+				for _, e := range r.done[:i] {
+					if e.key == d.key {
+						dupOf = e.lineNo
+						break
+					}
 				}
 				rec := report.Record{Key: d.key, LineNo: d.lineNo}
-				r.err = fmt.Errorf("--resume %w; it is left as it is", strayRecord(r.path, rec, prev, want, format, rest))
+				r.err = fmt.Errorf("--resume %w; it is left as it is", strayRecord(r.path, rec, dupOf, want, format, rest))
 				return
 			}
 			if i == len(r.done)-1 && r.redoLast {

@@ -51,6 +51,7 @@ func TestResumeValidatesAgainstListing(t *testing.T) {
 	}{
 		{"foreign", "jsonl", j[0] + foreign + j[1], `line 2: a row for "/etc/shadow", which is not in the listing`},
 		{"duplicated", "jsonl", j[0] + j[0] + j[1], "line 2: a second row for"},
+		{"duplicated later", "jsonl", j[0] + j[1] + j[0], "line 3: a second row for"},
 		{"out of order", "jsonl", j[1] + j[0], "line 1: the row for"},
 		{"bare", "jsonl", j[0] + bare + j[2], "line 2 is not a whole agegender record"},
 		{"csv foreign", "csv", c[0] + c[1] + csvCell(t, c[2], 0, "/etc/shadow") + c[3] + c[4], `line 3: a row for "/etc/shadow", which is not in the listing`},
