@@ -77,3 +77,22 @@ func TestModelFlagsRefuseWhatBlocks(t *testing.T) {
 		t.Errorf("$AGEGENDER_DETECTOR FIFO: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// A failed write to standard output fails the run: `version > /dev/full`
+// exited 0.
+func TestVersionToFullDisk(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skipf("/dev/full: %v", err)
+	}
+	defer full.Close()
+	cmd := exec.Command(binary(t), "version")
+	cmd.Env = append(os.Environ(), "AGEGENDER_ORT_LIB="+testutil.ORTLibrary(t))
+	var errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = full, &errOut
+	err = cmd.Run()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != 1 || !strings.Contains(errOut.String(), "no space left on device") {
+		t.Errorf("version > /dev/full: %v, stderr %q; want exit 1 naming the error", err, errOut.String())
+	}
+}
