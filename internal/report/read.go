@@ -77,7 +77,10 @@ type RecordReader struct {
 	heldLine  int      // csv: the line held starts on
 	header    bool
 	headerEnd int64
-	line      int
+	// lastRowLine is where the last CSV row read ends (near enough: its
+	// last cell's first line), to place a row too long to read.
+	lastRowLine int
+	line        int
 }
 
 // NewRecordReader reads r, the file name, written in format (csv or jsonl).
@@ -87,6 +90,9 @@ func NewRecordReader(format Format, r io.Reader, name string) (*RecordReader, er
 	case FormatJSONL:
 		rr.br = bufio.NewReaderSize(rr.cr, 64<<10)
 	case FormatCSV:
+		// The CSV reader has no bound of its own on a row (a quoted cell
+		// can run to the end of the file).
+		rr.cr.limit = MaxRecordBytes
 		rr.csv = csv.NewReader(rr.cr)
 		rr.csv.FieldsPerRecord = len(columns)
 		rr.csv.ReuseRecord = false
@@ -164,10 +170,15 @@ func (rr *RecordReader) readLine() ([]byte, error) {
 func (rr *RecordReader) readRow() ([]string, error) {
 	row, err := rr.csv.Read()
 	if err == nil {
+		rr.cr.mark = rr.csv.InputOffset()
+		rr.lastRowLine, _ = rr.csv.FieldPos(len(row) - 1)
 		return row, nil
 	}
 	if errors.Is(err, io.EOF) {
 		return nil, io.EOF
+	}
+	if errors.Is(err, errLongLine) {
+		return nil, fmt.Errorf("%s: the row after line %d is longer than %d MB, which no agegender row is", rr.name, rr.lastRowLine, MaxRecordBytes>>20)
 	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) && rr.cr.eof && rr.csv.InputOffset() == rr.cr.n {
@@ -284,9 +295,15 @@ type countReader struct {
 	n    int64
 	last byte
 	eof  bool
+	// limit, when set, bounds the bytes read past mark, where the last
+	// whole row ended.
+	limit, mark int64
 }
 
 func (c *countReader) Read(p []byte) (int, error) {
+	if c.limit > 0 && c.n-c.mark > c.limit {
+		return 0, errLongLine
+	}
 	n, err := c.r.Read(p)
 	if n > 0 {
 		c.n += int64(n)

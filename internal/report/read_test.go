@@ -128,3 +128,16 @@ func (zeros) Read(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// A CSV row is bounded as a JSON Lines record is: one endless quoted cell
+// is refused, not read whole.
+func TestRecordReaderBoundsACSVRow(t *testing.T) {
+	long := io.MultiReader(bytes.NewReader(CSVHeader()), strings.NewReader(`"`), io.LimitReader(zeros{}, MaxRecordBytes+1))
+	rr, err := NewRecordReader(FormatCSV, long, "big.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rr.Next(); err == nil || !strings.Contains(err.Error(), "big.csv: the row after line 1 is longer than") {
+		t.Fatalf("Next: %v, want the row refused as too long", err)
+	}
+}
