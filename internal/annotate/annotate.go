@@ -127,7 +127,7 @@ func NewWriter(dir string, force bool) (*Writer, error) {
 // keeps its folders, so that no path leaves the folder.
 func (w *Writer) Path(input string) string {
 	if input == "-" {
-		return filepath.Join(w.dir, "stdin.annotated.jpg")
+		return filepath.Join(w.dir, "stdin"+outfile.AnnotatedSuffix)
 	}
 	parts := strings.Split(filepath.ToSlash(filepath.Clean(input)), "/")
 	kept := parts[:0]
@@ -140,7 +140,7 @@ func (w *Writer) Path(input string) string {
 			kept = append(kept, p)
 		}
 	}
-	return filepath.Join(w.dir, filepath.Join(kept...)+".annotated.jpg")
+	return filepath.Join(w.dir, filepath.Join(kept...)+outfile.AnnotatedSuffix)
 }
 
 // Write saves img with im's faces drawn, atomically. It never replaces the

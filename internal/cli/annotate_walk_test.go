@@ -40,3 +40,22 @@ func TestAnnotateFolderIsNotWalked(t *testing.T) {
 		t.Errorf("merge over the same folder: exit %d, %q", code, errOut)
 	}
 }
+
+// --annotate naming the input folder itself: the copies land in a subfolder
+// of it; a rerun reads none of them back.
+func TestAnnotateIntoInputFolder(t *testing.T) {
+	in := shardTree(t)
+	dir := t.TempDir()
+	for run := 0; run < 2; run++ {
+		out := filepath.Join(dir, "o.jsonl")
+		os.Remove(out)
+		code, _, errOut := runCLIEnv(t, nil, "", "batch", "-q", "--force", "--annotate", in, "--jsonl", out, in)
+		if code == ExitError {
+			t.Fatalf("run %d: exit %d, %q", run, code, errOut)
+		}
+		data, _ := os.ReadFile(out)
+		if n := strings.Count(string(data), "\n"); n != 42 || strings.Contains(string(data), ".annotated.jpg") {
+			t.Errorf("run %d: %d rows (want 42), annotated copies read: %v", run, n, strings.Contains(string(data), ".annotated.jpg"))
+		}
+	}
+}

@@ -152,6 +152,11 @@ func (f *File) Abort() {
 // copies back, this run or the next.
 const FolderMarker = ".agegender-output"
 
+// AnnotatedSuffix ends the names of --annotate's copies. A walk whose root
+// is itself a marked folder (--annotate given the input folder) is walked,
+// since the user named it, but files with this suffix are skipped.
+const AnnotatedSuffix = ".annotated.jpg"
+
 // MarkFolder puts FolderMarker in dir, if it is not there.
 func MarkFolder(dir string) error {
 	p := filepath.Join(dir, FolderMarker)

@@ -83,6 +83,7 @@ func walkOne(root string, exts []string, yield func(Input) bool) bool {
 	if lst, err := os.Lstat(root); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
 		walkRoot = root + string(filepath.Separator)
 	}
+	rootMarked := outfile.IsMarked(root)
 	err = filepath.WalkDir(walkRoot, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			found++
@@ -100,7 +101,7 @@ func walkOne(root string, exts []string, yield func(Input) bool) bool {
 			// user names as the root is walked all the same.
 			return filepath.SkipDir
 		}
-		if d.IsDir() || !hasExt(p, exts) {
+		if d.IsDir() || !hasExt(p, exts) || rootMarked && strings.HasSuffix(p, outfile.AnnotatedSuffix) {
 			return nil
 		}
 		found++
