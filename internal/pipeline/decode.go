@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"io"
 
 	"github.com/agegender/agegender/internal/preprocess"
 	"github.com/agegender/agegender/internal/safeio"
@@ -21,9 +22,13 @@ func decode(ctx context.Context, in Input, lim preprocess.Limits, reserve func(p
 	if err != nil {
 		return nil, nil, describe(in.Name, err)
 	}
-	// A read that blocks (a hung mount, a stalled object) fails after the
-	// input's idle timeout, and at once when the run is interrupted.
-	data, err := preprocess.ReadAll(safeio.NewIdleReader(ctx, rc, in.Idle), in.Name, lim)
+	// A read that blocks (a hung mount, a FUSE server, a pipe) fails after
+	// the input's idle timeout, and at once when the run is interrupted.
+	var r io.Reader = rc
+	if in.Idle != 0 {
+		r = safeio.NewIdleReader(ctx, rc, max(in.Idle, 0))
+	}
+	data, err := preprocess.ReadAll(r, in.Name, lim)
 	if cerr := rc.Close(); cerr != nil && err == nil {
 		err = describe(in.Name, cerr)
 	}

@@ -26,8 +26,11 @@ type Input struct {
 	Rel string
 	// Open returns the bytes to decode.
 	Open func() (io.ReadCloser, error)
-	// Idle is how long a read of it may make no progress before it fails
-	// (0: no limit, for stdin, which a person or a slow pipe may feed).
+	// Idle is how long a read of it may make no progress before it fails;
+	// with Idle set its reads also stop at once when the run is cancelled.
+	// NoIdleLimit keeps only the latter (stdin, which a person or a slow
+	// pipe may feed); 0 reads Open's reader as it is, for readers that
+	// cannot block.
 	Idle time.Duration
 	// Err is set when the input failed before it could be opened (a folder
 	// that could not be read, a path that does not exist): it is still
@@ -45,9 +48,13 @@ func File(path string) Input {
 	return Input{Name: path, Idle: safeio.DefaultIdle, Open: func() (io.ReadCloser, error) { return safeio.Open(path) }}
 }
 
+// NoIdleLimit is an Input.Idle: reads stop when the run is cancelled, and
+// may otherwise wait as long as they take.
+const NoIdleLimit time.Duration = -1
+
 // Reader is an Input that reads r once, such as stdin.
 func Reader(name string, r io.Reader) Input {
-	return Input{Name: name, Open: func() (io.ReadCloser, error) { return io.NopCloser(r), nil }}
+	return Input{Name: name, Idle: NoIdleLimit, Open: func() (io.ReadCloser, error) { return io.NopCloser(r), nil }}
 }
 
 // Walk yields the files named by paths in order. A folder is walked
