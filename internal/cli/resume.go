@@ -192,8 +192,9 @@ func (r *resumable) close() error {
 	if err != nil {
 		return fmt.Errorf("write output %s: %w", r.path, err)
 	}
-	if r.object != nil {
-		// The spool's whole rows stand even after an interrupt.
+	if r.object != nil && r.err == nil {
+		// The spool's whole rows stand even after an interrupt; a refused
+		// file was not changed, and is not written back.
 		return r.object.upload()
 	}
 	return nil
