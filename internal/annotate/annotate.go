@@ -108,9 +108,13 @@ type Writer struct {
 	since time.Time
 }
 
-// NewWriter creates dir if needed.
+// NewWriter creates dir if needed and marks it (outfile.FolderMarker).
 func NewWriter(dir string, force bool) (*Writer, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("annotation folder: %w", err)
+	}
+	// The folder may be inside an input folder: the mark keeps walks out.
+	if err := outfile.MarkFolder(dir); err != nil {
 		return nil, fmt.Errorf("annotation folder: %w", err)
 	}
 	return &Writer{dir: dir, force: force, since: time.Now().Add(-20 * time.Millisecond)}, nil
@@ -123,7 +127,7 @@ func NewWriter(dir string, force bool) (*Writer, error) {
 // keeps its folders, so that no path leaves the folder.
 func (w *Writer) Path(input string) string {
 	if input == "-" {
-		return filepath.Join(w.dir, "stdin.annotated.jpg")
+		return filepath.Join(w.dir, "stdin"+outfile.AnnotatedSuffix)
 	}
 	parts := strings.Split(filepath.ToSlash(filepath.Clean(input)), "/")
 	kept := parts[:0]
@@ -136,7 +140,7 @@ func (w *Writer) Path(input string) string {
 			kept = append(kept, p)
 		}
 	}
-	return filepath.Join(w.dir, filepath.Join(kept...)+".annotated.jpg")
+	return filepath.Join(w.dir, filepath.Join(kept...)+outfile.AnnotatedSuffix)
 }
 
 // Write saves img with im's faces drawn, atomically. It never replaces the

@@ -7,9 +7,13 @@ package assets
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/agegender/agegender/internal/bytesize"
+	"github.com/agegender/agegender/internal/safeio"
 )
 
 // Asset names one file and where to look for it.
@@ -48,7 +52,9 @@ func (a Asset) Find(flagValue string) (string, error) {
 			p := filepath.Join(dir, name)
 			tried = append(tried, p)
 			if st, err := os.Stat(p); err == nil && !st.IsDir() {
-				return filepath.Abs(p)
+				// Found: checked as a named one is, rather than skipped,
+				// since a FIFO or a link into /proc here is a setup to fix.
+				return existing(p, a.What, "the search path")
 			}
 		}
 	}
@@ -79,16 +85,27 @@ func (a Asset) searchDirs() []string {
 	return dirs
 }
 
+// MaxLibraryBytes bounds the library's size: ONNX Runtime's CPU build is
+// 46 MB, and loading a file maps all of it.
+const MaxLibraryBytes = 1 << 30
+
+// existing checks that p is a regular file on a real file system, as an
+// input is: loading a FIFO blocks forever and a device or a file of /proc
+// has no business being loaded.
 func existing(p, what, source string) (string, error) {
-	st, err := os.Stat(p)
+	st, err := safeio.Check(p)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return "", fmt.Errorf("%s %s (from %s) does not exist; run `%s` or fix the path", what, p, source, SetupCommand)
 		}
-		return "", fmt.Errorf("%s %s: %w", what, p, err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return "", fmt.Errorf("%s %s (from %s): %w", what, p, source, err)
 	}
-	if st.IsDir() {
-		return "", fmt.Errorf("%s %s (from %s) is a folder, not a file", what, p, source)
+	if st.Size() > MaxLibraryBytes {
+		return "", fmt.Errorf("%s %s (from %s): %s, over the %s limit", what, p, source, bytesize.Amount(st.Size()), bytesize.Limit(MaxLibraryBytes))
 	}
 	return filepath.Abs(p)
 }

@@ -60,7 +60,9 @@ finish, instead of through a temporary file: run the same command again with
 --resume after a crash or preemption and it skips the inputs the file holds,
 cuts away a last row a killed run left half-written, redoes a CSV file's last
 input (CSV cannot show whether all its faces were written), and appends the
-rest. Without --resume an existing file is never touched.
+rest. The file's rows must be the listing's first inputs, one each, in
+order, as merge checks shards; a file that is not, or a symbolic link, is
+refused and left as it is. Without --resume an existing file is never touched.
 
 A PATH, and the --csv/--jsonl/--json file, may be an s3://BUCKET/PREFIX or
 gs://BUCKET/PREFIX URL (file:// is a local path). Objects under a prefix are

@@ -1,6 +1,10 @@
 package cli
 
-import "github.com/agegender/agegender/internal/face"
+import (
+	"context"
+
+	"github.com/agegender/agegender/internal/face"
+)
 
 // Engine is the inference engine as the commands use it: internal/predict's
 // in the binary, a fake in this package's tests.
@@ -19,6 +23,9 @@ type EngineConfig struct {
 	Detect                      face.DetectParams
 	// Threads is ONNX Runtime's intra-op thread count per inference.
 	Threads int
+	// Context is the run's: reading the model files stops when it ends
+	// (Ctrl-C). nil is context.Background.
+	Context context.Context
 }
 
 // OpenEngine starts an engine. Commands call it after every flag is checked

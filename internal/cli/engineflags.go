@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/pflag"
@@ -26,7 +27,7 @@ func (f *engineFlags) register(fs *pflag.FlagSet, open OpenEngine) {
 	registerModelFlags(fs, &f.ortLib, &f.model)
 	fs.StringVar(&f.detector, "detector-model", "", "face detector ONNX file, YuNet or SCRFD with keypoints, recognised by its inputs and outputs (default: $AGEGENDER_DETECTOR, else the built-in YuNet)")
 	fs.StringVar(&f.detect, "detect", string(face.DetectAuto), "face detection: auto (detect; a tight crop with no detection is used whole), on (no face is an error), off (whole image is one face)")
-	fs.Float64Var(&f.minScore, "min-score", d.MinScore, "minimum detection score, 0..1, on the detector's own scale (0: the detector's default, YuNet 0.7, SCRFD 0.45; `agegender version` shows the one in use)")
+	fs.Float64Var(&f.minScore, "min-score", d.MinScore, "minimum detection score, 0..1, on the detector's own scale (0: the detector's default, YuNet 0.7, SCRFD 0.45; 'agegender version' shows the one in use)")
 	fs.IntVar(&f.maxFaces, "max-faces", 0, "keep at most this many faces per image, most confident first (0: all)")
 	fs.Float64Var(&f.minFaceSize, "min-face-size", d.MinSize, "ignore faces smaller than this many pixels")
 	fs.IntVar(&f.detSize, "det-size", d.InputSize, fmt.Sprintf("long side in pixels photos are shrunk to for detection, %d..%d; 320 and 480 are faster and miss more small faces", face.MinInputSize, face.MaxSide))
@@ -59,14 +60,14 @@ func (f *engineFlags) params() (face.Mode, face.DetectParams, error) {
 	return mode, params, nil
 }
 
-// open starts the engine the flags ask for.
-func (f *engineFlags) open() (Engine, error) {
+// open starts the engine the flags ask for; ctx interrupts reading its files.
+func (f *engineFlags) open(ctx context.Context) (Engine, error) {
 	mode, params, err := f.params()
 	if err != nil {
 		return nil, err
 	}
 	return f.opener(EngineConfig{
 		ORTLibrary: f.ortLib, Model: f.model, Detector: f.detector,
-		Mode: mode, Detect: params, Threads: f.threads,
+		Mode: mode, Detect: params, Threads: f.threads, Context: ctx,
 	})
 }

@@ -3,6 +3,9 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
+
+	"github.com/agegender/agegender/internal/report"
 )
 
 // Exit codes, documented in the README.
@@ -36,4 +39,23 @@ func exitCode(err error) int {
 	default:
 		return ExitError
 	}
+}
+
+// printLine writes one line to a terminal or stderr with its control
+// characters escaped (report.Terminal): the messages name files, and a name
+// could otherwise act on the terminal or print a second, fake line.
+func printLine(w io.Writer, format string, a ...any) {
+	fmt.Fprintln(w, report.Terminal(fmt.Sprintf(format, a...)))
+}
+
+// printError writes err after prefix, a line for each error errors.Join
+// put together (its own newlines are the only ones kept).
+func printError(w io.Writer, prefix string, err error) {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			printError(w, prefix, e)
+		}
+		return
+	}
+	printLine(w, "%s%v", prefix, err)
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sync/atomic"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/agegender/agegender/internal/eval"
 	"github.com/agegender/agegender/internal/pipeline"
+	"github.com/agegender/agegender/internal/safeio"
 )
 
 type evalOptions struct {
@@ -114,7 +114,7 @@ func evalRun(cmd *cobra.Command, ios *IOStreams, o *evalOptions, args []string) 
 	var excluded atomic.Int64
 	inputs = inSplit(inputs, split, &excluded)
 
-	eng, err := o.engine.open()
+	eng, err := o.engine.open(cmd.Context())
 	if err != nil {
 		return err
 	}
@@ -149,7 +149,7 @@ func evalRun(cmd *cobra.Command, ios *IOStreams, o *evalOptions, args []string) 
 			return err
 		}
 		if !o.quiet {
-			fmt.Fprintf(ios.ErrOut, "report written to %s\n", filepath.Join(o.reportDir, eval.IndexFile))
+			printLine(ios.ErrOut, "report written to %s", filepath.Join(o.reportDir, eval.IndexFile))
 		}
 	}
 	if sum.Counts.Scored == 0 {
@@ -165,7 +165,7 @@ func loadLabels(path string) (labelFunc, error) {
 	if path == "" {
 		return eval.ParseUTKName, nil
 	}
-	f, err := os.Open(path)
+	f, err := safeio.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("labels: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -53,33 +54,13 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 		ok  bool
 	)
 	if s.resume {
-		if s.outPath == "-" || (s.format != report.FormatCSV && s.format != report.FormatJSONL) {
-			return usagef("--resume needs an output file: --jsonl FILE or --csv FILE (a JSON array cannot be appended to)")
-		}
-		local := s.outPath
-		var obj *spoolObject
-		if storage.IsURL(s.outPath) {
-			// The object is fetched into a spool, resumed there, and
-			// written back at each checkpoint and at the end.
-			if obj, err = newSpool(s.remote, s.outPath, true); err != nil {
-				return err
-			}
-			defer obj.discard()
-			obj.every = s.checkpoint
-			if _, err := s.remote.downloadTo(s.outPath, obj.spool); err != nil {
-				return fmt.Errorf("--resume %s: %w", s.outPath, err)
-			}
-			local = obj.spool.Name()
-		} else if local, err = storage.LocalPath(local); err != nil {
-			return usageError{err}
-		}
-		if res, err = openResumable(local, s.format, ios.ErrOut); err != nil {
+		var end func() error
+		if res, end, err = resumeOutput(cmd.Context(), s); err != nil {
 			return err
 		}
-		res.object = obj
-		defer func() { err = errors.Join(err, res.close()) }()
+		defer func() { err = errors.Join(err, end()) }()
 		out = &output{w: res.f, format: s.format}
-		s.inputs = res.skipDone(s.inputs, s.format)
+		s.inputs = res.skipDone(s.inputs, s.format, ios.ErrOut)
 	} else {
 		if out, err = openOutput(s.remote, s.outPath, s.format, s.force, ios.Out, ios.ErrOut); err != nil {
 			return err
@@ -93,7 +74,7 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 			return err
 		}
 	}
-	eng, err := s.engine.open()
+	eng, err := s.engine.open(cmd.Context())
 	if err != nil {
 		return err
 	}
@@ -109,36 +90,14 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 		opts.InspectCost = 4 // the NRGBA copy the faces are drawn on
 	}
 	bar := newProgress(ios, s.quiet)
-	mode := eng.Mode()
 	ctx := cmd.Context()
-	gap := false
-	sum, runErr := pipeline.Run(ctx, s.inputs, eng, func(r pipeline.Result) error {
-		if res != nil && (gap || ctx.Err() != nil && errors.Is(r.Err, context.Canceled)) {
-			// Interrupted, not done: left out, so that --resume does it;
-			// and so is every input after it, finished or not, so that the
-			// file stays a prefix of the inputs and resuming keeps the order.
-			gap = true
-			return nil
-		}
-		r.Detect = mode
-		if r.Warning != nil {
-			fmt.Fprintf(ios.ErrOut, "agegender: warning: %v\n", r.Warning)
-		}
-		err := w.Write(r.Image)
-		if bar != nil {
-			bar.Add(1)
-		}
-		if err == nil && res != nil && res.object != nil && res.object.due() {
-			// A failed checkpoint is not the end: the next one, or the
-			// last, may get through.
-			if cerr := res.object.upload(); cerr != nil {
-				fmt.Fprintf(ios.ErrOut, "agegender: warning: checkpoint: %v\n", cerr)
-			}
-		}
-		return err
-	}, opts)
+	sum, runErr := pipeline.Run(ctx, s.inputs, eng, jobSink(ctx, ios, w, bar, res, eng.Mode()), opts)
 	if bar != nil {
 		bar.Finish()
+	}
+	if res != nil && res.err != nil {
+		// Refused before any input ran: nothing was written.
+		return res.err
 	}
 	closeErr := w.Close()
 	if s.summary && !s.quiet {
@@ -157,6 +116,83 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 		return errSomeFailed
 	}
 	return nil
+}
+
+// jobSink writes each result in input order, with its warning, and
+// checkpoints a resumable object output when one is due.
+func jobSink(ctx context.Context, ios *IOStreams, w report.Writer, bar *progressbar.ProgressBar, res *resumable, mode face.Mode) pipeline.Sink {
+	gap := false
+	return func(r pipeline.Result) error {
+		if res != nil && (gap || ctx.Err() != nil && errors.Is(r.Err, context.Canceled)) {
+			// Interrupted, not done: left out, so that --resume does it;
+			// and so is every input after it, finished or not, so that the
+			// file stays a prefix of the inputs and resuming keeps the order.
+			gap = true
+			return nil
+		}
+		r.Detect = mode
+		if r.Warning != nil {
+			printError(ios.ErrOut, "agegender: warning: ", r.Warning)
+		}
+		err := w.Write(r.Image)
+		if bar != nil {
+			bar.Add(1)
+		}
+		if err == nil && res != nil && res.object != nil && res.object.due() {
+			// A failed checkpoint is not the end: the next one, or the
+			// last, may get through.
+			if cerr := res.object.upload(); cerr != nil {
+				printError(ios.ErrOut, "agegender: warning: checkpoint: ", cerr)
+			}
+		}
+		return err
+	}
+}
+
+// resumeOutput opens --resume's file (for an object, its local spool,
+// fetched first) and returns it with what must be done when the run ends,
+// however it ends: sync the file, write the object back, drop the spool.
+func resumeOutput(ctx context.Context, s jobSpec) (*resumable, func() error, error) {
+	if s.outPath == "-" || (s.format != report.FormatCSV && s.format != report.FormatJSONL) {
+		return nil, nil, usagef("--resume needs an output file: --jsonl FILE or --csv FILE (a JSON array cannot be appended to)")
+	}
+	local := s.outPath
+	var obj *spoolObject
+	if storage.IsURL(s.outPath) {
+		// The object is fetched into a spool, resumed there, and written
+		// back at each checkpoint and at the end.
+		var err error
+		if obj, err = newSpool(s.remote, s.outPath, true); err != nil {
+			return nil, nil, err
+		}
+		obj.every = s.checkpoint
+		if _, err := s.remote.downloadTo(s.outPath, obj.spool); err != nil {
+			obj.discard()
+			return nil, nil, fmt.Errorf("--resume %s: %w", s.outPath, err)
+		}
+		local = obj.spool.Name()
+	} else {
+		var err error
+		if local, err = storage.LocalPath(local); err != nil {
+			return nil, nil, usageError{err}
+		}
+	}
+	res, err := openResumable(ctx, local, s.format)
+	if err != nil {
+		if obj != nil {
+			obj.discard()
+		}
+		return nil, nil, err
+	}
+	res.object = obj
+	end := func() error {
+		err := res.close()
+		if obj != nil {
+			obj.discard()
+		}
+		return err
+	}
+	return res, end, nil
 }
 
 // inputListing is how batch lists its inputs (--ext, --null). merge takes

@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/agegender/agegender/internal/report"
+	"github.com/agegender/agegender/internal/safeio"
 	"github.com/agegender/agegender/internal/storage"
 )
 
@@ -36,8 +36,10 @@ know the order.
 Every input must have its rows in exactly one shard output. merge refuses,
 naming the input and the files, an input with rows in two outputs, an input
 with no rows in any (a shard that did not finish: rerun it with --resume),
-rows for inputs the listing does not have, and a shard output whose last
-row was cut short by a killed run. Nothing is written then.
+rows for inputs the listing does not have, a duplicated row, a row with no
+result (a bare {"input": ...}; a CSV cell that is not a number where one
+belongs), and a shard output whose last row was cut short by a killed run.
+Nothing is written then.
 
 Exit codes: 0 merged, 1 refused or usage error.`,
 		Example: `  agegender merge --out faces.csv shard-*.csv -- ./photos`,
@@ -72,9 +74,24 @@ type shardFile struct {
 	r    *report.RecordReader
 	c    io.Closer
 	head *report.Record // nil once the file is exhausted
+	// prev and prevLine are the key and line of the record before head,
+	// to name a repeated row.
+	prev     string
+	prevLine int
+}
+
+// dupOf is the line of the record before head when head repeats its input.
+func (s *shardFile) dupOf() int {
+	if s.head != nil && s.prevLine > 0 && s.head.Key == s.prev {
+		return s.prevLine
+	}
+	return 0
 }
 
 func (s *shardFile) advance() error {
+	if s.head != nil {
+		s.prev, s.prevLine = s.head.Key, s.head.LineNo
+	}
 	rec, err := s.r.Next()
 	switch {
 	case errors.Is(err, io.EOF):
@@ -103,27 +120,14 @@ func mergeRun(ctx context.Context, ios *IOStreams, o *mergeOptions, shardPaths, 
 	if err != nil {
 		return err
 	}
-	shards := make([]*shardFile, 0, len(shardPaths))
+	shards, err := openShards(rm, format, shardPaths)
 	defer func() {
 		for _, s := range shards {
 			s.c.Close()
 		}
 	}()
-	for _, p := range shardPaths {
-		f, err := openShard(rm, p)
-		if err != nil {
-			return err
-		}
-		r, err := report.NewRecordReader(format, bufio.NewReaderSize(f, 256<<10), p)
-		if err != nil {
-			f.Close()
-			return err
-		}
-		s := &shardFile{name: p, r: r, c: f}
-		shards = append(shards, s)
-		if err := s.advance(); err != nil {
-			return err
-		}
+	if err != nil {
+		return err
 	}
 
 	out, err := openOutput(rm, o.out, format, o.force, ios.Out, ios.ErrOut)
@@ -151,6 +155,11 @@ func mergeRun(ctx context.Context, ios *IOStreams, o *mergeOptions, shardPaths, 
 			from = s
 		}
 		if from == nil {
+			for _, s := range shards {
+				if dup := s.dupOf(); dup > 0 {
+					return strayRecord(s.name, *s.head, dup, key, format, nil)
+				}
+			}
 			return fmt.Errorf("%s has no rows next in any shard output: its shard did not finish (run it again with --resume), or the inputs after -- differ from the batch's; the next rows are %s", in.Name, heads(shards))
 		}
 		if err := report.WriteRecord(format, bw, cw, *from.head); err != nil {
@@ -167,7 +176,7 @@ func mergeRun(ctx context.Context, ios *IOStreams, o *mergeOptions, shardPaths, 
 	}
 	for _, s := range shards {
 		if s.head != nil {
-			return fmt.Errorf("%s: the rows for %q and after belong to no input of the listing (another folder, or a shard of another run)", s.name, s.head.Key)
+			return strayRecord(s.name, *s.head, s.dupOf(), "", format, nil)
 		}
 	}
 	if err := errors.Join(cw.Error(), bw.Flush()); err != nil {
@@ -176,6 +185,29 @@ func mergeRun(ctx context.Context, ios *IOStreams, o *mergeOptions, shardPaths, 
 	ok = true
 	fmt.Fprintf(ios.ErrOut, "merged %d inputs from %d shard outputs\n", n, len(shards))
 	return nil
+}
+
+// openShards opens the shard outputs and reads each one's first record;
+// the shards opened are returned, to be closed, even with an error.
+func openShards(rm *remote, format report.Format, paths []string) ([]*shardFile, error) {
+	shards := make([]*shardFile, 0, len(paths))
+	for _, p := range paths {
+		f, err := openShard(rm, p)
+		if err != nil {
+			return shards, err
+		}
+		r, err := report.NewRecordReader(format, bufio.NewReaderSize(f, 256<<10), p)
+		if err != nil {
+			f.Close()
+			return shards, err
+		}
+		s := &shardFile{name: p, r: r, c: f}
+		shards = append(shards, s)
+		if err := s.advance(); err != nil {
+			return shards, err
+		}
+	}
+	return shards, nil
 }
 
 func heads(shards []*shardFile) string {
@@ -239,9 +271,9 @@ func openShard(rm *remote, p string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(local)
+	f, err := safeio.Open(local)
 	if err != nil {
 		return nil, fmt.Errorf("shard output: %w", err)
 	}
-	return f, nil
+	return safeio.NewIdleReadCloser(rm.ctx, f, safeio.DefaultIdle), nil
 }

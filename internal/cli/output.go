@@ -54,7 +54,7 @@ func openOutput(rm *remote, path string, format report.Format, force bool, stdou
 		return nil, err
 	}
 	if len(stale) > 0 {
-		fmt.Fprintf(warn, "agegender: warning: temporary files of %s from a killed or concurrent run: %s (delete them once no other run writes %s)\n",
+		printLine(warn, "agegender: warning: temporary files of %s from a killed or concurrent run: %s (delete them once no other run writes %s)",
 			path, strings.Join(stale, " "), path)
 	}
 	return &output{w: f, file: f, format: format}, nil

@@ -85,7 +85,7 @@ func TestResumeRefuses(t *testing.T) {
 	in := shardTree(t)
 	dir := t.TempDir()
 	damaged := filepath.Join(dir, "damaged.jsonl")
-	content := "{\"input\":\"x\"}\nnot json\n{\"input\":\"y\"}\n"
+	content := "{\"input\":\"x\",\"detect\":\"auto\",\"faces\":[]}\nnot json\n{\"input\":\"y\"}\n"
 	os.WriteFile(damaged, []byte(content), 0o644)
 	locked := filepath.Join(dir, "locked.jsonl")
 	f, err := os.Create(locked)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -18,15 +19,25 @@ import (
 func Main(args []string, ios *IOStreams, open OpenEngine) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Every command's standard output goes through out, so that a write
+	// that failed (a full disk, /dev/full) fails the run even where the
+	// command itself, or cobra's help, does not look.
+	out := &stickyWriter{w: ios.Out}
+	streams := *ios
+	streams.Out = out
+	ios = &streams
 	root := NewRoot(ios, open)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if out.err != nil && (err == nil || errors.Is(err, errSomeFailed)) {
+		err = fmt.Errorf("write standard output: %w", out.err)
+	}
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		// The run's own error is only "context canceled"; say what happened.
 		err = errors.New("interrupted; no output file was written")
 	}
 	if err != nil && !errors.Is(err, errSomeFailed) {
-		fmt.Fprintf(ios.ErrOut, "agegender: %v\n", err)
+		printError(ios.ErrOut, "agegender: ", err)
 		var ue usageError
 		if errors.As(err, &ue) {
 			fmt.Fprintf(ios.ErrOut, "Run 'agegender %s --help' for usage.\n", commandName(root, args))
@@ -70,4 +81,18 @@ row), 1 usage or setup error (eval has its own rules: see eval --help).`,
 		newCmdVersion(ios, open),
 	)
 	return root
+}
+
+// stickyWriter remembers the first write error.
+type stickyWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (s *stickyWriter) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	if err != nil && s.err == nil {
+		s.err = err
+	}
+	return n, err
 }

@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -71,7 +69,7 @@ requests in flight finish.`,
 	}
 	fs := cmd.Flags()
 	o.engine.register(fs, open)
-	fs.StringVar(&o.host, "host", "127.0.0.1", "address to listen on (0.0.0.0 for every interface)")
+	fs.StringVar(&o.host, "host", "127.0.0.1", "address to listen on (0.0.0.0: every IPv4 interface, only; \"::\": every IPv6 one, only; \"\": both)")
 	fs.IntVar(&o.port, "port", 5000, "port to listen on")
 	fs.StringVar(&o.maxUpload, "max-upload", "20MB", "largest upload accepted (e.g. 512KB, 20MB)")
 	fs.StringVar(&o.maxMemory, "max-memory", bytesize.Flag(server.DefaultMaxMemory), "memory for uploads and images being analysed at once; the process stays about 150 MB above it")
@@ -116,7 +114,7 @@ func serveRun(cmd *cobra.Command, ios *IOStreams, o *serveOptions) (err error) {
 		return usagef("--log-level %q: want debug, info, warn or error", o.logLevel)
 	}
 	logger := newLogger(ios.ErrOut, ios.ErrTTY, level)
-	eng, err := o.engine.open()
+	eng, err := o.engine.open(cmd.Context())
 	if err != nil {
 		return err
 	}
@@ -148,9 +146,9 @@ func serveRun(cmd *cobra.Command, ios *IOStreams, o *serveOptions) (err error) {
 			"detect": string(info.Mode), "input": info.Input, "detector": info.Detector,
 		},
 	})
-	ln, err := net.Listen("tcp", net.JoinHostPort(o.host, strconv.Itoa(o.port)))
+	ln, err := listen(o.host, o.port)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
 	return server.Serve(cmd.Context(), ln, h, logger)
 }

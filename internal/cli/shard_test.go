@@ -132,7 +132,7 @@ func TestMergeRefuses(t *testing.T) {
 		{[]string{outs[0], outs[1], outs[2], "--", filepath.Join(in, "d1")}, "no rows next"},
 		// The listing lacks the last folder: its rows are left over.
 		{[]string{outs[0], outs[1], outs[2], "--", filepath.Join(in, "=formula.png"), filepath.Join(in, "broken.jpg"),
-			filepath.Join(in, "d0"), filepath.Join(in, "d1"), filepath.Join(in, "d2")}, "belong to no input"},
+			filepath.Join(in, "d0"), filepath.Join(in, "d1"), filepath.Join(in, "d2")}, "which is not in the listing"},
 		{[]string{outs[0], csvOut, "--", in}, "one format"},
 		{[]string{outs[0], outs[1], outs[2]}, "after --"},
 	} {

@@ -39,7 +39,7 @@ $AGEGENDER_DETECTOR names) with its default size and score threshold.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := map[string]any{"agegender": buildVersion()}
 			eng, err := open(EngineConfig{
-				ORTLibrary: ortLib, Model: model, Mode: face.DetectAuto, Detect: face.DefaultDetectParams(), Threads: 1,
+				ORTLibrary: ortLib, Model: model, Mode: face.DetectAuto, Detect: face.DefaultDetectParams(), Threads: 1, Context: cmd.Context(),
 			})
 			if err != nil {
 				out["error"] = err.Error()
@@ -58,11 +58,13 @@ $AGEGENDER_DETECTOR names) with its default size and score threshold.`,
 			}
 			fmt.Fprintf(ios.Out, "agegender %s\n", out["agegender"])
 			if err != nil {
-				fmt.Fprintf(ios.Out, "model and runtime: unavailable: %v\n", err)
+				printLine(ios.Out, "model and runtime: unavailable: %v", err)
 				return nil
 			}
-			fmt.Fprintf(ios.Out, "model %s %s (input %s)\ndetector %s\nONNX Runtime %s\n",
-				out["model"], out["model_version"], out["input"], out["detector"], out["ort_version"])
+			// The model's metadata and the detector's path are the user's.
+			printLine(ios.Out, "model %s %s (input %s)", out["model"], out["model_version"], out["input"])
+			printLine(ios.Out, "detector %s", out["detector"])
+			printLine(ios.Out, "ONNX Runtime %s", out["ort_version"])
 			return nil
 		},
 	}

@@ -19,7 +19,7 @@ const TextListLimit = 20
 func WriteText(w io.Writer, s Summary) error {
 	var b bytes.Buffer
 	c := s.Counts
-	fmt.Fprintf(&b, "model %s", orDash(s.Model))
+	fmt.Fprintf(&b, "model %s", report.Terminal(orDash(s.Model)))
 	if s.ModelVersion != "" {
 		fmt.Fprintf(&b, " %s", s.ModelVersion)
 	}
@@ -105,7 +105,8 @@ func list(b *bytes.Buffer, title string, items []string) {
 			fmt.Fprintf(b, "  ... and %d more (all are listed by --json)\n", len(items)-i)
 			break
 		}
-		fmt.Fprintf(b, "  %s\n", it)
+		// Names in error texts could act on the terminal.
+		fmt.Fprintf(b, "  %s\n", report.Terminal(it))
 	}
 }
 

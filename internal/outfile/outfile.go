@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -48,6 +49,10 @@ func Create(path string, force bool) (*File, error) {
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("output %s: %w", path, err)
+	} else if dest, lerr := os.Readlink(path); lerr == nil && !force {
+		// A link whose target is missing: Stat says nothing is there, but
+		// the final no-replace move finds the link and would blame the run.
+		return nil, fmt.Errorf("output %s already exists: a symbolic link to %s, which does not exist; pass --force to replace the link", path, dest)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), tempPattern(path))
 	if err != nil {
@@ -70,9 +75,14 @@ func tempPattern(path string) string { return "." + filepath.Base(path) + ".*.tm
 // run that was killed (SIGKILL, a crash) before it could remove them, or
 // being written by another run to the same target right now.
 func Stale(path string) []string {
-	m, _ := filepath.Glob(filepath.Join(filepath.Dir(path), tempPattern(path)))
+	// The name's own * ? [ \ are escaped, or a name with [ in it would be
+	// read as a pattern and match nothing, or other files.
+	base := globEscaper.Replace(filepath.Base(path))
+	m, _ := filepath.Glob(filepath.Join(globEscaper.Replace(filepath.Dir(path)), "."+base+".*.tmp"))
 	return m
 }
+
+var globEscaper = strings.NewReplacer(`\`, `\\`, "*", `\*`, "?", `\?`, "[", `\[`)
 
 // Commit flushes the file to disk and moves it into place. Without force the
 // move fails if the target exists by then, and the results are kept in the
@@ -134,4 +144,34 @@ func (f *File) Abort() {
 	if !f.inPlace {
 		os.Remove(f.Name())
 	}
+}
+
+// FolderMarker is the file that marks a folder agegender writes outputs
+// into (--annotate's): folder walks skip a folder that holds it, so that a
+// run over a folder with its annotations inside does not read its own
+// copies back, this run or the next.
+const FolderMarker = ".agegender-output"
+
+// AnnotatedSuffix ends the names of --annotate's copies. A walk whose root
+// is itself a marked folder (--annotate given the input folder) is walked,
+// since the user named it, but files with this suffix are skipped.
+const AnnotatedSuffix = ".annotated.jpg"
+
+// MarkFolder puts FolderMarker in dir, if it is not there.
+func MarkFolder(dir string) error {
+	p := filepath.Join(dir, FolderMarker)
+	if _, err := os.Lstat(p); err == nil {
+		return nil
+	}
+	note := "agegender writes its annotated copies here; folder walks skip this folder while this file is in it.\n"
+	if err := os.WriteFile(p, []byte(note), 0o644); err != nil {
+		return fmt.Errorf("mark %s as an output folder: %w", dir, err)
+	}
+	return nil
+}
+
+// IsMarked reports whether dir holds FolderMarker.
+func IsMarked(dir string) bool {
+	_, err := os.Lstat(filepath.Join(dir, FolderMarker))
+	return err == nil
 }

@@ -156,3 +156,37 @@ func TestStaleNamesLeftoverTemporaries(t *testing.T) {
 		t.Errorf("Stale = %v, want [%s]", got, left)
 	}
 }
+
+// A dangling link at the output path is there before the run, not
+// "created by something else during the run": it is refused up front, and
+// --force replaces the link (never writing through it).
+func TestDanglingLinkOutput(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.csv")
+	target := filepath.Join(dir, "absent.csv")
+	if err := os.Symlink(target, out); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Create(out, false)
+	if err == nil {
+		f.Abort()
+		t.Fatal("a dangling link at the output was accepted")
+	}
+	if !strings.Contains(err.Error(), "symbolic link") || strings.Contains(err.Error(), "during the run") {
+		t.Errorf("error %q, want it to name the link as there already", err)
+	}
+	f, err = Create(out, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("x")
+	if err := f.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Lstat(out); err != nil || !st.Mode().IsRegular() {
+		t.Errorf("--force did not replace the link with the file")
+	}
+	if _, err := os.Lstat(target); err == nil {
+		t.Errorf("written through the link")
+	}
+}

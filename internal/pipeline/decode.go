@@ -1,20 +1,20 @@
 package pipeline
 
 import (
+	"context"
 	"fmt"
 	"image"
-	"io/fs"
-	"os"
-	"syscall"
+	"io"
 
 	"github.com/agegender/agegender/internal/preprocess"
+	"github.com/agegender/agegender/internal/safeio"
 )
 
 // decode reads and decodes one input. Between the header and the pixels it
 // calls reserve with the header, to hold the memory decoding will take; the
 // release it returns is handed back with the image (and called here on
 // failure).
-func decode(in Input, lim preprocess.Limits, reserve func(preprocess.Header) (func(), error)) (*image.NRGBA, func(), error) {
+func decode(ctx context.Context, in Input, lim preprocess.Limits, reserve func(preprocess.Header) (func(), error)) (*image.NRGBA, func(), error) {
 	if in.Err != nil {
 		return nil, nil, in.Err
 	}
@@ -22,7 +22,13 @@ func decode(in Input, lim preprocess.Limits, reserve func(preprocess.Header) (fu
 	if err != nil {
 		return nil, nil, describe(in.Name, err)
 	}
-	data, err := preprocess.ReadAll(rc, in.Name, lim)
+	// A read that blocks (a hung mount, a FUSE server, a pipe) fails after
+	// the input's idle timeout, and at once when the run is interrupted.
+	var r io.Reader = rc
+	if in.Idle != 0 {
+		r = safeio.NewIdleReader(ctx, rc, max(in.Idle, 0))
+	}
+	data, err := preprocess.ReadAll(r, in.Name, lim)
 	if cerr := rc.Close(); cerr != nil && err == nil {
 		err = describe(in.Name, cerr)
 	}
@@ -43,53 +49,4 @@ func decode(in Input, lim preprocess.Limits, reserve func(preprocess.Header) (fu
 		return nil, nil, err
 	}
 	return preprocess.NRGBA(dec.Image), release, nil
-}
-
-// openRegular opens path for reading only if it is a regular file. A FIFO
-// named a.jpg would block the open (and the run) forever, and opening a
-// device can have effects of its own, so anything else is refused from its
-// stat, before it is opened. The open is non-blocking and checked again, in
-// case the path was swapped for a FIFO in between.
-func openRegular(path string) (*os.File, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := regular(st.Mode()); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	if st, err = f.Stat(); err == nil {
-		err = regular(st.Mode())
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
-}
-
-// regular says what a non-regular file is, in the words ls would use.
-func regular(m fs.FileMode) error {
-	kind := ""
-	switch {
-	case m.IsRegular():
-		return nil
-	case m.IsDir():
-		kind = "a folder"
-	case m&fs.ModeNamedPipe != 0:
-		kind = "a named pipe (FIFO)"
-	case m&fs.ModeSocket != 0:
-		kind = "a socket"
-	case m&fs.ModeCharDevice != 0:
-		kind = "a character device"
-	case m&fs.ModeDevice != 0:
-		kind = "a block device"
-	default:
-		kind = "not a regular file"
-	}
-	return fmt.Errorf("not a regular file: %s", kind)
 }

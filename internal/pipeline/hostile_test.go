@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -169,5 +170,68 @@ func TestWalkFollowsALinkedFolderArgument(t *testing.T) {
 	want := []string{filepath.Join(link, "a.png"), filepath.Join(link, "sub", "b.jpg")}
 	if strings.Join(g.names, "|") != strings.Join(want, "|") || len(g.errs) != 0 {
 		t.Errorf("walked %q (errors %v), want %q", g.names, g.errs, want)
+	}
+}
+
+// Files of /proc and /sys are "regular" but are kernel interfaces whose
+// reads can block forever (/proc/kmsg): they are refused from the file
+// system they are on, named directly or reached through a link inside a
+// walked folder.
+func TestKernelFilesAreRefused(t *testing.T) {
+	dir := t.TempDir()
+	for name, target := range map[string]string{"k.jpg": "/proc/self/status", "s.jpg": "/sys/kernel/mm/transparent_hugepage/enabled"} {
+		if _, err := os.Stat(target); err != nil {
+			t.Skipf("%s: %v", target, err)
+		}
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ins []Input
+	for in := range Walk([]string{dir, "/proc/self/status"}, DefaultExtensions) {
+		ins = append(ins, in)
+	}
+	rows, err := runWithin(t, 10*time.Second, context.Background(), ins, &fakeEstimator{}, Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []resultRow{{filepath.Join(dir, "k.jpg"), nil}, {filepath.Join(dir, "s.jpg"), nil}, {"/proc/self/status", nil}}
+	if len(rows) != len(want) {
+		t.Fatalf("rows %v, want %v", rows, want)
+	}
+	for i, r := range rows {
+		if r.name != want[i].name || r.err == nil || !strings.Contains(r.err.Error(), "not a regular file: a file of ") {
+			t.Errorf("row %d: %s %v, want %s refused as a kernel file", i, r.name, r.err, want[i].name)
+		}
+	}
+}
+
+// blockingReader never answers, like a file on a hung mount.
+type blockingReader struct {
+	entered chan struct{}
+	stop    chan struct{}
+}
+
+func (b *blockingReader) Read([]byte) (int, error) {
+	close(b.entered)
+	<-b.stop
+	return 0, io.EOF
+}
+func (b *blockingReader) Close() error { return nil }
+
+// A read that blocks does not hold an interrupted run: Ctrl-C acts.
+func TestBlockedReadYieldsToCancel(t *testing.T) {
+	b := &blockingReader{entered: make(chan struct{}), stop: make(chan struct{})}
+	defer close(b.stop)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	in := Input{Name: "stuck.jpg", Idle: NoIdleLimit, Open: func() (io.ReadCloser, error) { return b, nil }}
+	go func() { <-b.entered; cancel() }()
+	rows, err := runWithin(t, 10*time.Second, ctx, []Input{in}, &fakeEstimator{}, Options{Workers: 1})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run: %v, want context.Canceled", err)
+	}
+	if len(rows) != 1 || rows[0].err == nil {
+		t.Errorf("rows %v, want stuck.jpg cancelled", rows)
 	}
 }

@@ -10,6 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/agegender/agegender/internal/outfile"
+	"github.com/agegender/agegender/internal/safeio"
 )
 
 // Input is one thing to process: a file, or stdin.
@@ -22,6 +26,12 @@ type Input struct {
 	Rel string
 	// Open returns the bytes to decode.
 	Open func() (io.ReadCloser, error)
+	// Idle is how long a read of it may make no progress before it fails;
+	// with Idle set its reads also stop at once when the run is cancelled.
+	// NoIdleLimit keeps only the latter (stdin, which a person or a slow
+	// pipe may feed); 0 reads Open's reader as it is, for readers that
+	// cannot block.
+	Idle time.Duration
 	// Err is set when the input failed before it could be opened (a folder
 	// that could not be read, a path that does not exist): it is still
 	// reported, so that no input is lost.
@@ -31,19 +41,25 @@ type Input struct {
 // DefaultExtensions are matched case-insensitively when walking folders.
 var DefaultExtensions = []string{".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
 
-// File is an Input that reads a file; anything but a regular file (a FIFO,
-// a device, a socket, a folder) fails when opened, without blocking.
+// File is an Input that reads a file; anything but a regular file on a real
+// file system (a FIFO, a device, a socket, a folder, a file of /proc or /sys,
+// also through a link) fails when opened, without blocking.
 func File(path string) Input {
-	return Input{Name: path, Open: func() (io.ReadCloser, error) { return openRegular(path) }}
+	return Input{Name: path, Idle: safeio.DefaultIdle, Open: func() (io.ReadCloser, error) { return safeio.Open(path) }}
 }
+
+// NoIdleLimit is an Input.Idle: reads stop when the run is cancelled, and
+// may otherwise wait as long as they take.
+const NoIdleLimit time.Duration = -1
 
 // Reader is an Input that reads r once, such as stdin.
 func Reader(name string, r io.Reader) Input {
-	return Input{Name: name, Open: func() (io.ReadCloser, error) { return io.NopCloser(r), nil }}
+	return Input{Name: name, Idle: NoIdleLimit, Open: func() (io.ReadCloser, error) { return io.NopCloser(r), nil }}
 }
 
 // Walk yields the files named by paths in order. A folder is walked
-// recursively in lexical order, keeping files whose extension is in exts;
+// recursively in lexical order, keeping files whose extension is in exts
+// and skipping folders marked as agegender's outputs (outfile.FolderMarker);
 // a file named directly is always kept, whatever its extension, since the
 // user asked for it.
 func Walk(paths []string, exts []string) iter.Seq[Input] {
@@ -74,6 +90,7 @@ func walkOne(root string, exts []string, yield func(Input) bool) bool {
 	if lst, err := os.Lstat(root); err == nil && lst.Mode()&fs.ModeSymlink != 0 {
 		walkRoot = root + string(filepath.Separator)
 	}
+	rootMarked := outfile.IsMarked(root)
 	err = filepath.WalkDir(walkRoot, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			found++
@@ -86,7 +103,12 @@ func walkOne(root string, exts []string, yield func(Input) bool) bool {
 			}
 			return nil
 		}
-		if d.IsDir() || !hasExt(p, exts) {
+		if d.IsDir() && p != walkRoot && outfile.IsMarked(p) {
+			// agegender's own outputs (--annotate's copies); a folder the
+			// user names as the root is walked all the same.
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !hasExt(p, exts) || rootMarked && strings.HasSuffix(p, outfile.AnnotatedSuffix) {
 			return nil
 		}
 		found++

@@ -141,5 +141,10 @@ func (e *Engine) Spec() preprocess.Spec { return e.spec }
 
 func round(v float64, digits int) float64 {
 	p := math.Pow(10, float64(digits))
-	return math.Round(v*p) / p
+	r := math.Round(v*p) / p
+	if r == 0 {
+		// A -0 from rounding a hair below zero would print as "-0".
+		return 0
+	}
+	return r
 }

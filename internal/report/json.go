@@ -29,9 +29,9 @@ type jsonImage struct {
 }
 
 func toJSON(im face.Image) jsonImage {
-	faces := im.Faces
-	if faces == nil {
-		faces = []face.Face{}
+	faces := make([]face.Face, len(im.Faces))
+	for i, f := range im.Faces {
+		faces[i] = unsignedZeros(f)
 	}
 	var raw string
 	if !utf8.ValidString(im.Input) {
@@ -114,4 +114,32 @@ func (j *jsonWriter) Close() error {
 		return fmt.Errorf("write JSON array end: %w", err)
 	}
 	return nil
+}
+
+// unsignedZeros returns f with every -0 made 0, on a copy of its keypoints:
+// encoding/json writes -0, a sign that means nothing (a box edge or an age a
+// hair below zero, rounded), as CSV's fixed drops it.
+func unsignedZeros(f face.Face) face.Face {
+	z := func(v *float64) {
+		if *v == 0 {
+			*v = 0
+		}
+	}
+	z(&f.Box.X)
+	z(&f.Box.Y)
+	z(&f.Box.W)
+	z(&f.Box.H)
+	z(&f.Score)
+	z(&f.Age)
+	z(&f.GenderProbability)
+	if f.Keypoints != nil {
+		kp := make([]face.Point, len(f.Keypoints))
+		for i, p := range f.Keypoints {
+			z(&p.X)
+			z(&p.Y)
+			kp[i] = p
+		}
+		f.Keypoints = kp
+	}
+	return f
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +28,8 @@ type Record struct {
 	Rows [][]string
 	// Start and End are the record's byte offsets in the file.
 	Start, End int64
+	// LineNo is the line the record starts on, counted from 1.
+	LineNo int
 }
 
 // ErrTorn is returned at the end of a file whose last record was cut short:
@@ -73,9 +74,13 @@ type RecordReader struct {
 	off       int64    // end of the last record returned
 	held      []string // csv: the row read past the end of the last record
 	heldAt    int64    // csv: where held ends
+	heldLine  int      // csv: the line held starts on
 	header    bool
 	headerEnd int64
-	line      int
+	// lastRowLine is where the last CSV row read ends (near enough: its
+	// last cell's first line), to place a row too long to read.
+	lastRowLine int
+	line        int
 }
 
 // NewRecordReader reads r, the file name, written in format (csv or jsonl).
@@ -85,6 +90,9 @@ func NewRecordReader(format Format, r io.Reader, name string) (*RecordReader, er
 	case FormatJSONL:
 		rr.br = bufio.NewReaderSize(rr.cr, 64<<10)
 	case FormatCSV:
+		// The CSV reader has no bound of its own on a row (a quoted cell
+		// can run to the end of the file).
+		rr.cr.limit = MaxRecordBytes
 		rr.csv = csv.NewReader(rr.cr)
 		rr.csv.FieldsPerRecord = len(columns)
 		rr.csv.ReuseRecord = false
@@ -112,7 +120,10 @@ func (rr *RecordReader) HeaderEnd() int64 {
 }
 
 func (rr *RecordReader) nextLine() (Record, error) {
-	line, err := rr.br.ReadBytes('\n')
+	line, err := rr.readLine()
+	if errors.Is(err, errLongLine) {
+		return Record{}, fmt.Errorf("%s: line %d is longer than %d MB, which no agegender record is", rr.name, rr.line+1, MaxRecordBytes>>20)
+	}
 	start := rr.off
 	if len(line) > 0 && line[len(line)-1] != '\n' {
 		// A record is written whole with its newline; one without is torn.
@@ -127,28 +138,47 @@ func (rr *RecordReader) nextLine() (Record, error) {
 		return Record{}, fmt.Errorf("read %s: %w", rr.name, err)
 	}
 	rr.line++
-	var v struct {
-		Input       *string `json:"input"`
-		InputBase64 string  `json:"input_base64"`
-	}
-	if err := json.Unmarshal(line, &v); err != nil || v.Input == nil {
-		return Record{}, fmt.Errorf("%s: line %d is not an agegender JSON Lines record (no input field): %.60q", rr.name, rr.line, line)
-	}
-	key := *v.Input
-	if v.InputBase64 != "" {
-		key = b64Key(v.InputBase64)
+	key, err := parseJSONRecord(line)
+	if err != nil {
+		return Record{}, fmt.Errorf("%s: line %d %w: %.60q", rr.name, rr.line, err, line)
 	}
 	rr.off += int64(len(line))
-	return Record{Key: key, Line: line, Start: start, End: rr.off}, nil
+	return Record{Key: key, Line: line, Start: start, End: rr.off, LineNo: rr.line}, nil
+}
+
+// MaxRecordBytes bounds a JSON Lines record read back: one image's faces
+// take kilobytes, and a file of one endless line must not take all memory.
+const MaxRecordBytes = 16 << 20
+
+var errLongLine = errors.New("line too long")
+
+// readLine is ReadBytes('\n') that gives up past MaxRecordBytes.
+func (rr *RecordReader) readLine() ([]byte, error) {
+	var line []byte
+	for {
+		part, err := rr.br.ReadSlice('\n')
+		line = append(line, part...)
+		if len(line) > MaxRecordBytes {
+			return nil, errLongLine
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return line, err
+		}
+	}
 }
 
 func (rr *RecordReader) readRow() ([]string, error) {
 	row, err := rr.csv.Read()
 	if err == nil {
+		rr.cr.mark = rr.csv.InputOffset()
+		rr.lastRowLine, _ = rr.csv.FieldPos(len(row) - 1)
 		return row, nil
 	}
 	if errors.Is(err, io.EOF) {
 		return nil, io.EOF
+	}
+	if errors.Is(err, errLongLine) {
+		return nil, fmt.Errorf("%s: the row after line %d is longer than %d MB, which no agegender row is", rr.name, rr.lastRowLine, MaxRecordBytes>>20)
 	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) && rr.cr.eof && rr.csv.InputOffset() == rr.cr.n {
@@ -187,8 +217,9 @@ func (rr *RecordReader) nextRows() (Record, error) {
 	for {
 		var row []string
 		var end int64
+		var lineNo int
 		if rr.held != nil {
-			row, end, rr.held = rr.held, rr.heldAt, nil
+			row, end, lineNo, rr.held = rr.held, rr.heldAt, rr.heldLine, nil
 		} else {
 			r, err := rr.readRow()
 			switch {
@@ -203,10 +234,21 @@ func (rr *RecordReader) nextRows() (Record, error) {
 				return Record{}, err
 			}
 			row, end = r, rr.csv.InputOffset()
+			lineNo, _ = rr.csv.FieldPos(0)
+			if err := checkCSVRow(row); err != nil {
+				if rr.cr.eof && end == rr.cr.n && rr.cr.last != '\n' {
+					// A row cut inside a number still parses.
+					return Record{}, &TornError{At: start}
+				}
+				return Record{}, fmt.Errorf("%s: line %d: %w", rr.name, lineNo, err)
+			}
 		}
 		if len(rec.Rows) > 0 && row[0] != rec.Key {
-			rr.held, rr.heldAt = row, end
+			rr.held, rr.heldAt, rr.heldLine = row, end, lineNo
 			return rr.finish(rec)
+		}
+		if len(rec.Rows) == 0 {
+			rec.LineNo = lineNo
 		}
 		rec.Key = row[0]
 		rec.Rows = append(rec.Rows, row)
@@ -253,9 +295,15 @@ type countReader struct {
 	n    int64
 	last byte
 	eof  bool
+	// limit, when set, bounds the bytes read past mark, where the last
+	// whole row ended.
+	limit, mark int64
 }
 
 func (c *countReader) Read(p []byte) (int, error) {
+	if c.limit > 0 && c.n-c.mark > c.limit {
+		return 0, errLongLine
+	}
 	n, err := c.r.Read(p)
 	if n > 0 {
 		c.n += int64(n)

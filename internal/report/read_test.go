@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/agegender/agegender/internal/face"
@@ -102,5 +103,41 @@ func TestRecordReaderRefusesDamage(t *testing.T) {
 	}
 	if _, err := readAll(t, FormatCSV, []byte("name,age\nx,1\n")); err == nil || errors.Is(err, ErrTorn) {
 		t.Errorf("csv header: %v", err)
+	}
+}
+
+// A JSON Lines "record" longer than any agegender writes is refused once it
+// passes MaxRecordBytes, not read whole: a resume file or shard of one
+// endless line grew memory without bound.
+func TestRecordReaderBoundsALine(t *testing.T) {
+	long := io.MultiReader(strings.NewReader(`{"input":"`), io.LimitReader(zeros{}, MaxRecordBytes+1))
+	rr, err := NewRecordReader(FormatJSONL, long, "big.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rr.Next(); err == nil || !strings.Contains(err.Error(), "big.jsonl: line 1 is longer than") {
+		t.Fatalf("Next: %v, want the line refused as too long", err)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'a'
+	}
+	return len(p), nil
+}
+
+// A CSV row is bounded as a JSON Lines record is: one endless quoted cell
+// is refused, not read whole.
+func TestRecordReaderBoundsACSVRow(t *testing.T) {
+	long := io.MultiReader(bytes.NewReader(CSVHeader()), strings.NewReader(`"`), io.LimitReader(zeros{}, MaxRecordBytes+1))
+	rr, err := NewRecordReader(FormatCSV, long, "big.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rr.Next(); err == nil || !strings.Contains(err.Error(), "big.csv: the row after line 1 is longer than") {
+		t.Fatalf("Next: %v, want the row refused as too long", err)
 	}
 }

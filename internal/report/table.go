@@ -104,10 +104,19 @@ func layout(header []string, rows [][]string, numeric []bool, tty bool) ([]byte,
 	)
 	h := make([]any, len(header))
 	for i, c := range header {
-		h[i] = c
+		h[i] = Terminal(c)
 	}
 	table.Header(h...)
-	if err := table.Bulk(rows); err != nil {
+	// A table is read by people, on a terminal or in a pager: every cell is
+	// escaped, or a name could act on the terminal or fake a row.
+	safe := make([][]string, len(rows))
+	for i, r := range rows {
+		safe[i] = make([]string, len(r))
+		for j, c := range r {
+			safe[i][j] = Terminal(c)
+		}
+	}
+	if err := table.Bulk(safe); err != nil {
 		return nil, fmt.Errorf("build table: %w", err)
 	}
 	if err := table.Render(); err != nil {

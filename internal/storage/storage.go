@@ -18,6 +18,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"time"
 
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/gcsblob"
@@ -26,6 +27,7 @@ import (
 	"gocloud.dev/gcp"
 
 	"github.com/agegender/agegender/internal/pipeline"
+	"github.com/agegender/agegender/internal/safeio"
 )
 
 // IsURL reports whether s names object storage rather than a local path.
@@ -83,12 +85,22 @@ func Parse(s string) (Location, error) {
 
 // Buckets opens each bucket once for a run and closes them all at its end.
 type Buckets struct {
+	// Idle is how long a read of an object may make no progress before it
+	// fails: a connection that stalls mid-body would otherwise hold the run
+	// forever, as the SDK sets no timeout on reading a body.
+	Idle time.Duration
 	mu   sync.Mutex
 	open map[string]*blob.Bucket
 }
 
 // NewBuckets returns an empty set.
-func NewBuckets() *Buckets { return &Buckets{open: map[string]*blob.Bucket{}} }
+func NewBuckets() *Buckets {
+	return &Buckets{Idle: DefaultIdle, open: map[string]*blob.Bucket{}}
+}
+
+// DefaultIdle is Buckets.Idle unless changed: longer than a local file's,
+// since a busy object store can pause for seconds and still deliver.
+const DefaultIdle = time.Minute
 
 // Get opens (or returns the open) bucket of loc.
 func (bs *Buckets) Get(ctx context.Context, loc Location) (*blob.Bucket, error) {
@@ -149,7 +161,7 @@ func Inputs(ctx context.Context, bs *Buckets, arg string, exts []string) iter.Se
 				return
 			}
 			if ok {
-				yield(object(ctx, b, loc, loc.Key, path.Base(loc.Key)))
+				yield(object(ctx, b, bs.Idle, loc, loc.Key, path.Base(loc.Key)))
 				return
 			}
 		}
@@ -172,7 +184,7 @@ func Inputs(ctx context.Context, bs *Buckets, arg string, exts []string) iter.Se
 				continue
 			}
 			found++
-			if !yield(object(ctx, b, loc, obj.Key, strings.TrimPrefix(obj.Key, prefix))) {
+			if !yield(object(ctx, b, bs.Idle, loc, obj.Key, strings.TrimPrefix(obj.Key, prefix))) {
 				return
 			}
 		}
@@ -182,14 +194,14 @@ func Inputs(ctx context.Context, bs *Buckets, arg string, exts []string) iter.Se
 	}
 }
 
-func object(ctx context.Context, b *blob.Bucket, loc Location, key, rel string) pipeline.Input {
+func object(ctx context.Context, b *blob.Bucket, idle time.Duration, loc Location, key, rel string) pipeline.Input {
 	name := loc.Name(key)
 	return pipeline.Input{Name: name, Rel: rel, Open: func() (io.ReadCloser, error) {
 		r, err := b.NewReader(ctx, key, nil)
 		if err != nil {
 			return nil, describe(name, err)
 		}
-		return r, nil
+		return safeio.NewIdleReadCloser(ctx, r, idle), nil
 	}}
 }
 
@@ -214,7 +226,7 @@ func Open(ctx context.Context, bs *Buckets, rawURL string) (io.ReadCloser, error
 	if err != nil {
 		return nil, describe(loc.Name(loc.Key), err)
 	}
-	return r, nil
+	return safeio.NewIdleReadCloser(ctx, r, bs.Idle), nil
 }
 
 // ErrExists is returned by Upload without replace when the object exists.

@@ -10,8 +10,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/agegender/agegender/internal/pipeline"
+	"github.com/agegender/agegender/internal/safeio"
 	"github.com/agegender/agegender/internal/testutil"
 )
 
@@ -120,5 +122,38 @@ func TestGCSWithoutCredentials(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "GOOGLE_APPLICATION_CREDENTIALS") {
 		t.Errorf("err %v does not say where credentials come from", err)
+	}
+}
+
+// A body that stalls mid-object fails after the idle timeout, through the
+// input's opener and through Open (merge's shards, --resume's download),
+// instead of hanging the run.
+func TestStalledObjectFails(t *testing.T) {
+	s3 := testutil.StartFakeS3(t, "bkt")
+	s3.Put(t, "bkt", "p/a.jpg", bytes.Repeat([]byte("x"), 4096))
+	s3.Stall("bkt", "p/a.jpg")
+	ctx := context.Background()
+	bs := NewBuckets()
+	defer bs.Close()
+	bs.Idle = 20 * time.Millisecond
+	n := 0
+	for in := range Inputs(ctx, bs, "s3://bkt/p"+s3.Query, pipeline.DefaultExtensions) {
+		n++
+		r, err := in.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = io.ReadAll(r)
+		r.Close()
+		if !errors.Is(err, safeio.ErrStalled) {
+			t.Errorf("input read: %v, want ErrStalled", err)
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d inputs, want 1", n)
+	}
+	var buf bytes.Buffer
+	if _, err := Download(ctx, bs, "s3://bkt/p/a.jpg"+s3.Query, &buf); !errors.Is(err, safeio.ErrStalled) {
+		t.Errorf("Download: %v, want ErrStalled", err)
 	}
 }

@@ -3,9 +3,11 @@ package testutil
 import (
 	"bytes"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/johannesboyne/gofakes3"
@@ -19,6 +21,8 @@ type FakeS3 struct {
 	// Query is what an s3:// URL needs to reach it:
 	// ?endpoint=...&use_path_style=true&region=us-east-1.
 	Query string
+	// stall holds the keys whose GET sends half the body and then nothing.
+	stall *sync.Map
 }
 
 // StartFakeS3 starts the server with bucket created, and points the AWS
@@ -27,8 +31,12 @@ type FakeS3 struct {
 func StartFakeS3(t *testing.T, bucket string) *FakeS3 {
 	t.Helper()
 	backend := s3mem.New()
-	srv := httptest.NewServer(gofakes3.New(backend).Server())
+	stall := &sync.Map{}
+	stop := make(chan struct{})
+	srv := httptest.NewServer(stallingGets(gofakes3.New(backend).Server(), stall, stop))
 	t.Cleanup(srv.Close)
+	// Cleanups run last first: the stalled handlers end before Close waits on them.
+	t.Cleanup(func() { close(stop) })
 	if err := backend.CreateBucket(bucket); err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +56,34 @@ func StartFakeS3(t *testing.T, bucket string) *FakeS3 {
 		t.Setenv(k, v)
 	}
 	q := url.Values{"endpoint": {srv.URL}, "use_path_style": {"true"}, "region": {"us-east-1"}}
-	return &FakeS3{Backend: backend, Query: "?" + q.Encode()}
+	return &FakeS3{Backend: backend, Query: "?" + q.Encode(), stall: stall}
+}
+
+// Stall makes every GET of bucket/key send half of the object's body and
+// then hang until the test ends, as a stalled connection does.
+func (f *FakeS3) Stall(bucket, key string) { f.stall.Store("/"+bucket+"/"+key, true) }
+
+func stallingGets(h http.Handler, stall *sync.Map, stop <-chan struct{}) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := stall.Load(r.URL.Path); ok && r.Method == http.MethodGet {
+			w = &stallingWriter{ResponseWriter: w, stop: stop}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+type stallingWriter struct {
+	http.ResponseWriter
+	stop <-chan struct{}
+}
+
+func (s *stallingWriter) Write(p []byte) (int, error) {
+	n, err := s.ResponseWriter.Write(p[:len(p)/2])
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+	<-s.stop
+	return n, err
 }
 
 // Put stores an object.

@@ -1,6 +1,7 @@
 // Package corpus writes an adversarial input set for agegender batch: files
 // that once crashed, hung or bloated it (strips, header-only bombs, a FIFO,
-// a folder named y.jpg, names that are not UTF-8 or that start with =) mixed
+// links into /proc, a folder named y.jpg, names that are not UTF-8, that
+// start with = or that hold terminal escapes) mixed
 // with good images, and the row each input must get. Nothing is committed:
 // the files are generated at run time, and good images are links to
 // UTKFace crops when a folder of them is given.
@@ -135,7 +136,10 @@ func (w *writer) hostile(i int) {
 	w.file("text"+s+".jpg", []byte("this is not a picture\n"), "not a supported image")
 	w.file("tiny-1x1"+s+".png", encode(image.NewGray(image.Rect(0, 0, 1, 1))), "")
 	w.file("tiny-2x1"+s+".png", encode(image.NewGray(image.Rect(0, 0, 2, 1))), "")
-	for _, name := range []string{"=HYPERLINK(1)", "+1", "-1", "@SUM(1)", "bad\xff", "bad\xfe"} {
+	// Names that act on a terminal if printed raw (a path list cannot hold a
+	// newline): escaped in tables and on stderr, exact in JSON and CSV.
+	for _, name := range []string{"=HYPERLINK(1)", "+1", "-1", "@SUM(1)", "bad\xff", "bad\xfe",
+		"esc\x1b[2J\x1b]0;owned\x07", "bidi\u202egnp", "c1\u009b2J", "cr\rx"} {
 		w.file(name+s+".png", encode(pattern(64, 64, i)), "")
 	}
 	w.check(syscall.Mkfifo(w.add("fifo"+s+".jpg", "named pipe", true), 0o644))
@@ -143,6 +147,10 @@ func (w *writer) hostile(i int) {
 	w.check(os.Mkdir(w.add("empty-folder"+s, "folder holds no files", true), 0o755))
 	w.check(os.Symlink(filepath.Join(w.dir, "gone"+s+".jpg"), w.add("dangling"+s+".jpg", "no such file", true)))
 	w.check(os.Symlink("/dev/zero", w.add("zero"+s+".jpg", "character device", true)))
+	// Regular files whose reads block or never end: /proc/kmsg waits for the
+	// kernel's next message, and hung a run that followed this link.
+	w.check(os.Symlink("/proc/kmsg", w.add("kmsg"+s+".jpg", "procfs", true)))
+	w.check(os.Symlink("/proc/self/status", w.add("proc-status"+s+".jpg", "procfs", true)))
 	w.socket(w.add("socket"+s+".jpg", "socket", true))
 	// A line longer than any path: it once ended the list, losing every
 	// path after it.
