@@ -15,6 +15,7 @@ import (
 	"bufio"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"image"
@@ -161,7 +162,7 @@ func run() error {
 	wg.Wait()
 	elapsed := time.Since(start)
 	for i, err := range errs {
-		if err != nil && err != result.ErrNoFace {
+		if err != nil && !errors.Is(err, result.ErrNoFace) {
 			return fmt.Errorf("%s: %w", photos[i], err)
 		}
 	}
