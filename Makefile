@@ -3,7 +3,7 @@
 
 PYTHON ?= /usr/bin/python3
 # The preset whose export is the embedded models/agegender.onnx.
-SHIPPED = v2
+SHIPPED = v3
 PRESET ?= $(SHIPPED)
 DATA   ?= ../shared/data/utkface ../shared/data/utkface-more
 GO     ?= go

@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from errors import TrainingError
+
 # AGE_GENDER_RACE_DATETIME.jpg.chip.jpg; UTKFace gender 0 = male, 1 = female.
 NAME_RE = re.compile(r"^(\d+)_([01])_([0-4])_\d+.*\.jpg$", re.IGNORECASE)
 RACES = ["White", "Black", "Asian", "Indian", "Others"]
@@ -29,6 +31,17 @@ class Sample:
     female: int
     race: int  # UNKNOWN outside UTKFace
     source: str = "utkface"  # the data set, for per-source validation and balancing
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where a run's images come from, and how many of them it uses."""
+    data: tuple  # UTKFace-style folders, for presets without crops
+    crops: str  # one folder per cropped source (make crops)
+    celebahq: str  # CelebA-HQ's crop folder, for presets with celebahq
+    cache: str  # decoded image cache
+    limit: int = 0  # at most this many training images (smoke tests)
+    train_percent: int = 100  # a fixed share of the training images (learning curves)
 
 
 @dataclass
@@ -83,7 +96,7 @@ def scan(folders, limit=0, train_percent=100):
     split = Split([], [], [], [])
     for folder in folders:
         if not os.path.isdir(folder):
-            raise SystemExit(f"data folder {folder!r} not found (UTKFace-style files expected)")
+            raise TrainingError(f"data folder {folder!r} not found (UTKFace-style files expected)")
         for name in sorted(os.listdir(folder)):
             label = parse_name(name)
             if label is None:
@@ -124,7 +137,7 @@ def crop_samples(crops_root, name, train_percent=100):
     folder = os.path.join(crops_root, name)
     path = os.path.join(folder, "crops.csv")
     if not os.path.exists(path):
-        raise FileNotFoundError(f"{path} not found: crop the source first (make crops)")
+        raise TrainingError(f"{path} not found: crop the source first (make crops)")
     split = Split([], [], [], [])
     with open(path, newline="") as f:
         for row in csv.DictReader(f):

@@ -12,7 +12,8 @@ import torch
 import data
 import nets
 import presets
-from pipeline import load_trained, run_dir, setup_torch
+from errors import TrainingError
+from pipeline import load_trained, run_dir, setup_torch, sources_of
 from scoring import normalize
 
 
@@ -29,8 +30,10 @@ def export(args):
 
     preset = presets.get(args.preset)
     device = torch.device("cpu")
-    setup_torch(args)
-    net, state = load_trained(args, preset, device, args.untrained)
+    setup_torch(args.threads)
+    sources = sources_of(args)
+    folder = run_dir(args.runs, preset, sources)
+    net, state = load_trained(folder, preset, device, args.untrained)
     model = nets.Exported(net, preset.flip_average, preset.size).eval()
     ch = 1 if preset.gray else 3
     dummy = torch.zeros(2, ch, preset.size, preset.size)
@@ -49,13 +52,13 @@ def export(args):
     if os.path.exists(args.framing):
         with open(args.framing) as f:
             framing = json.load(f)
-    metrics_path = os.path.join(run_dir(args, preset), "metrics.json")
+    metrics_path = os.path.join(folder, "metrics.json")
     val_metrics = None
     if not args.untrained and os.path.exists(metrics_path):
         with open(metrics_path) as f:
             val_metrics = json.load(f)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    meta = contract(preset, net, state, framing, val_metrics, git_commit(root), args)
+    meta = contract(preset, net, state, framing, val_metrics, git_commit(root), sources.data, args.untrained)
     m = onnx.load(tmp)
     onnx.checker.check_model(m)
     del m.metadata_props[:]
@@ -68,7 +71,7 @@ def export(args):
     return 0
 
 
-def contract(preset, net, state, framing, val_metrics, commit, args):
+def contract(preset, net, state, framing, val_metrics, commit, data_dirs, untrained):
     """The preprocessing and output contract that the Go side reads."""
     ch = 1 if preset.gray else 3
     cmd = f"make {'crops ' if preset.crops else ''}train export PRESET={preset.name}"
@@ -109,7 +112,7 @@ def contract(preset, net, state, framing, val_metrics, commit, args):
             "notes": preset.notes,
         },
         "training": {
-            "data": training_data(preset, args),
+            "data": training_data(preset, data_dirs),
             "license": "UTKFace" + (", AAF" if "aaf" in preset.crops else "")
                        + (" and CelebA-HQ are" if preset.celebahq or "celebahq" in preset.crops else " is")
                        + " for non-commercial research use only; image copyrights stay with their owners",
@@ -121,17 +124,17 @@ def contract(preset, net, state, framing, val_metrics, commit, args):
             "minutes": round(state["seconds"] / 60, 1),
             "command": cmd,
             "git_commit": commit,
-            "untrained": bool(getattr(args, "untrained", False)),
+            "untrained": bool(untrained),
         },
         "metrics": val_metrics,
     }
 
 
-def training_data(preset, args):
+def training_data(preset, data_dirs):
     """Names the data a preset trained on, for the metadata."""
     if not preset.crops:
         return ("UTKFace aligned & cropped (Zhang, Song, Qi, CVPR 2017), folders "
-                + ", ".join(os.path.basename(os.path.normpath(d)) for d in args.data)
+                + ", ".join(os.path.basename(os.path.normpath(d)) for d in data_dirs)
                 + ("; CelebA-HQ (Lee et al., CVPR 2020) for gender, cropped by training/facecrop"
                    if preset.celebahq else ""))
     names = {"utkface": "UTKFace utkface/ (Zhang, Song, Qi, CVPR 2017)", "utkface-more": "UTKFace utkface-more/",
@@ -146,9 +149,9 @@ def fixture(args):
     from PIL import Image, ImageDraw
 
     preset = presets.get(args.preset)
-    setup_torch(args)
+    setup_torch(args.threads)
     device = torch.device("cpu")
-    net, _ = load_trained(args, preset, device)
+    net, _ = load_trained(run_dir(args.runs, preset, sources_of(args)), preset, device)
     model = nets.Exported(net, preset.flip_average, preset.size).eval()
     os.makedirs(args.out, exist_ok=True)
     rng = np.random.RandomState(7)
@@ -180,9 +183,9 @@ def card(args):
     """Prints the validation metrics of a preset as Markdown tables, for the
     model card (models/README.md)."""
     preset = presets.get(args.preset)
-    path = os.path.join(run_dir(args, preset), "metrics.json")
+    path = os.path.join(run_dir(args.runs, preset, sources_of(args)), "metrics.json")
     if not os.path.exists(path):
-        raise SystemExit(f"no {path}: run 'evaluate --preset {preset.name}' first")
+        raise TrainingError(f"no {path}: run 'evaluate --preset {preset.name}' first")
     with open(path) as f:
         m = json.load(f)
     print("| group | n | age MAE | bias | within 5 y | gender accuracy | gender ECE |")

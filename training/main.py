@@ -24,6 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import export  # noqa: E402
 import pipeline  # noqa: E402
+from errors import TrainingError  # noqa: E402
 
 
 def main(argv=None):
@@ -86,7 +87,11 @@ def main(argv=None):
         p.error(f"--train-percent {args.train_percent}: must be 1 to 100")
     commands = {"train": pipeline.train, "evaluate": pipeline.evaluate, "export": export.export,
                 "fixture": export.fixture, "card": export.card}
-    return commands[args.cmd](args)
+    try:
+        return commands[args.cmd](args)
+    except TrainingError as e:
+        print(f"training/main.py {args.cmd}: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

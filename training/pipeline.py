@@ -14,26 +14,31 @@ import data
 import nets
 import presets
 from augment import augment, round_trip
+from errors import TrainingError
 from scoring import fit_temperature, headline, metrics, normalize, predict_all
 
 
-def setup_torch(args):
-    torch.set_num_threads(args.threads or os.cpu_count() or 1)
-    if args.device:
-        return torch.device(args.device)
+def setup_torch(threads, device=""):
+    """Uses threads torch threads (0: every core) and returns the device:
+    the one named, else CUDA when there is one."""
+    torch.set_num_threads(threads or os.cpu_count() or 1)
+    if device:
+        return torch.device(device)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def run_dir(args, preset):
-    name = preset.name + (f"-limit{args.limit}" if args.limit else "")
-    if args.train_percent < 100:
-        name += f"-train{args.train_percent}"
-    d = os.path.join(args.runs, name)
+def run_dir(runs, preset, sources):
+    """The run folder of preset under runs: smoke-test limits and training
+    subsets get folders of their own."""
+    name = preset.name + (f"-limit{sources.limit}" if sources.limit else "")
+    if sources.train_percent < 100:
+        name += f"-train{sources.train_percent}"
+    d = os.path.join(runs, name)
     os.makedirs(d, exist_ok=True)
     return d
 
 
-def load_split(args, preset):
+def load_split(preset, sources):
     """The training, calibration and validation images with their labels, as
     (samples, uint8 tensor) pairs. Training images that nearly duplicate a
     held-out one (UTKFace has copies under other names) are dropped, so no
@@ -41,18 +46,18 @@ def load_split(args, preset):
     if preset.crops:
         split = data.Split([], [], [], [])
         for name in preset.crops:
-            part = data.crop_samples(args.crops, name, args.train_percent)
+            part = data.crop_samples(sources.crops, name, sources.train_percent)
             split.train += part.train
             split.calib += part.calib
             split.val += part.val
-        if args.limit:
-            held = max(1, args.limit // 4)
-            split.train, split.calib, split.val = split.train[:args.limit], split.calib[:held], split.val[:held]
+        if sources.limit:
+            held = max(1, sources.limit // 4)
+            split.train, split.calib, split.val = split.train[:sources.limit], split.calib[:held], split.val[:held]
     else:
-        split = data.scan(args.data, args.limit, args.train_percent)
+        split = data.scan(sources.data, sources.limit, sources.train_percent)
     t0 = time.time()
     # One read of each folder's cache serves all three splits.
-    x = data.load_cached(split.train + split.calib + split.val, preset.size, preset.gray, args.cache)
+    x = data.load_cached(split.train + split.calib + split.val, preset.size, preset.gray, sources.cache)
     nt, nc = len(split.train), len(split.calib)
     xt, xc, xv = x[:nt], x[nt:nt + nc], x[nt + nc:]
     drop = set(data.near_duplicates(np.concatenate([xc, xv]), xt))
@@ -60,11 +65,11 @@ def load_split(args, preset):
         keep = [i for i in range(len(split.train)) if i not in drop]
         split.train, xt = [split.train[i] for i in keep], xt[keep]
     if preset.celebahq:
-        celeb = data.celebahq_samples(args.celebahq, args.train_percent)
-        if args.limit:
-            celeb = celeb[:args.limit]
+        celeb = data.celebahq_samples(sources.celebahq, sources.train_percent)
+        if sources.limit:
+            celeb = celeb[:sources.limit]
         split.train += celeb
-        xt = np.concatenate([xt, data.load_cached(celeb, preset.size, preset.gray, args.cache)])
+        xt = np.concatenate([xt, data.load_cached(celeb, preset.size, preset.gray, sources.cache)])
     sources = sorted({s.source for s in split.train + split.val})
     counts = "; ".join(f"{src} {sum(s.source == src for s in split.train)}/"
                        f"{sum(s.source == src for s in split.val)}" for src in sources)
@@ -138,14 +143,14 @@ def distill_loss(out, teacher_out):
     return kl + F.binary_cross_entropy_with_logits(s_gender, torch.sigmoid(t_gender))
 
 
-def load_teacher(args, preset, device):
+def load_teacher(runs, preset, sources, device):
     """The trained teacher preset's net, frozen, or None without one."""
     if not preset.teacher:
         return None
     tp = presets.get(preset.teacher)
     if (tp.size, tp.gray) != (preset.size, preset.gray):
-        raise SystemExit(f"teacher {tp.name}'s input differs from {preset.name}'s")
-    net, _ = load_trained(args, tp, device)
+        raise TrainingError(f"teacher {tp.name}'s input differs from {preset.name}'s")
+    net, _ = load_trained(run_dir(runs, tp, sources), tp, device)
     for p in net.parameters():
         p.requires_grad_(False)
     return net.to(memory_format=torch.channels_last)
@@ -177,24 +182,28 @@ def load_checkpoint(path, device):
     return torch.load(path, map_location=device)
 
 
+def sources_of(args):
+    """The command line's data flags as the library takes them."""
+    return data.Sources(tuple(args.data), args.crops, args.celebahq, args.cache, args.limit, args.train_percent)
+
+
 def train(args):
     preset = presets.get(args.preset)
-    device = setup_torch(args)
+    device = setup_torch(args.threads, args.device)
     torch.manual_seed(args.seed)
-    d = run_dir(args, preset)
-    (train_s, xt), (calib_s, xc), (val_s, xv), _ = load_split(args, preset)
-    age_t, female_t, _ = data.labels(train_s)
+    sources = sources_of(args)
+    ck = checkpoint_path(run_dir(args.runs, preset, sources))
+    (train_s, xt), (calib_s, xc), (val_s, xv), _ = load_split(preset, sources)
 
     # channels_last made a training step of the compact nets 1.4-1.7x faster on CPU.
     net = preset.build().to(device).to(memory_format=torch.channels_last)
-    teacher = load_teacher(args, preset, device)
+    teacher = load_teacher(args.runs, preset, sources, device)
     epochs = args.epochs or preset.epochs
     draws = len(epoch_pool(train_s, preset.child_repeat, 0, torch.Generator()))
     steps_per_epoch = max(1, math.ceil(draws / preset.batch))
     opt, sched = make_optimizer(preset, net, epochs * steps_per_epoch)
     gen = torch.Generator().manual_seed(args.seed)
     state = {"epoch": 0, "seconds": 0.0, "history": []}
-    ck = checkpoint_path(d)
     if os.path.exists(ck) and not args.fresh:
         saved = load_checkpoint(ck, device)
         net.load_state_dict(saved["model"])
@@ -206,76 +215,80 @@ def train(args):
             net.temperature.fill_(state["gender_temperature"])
         print(f"resumed {ck} at epoch {state['epoch']}", flush=True)
 
+    def score_and_save(record):
+        """Adds the validation scores to record, prints it and checkpoints."""
+        net.eval()
+        ap, fp = predict_all(net, xv, device, preset.flip_average)
+        m = metrics(val_s, ap, fp)["overall"]
+        record.update({"val_mae": m.get("age_mae"), "val_gender": m.get("gender_accuracy"),
+                       "val_ece": m.get("gender_ece")})
+        if len({s.source for s in val_s}) > 1:
+            record["val_by_source"] = {src: [sm["overall"].get("age_mae"), sm["overall"].get("gender_accuracy")]
+                                       for src, sm in by_source(val_s, ap, fp).items()}
+        print(json.dumps(record), flush=True)
+        save_checkpoint(ck, net, opt, sched, gen, state, preset)
+
     print(f"preset {preset.name}: {nets.count_params(net):,} parameters, "
           f"{nets.count_macs(net.cpu(), (1 if preset.gray else 3, preset.size, preset.size)) / 1e6:.1f} MMAC/image, "
           f"{epochs} epochs x {steps_per_epoch} steps on {device}", flush=True)
     net.to(device)
-    step = 0
-    while state["epoch"] < epochs:
+    labels = data.labels(train_s)[:2]
+    steps_left = args.max_steps or math.inf
+    while state["epoch"] < epochs and steps_left > 0:
         t0 = time.time()
-        net.train()
         perm = epoch_pool(train_s, preset.child_repeat, preset.balance, gen)
-        tot = tot_a = tot_g = 0.0
-        for i in range(0, len(perm), preset.batch):
-            idx = perm[i:i + preset.batch]
-            xb = xt[idx].to(device).float()
-            if preset.augment:
-                xb = augment(xb, gen, preset.erase, preset.lowres, preset.robust)
-            xb = (xb / 127.5 - 1.0).contiguous(memory_format=torch.channels_last)
-            out = net(xb)
-            loss, la, lg = loss_fn(net, out, age_t[idx].to(device), female_t[idx].to(device),
-                                   preset.gender_weight)
-            if teacher is not None:
-                with torch.no_grad():
-                    taught = teacher(xb)
-                loss = (1 - preset.distill) * loss + preset.distill * distill_loss(out, taught)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            tot += float(loss) * len(idx)
-            tot_a += float(la) * len(idx)
-            tot_g += float(lg) * len(idx)
-            step += 1
-            if args.max_steps and step >= args.max_steps:
-                break
+        losses, steps = train_epoch(net, teacher, preset, (opt, sched), (xt, *labels), perm, gen, device, steps_left)
+        steps_left -= steps
         state["epoch"] += 1
         state["seconds"] += time.time() - t0
-        net.eval()
-        ap, fp = predict_all(net, xv, device, preset.flip_average)
-        m = metrics(val_s, ap, fp)["overall"]
-        n = max(1, min(len(perm), step * preset.batch))
-        rec = {"epoch": state["epoch"], "loss": round(tot / n, 4), "age_loss": round(tot_a / n, 4),
-               "gender_loss": round(tot_g / n, 4), "val_mae": m.get("age_mae"),
-               "val_gender": m.get("gender_accuracy"), "seconds": round(state["seconds"], 1)}
-        if len({s.source for s in val_s}) > 1:
-            rec["val_by_source"] = {src: [sm["overall"].get("age_mae"), sm["overall"].get("gender_accuracy")]
-                                    for src, sm in by_source(val_s, ap, fp).items()}
+        rec = {"epoch": state["epoch"], **losses, "seconds": round(state["seconds"], 1)}
         state["history"].append(rec)
-        print(json.dumps(rec), flush=True)
-        save_checkpoint(ck, net, opt, sched, gen, state, preset)
-        if args.max_steps and step >= args.max_steps:
-            break
+        score_and_save(rec)  # the history holds rec, scores included
     if state["epoch"] >= epochs and not state.get("batchnorm_recalibrated"):
         recalibrate_batchnorm(net, xt, device)
-        ap, fp = predict_all(net, xv, device, preset.flip_average)
-        m = metrics(val_s, ap, fp)["overall"]
         state["batchnorm_recalibrated"] = True
-        print(json.dumps({"batchnorm": "recalibrated on the un-augmented training images",
-                          "val_mae": m.get("age_mae"), "val_gender": m.get("gender_accuracy"),
-                          "val_ece": m.get("gender_ece")}), flush=True)
-        save_checkpoint(ck, net, opt, sched, gen, state, preset)
+        score_and_save({"batchnorm": "recalibrated on the un-augmented training images"})
     if state["epoch"] >= epochs and "gender_temperature" not in state and hasattr(net, "temperature") and len(calib_s):
         t = fit_temperature(net, xc, data.labels(calib_s)[1], device)
         net.temperature.fill_(t)
         state["gender_temperature"] = t
-        ap, fp = predict_all(net, xv, device, preset.flip_average)
-        m = metrics(val_s, ap, fp)["overall"]
-        print(json.dumps({"gender_temperature": round(t, 4), "fitted_on": f"{len(calib_s)} calibration images",
-                          "val_gender": m.get("gender_accuracy"), "val_ece": m.get("gender_ece")}), flush=True)
-        save_checkpoint(ck, net, opt, sched, gen, state, preset)
+        score_and_save({"gender_temperature": round(t, 4), "fitted_on": f"{len(calib_s)} calibration images"})
     print(f"trained {state['epoch']} epochs in {state['seconds'] / 60:.1f} min; checkpoint {ck}", flush=True)
     return 0
+
+
+def train_epoch(net, teacher, preset, optim, training, perm, gen, device, steps_left):
+    """One pass over perm's training images in batches, at most steps_left
+    steps. Returns the mean losses and the steps taken."""
+    opt, sched = optim
+    xt, age_t, female_t = training
+    net.train()
+    tot = tot_a = tot_g = 0.0
+    steps = 0
+    for i in range(0, len(perm), preset.batch):
+        if steps >= steps_left:
+            break
+        idx = perm[i:i + preset.batch]
+        xb = xt[idx].to(device).float()
+        if preset.augment:
+            xb = augment(xb, gen, preset.erase, preset.lowres, preset.robust)
+        xb = (xb / 127.5 - 1.0).contiguous(memory_format=torch.channels_last)
+        out = net(xb)
+        loss, la, lg = loss_fn(net, out, age_t[idx].to(device), female_t[idx].to(device), preset.gender_weight)
+        if teacher is not None:
+            with torch.no_grad():
+                taught = teacher(xb)
+            loss = (1 - preset.distill) * loss + preset.distill * distill_loss(out, taught)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        tot += float(loss) * len(idx)
+        tot_a += float(la) * len(idx)
+        tot_g += float(lg) * len(idx)
+        steps += 1
+    n = max(1, min(len(perm), steps * preset.batch))
+    return {"loss": round(tot / n, 4), "age_loss": round(tot_a / n, 4), "gender_loss": round(tot_g / n, 4)}, steps
 
 
 def by_source(samples, age_pred, female_prob):
@@ -322,13 +335,15 @@ def recalibrate_batchnorm(net, x_uint8, device, batch=256):
     net.eval()
 
 
-def load_trained(args, preset, device, untrained=False):
+def load_trained(folder, preset, device, untrained=False):
+    """preset's net with the weights of its checkpoint in the run folder
+    (fresh weights if untrained), and the checkpoint's training state."""
     net = preset.build()
     state = {"epoch": 0, "seconds": 0.0, "history": []}
     if not untrained:
-        ck = checkpoint_path(run_dir(args, preset))
+        ck = checkpoint_path(folder)
         if not os.path.exists(ck):
-            raise SystemExit(f"no checkpoint at {ck}: run 'train --preset {preset.name}' first")
+            raise TrainingError(f"no checkpoint at {ck}: run 'train --preset {preset.name}' first")
         saved = load_checkpoint(ck, "cpu")
         net.load_state_dict(saved["model"])
         state = saved["state"]
@@ -339,9 +354,10 @@ def load_trained(args, preset, device, untrained=False):
 
 def evaluate(args):
     preset = presets.get(args.preset)
-    device = setup_torch(args)
-    _, _, (val_s, xv), skipped = load_split(args, preset)
-    net, state = load_trained(args, preset, device)
+    device = setup_torch(args.threads, args.device)
+    sources = sources_of(args)
+    _, _, (val_s, xv), skipped = load_split(preset, sources)
+    net, state = load_trained(run_dir(args.runs, preset, sources), preset, device)
     flip = preset.flip_average if args.flip_average == "preset" else args.flip_average == "on"
     if args.face_px:
         xv = round_trip(xv.float(), args.face_px).round().clamp(0, 255).to(torch.uint8)
@@ -350,8 +366,8 @@ def evaluate(args):
         # What averaging two trained presets would buy, without exporting it.
         other = presets.get(args.ensemble_with)
         if (other.size, other.gray) != (preset.size, preset.gray):
-            raise SystemExit(f"--ensemble-with {other.name}: its input differs from {preset.name}'s")
-        net2, _ = load_trained(args, other, device)
+            raise TrainingError(f"--ensemble-with {other.name}: its input differs from {preset.name}'s")
+        net2, _ = load_trained(run_dir(args.runs, other, sources), other, device)
         ap2, fp2 = predict_all(net2, xv, device, flip)
         m = metrics(val_s, (ap + ap2) / 2, (fp + fp2) / 2)
         print(json.dumps({"overall": m["overall"], "flip_average": flip, "ensemble": [preset.name, other.name]}))
@@ -361,7 +377,7 @@ def evaluate(args):
     m["by_source"] = by_source(val_s, ap, fp)
     m["flip_average"] = flip
     m["face_px"] = args.face_px or preset.size
-    folders = ", ".join(os.path.basename(os.path.normpath(d)) for d in args.data)
+    folders = ", ".join(preset.crops or [os.path.basename(os.path.normpath(d)) for d in args.data])
     m["split"] = f"sha1(file name)[:8] mod 100 < {data.VAL_PERCENT} over {folders}"
     m["gender_temperature"] = state.get("gender_temperature")
     m["skipped_names"] = len(skipped)
@@ -369,7 +385,7 @@ def evaluate(args):
     m["train_minutes"] = round(state["seconds"] / 60, 1)
     name = "metrics" + ("" if args.flip_average == "preset" else f"-flip-{args.flip_average}")
     name += (f"-{args.face_px}px" if args.face_px else "") + ".json"
-    out = os.path.join(run_dir(args, preset), name)
+    out = os.path.join(run_dir(args.runs, preset, sources), name)
     with open(out, "w") as f:
         json.dump(m, f, indent=2)
     print(json.dumps({"overall": m["overall"], "headline": m["headline"], "flip_average": flip,

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, replace
 
 import nets
+from errors import TrainingError
 
 
 @dataclass
@@ -165,5 +166,5 @@ PRESETS = {
 
 def get(name):
     if name not in PRESETS:
-        raise SystemExit(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+        raise TrainingError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
     return PRESETS[name]
