@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"io/fs"
@@ -14,7 +15,7 @@ import (
 // calls reserve with the header, to hold the memory decoding will take; the
 // release it returns is handed back with the image (and called here on
 // failure).
-func decode(in Input, lim preprocess.Limits, reserve func(preprocess.Header) (func(), error)) (*image.NRGBA, func(), error) {
+func decode(ctx context.Context, in Input, lim preprocess.Limits, reserve func(preprocess.Header) (func(), error)) (*image.NRGBA, func(), error) {
 	if in.Err != nil {
 		return nil, nil, in.Err
 	}
@@ -37,7 +38,8 @@ func decode(in Input, lim preprocess.Limits, reserve func(preprocess.Header) (fu
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %s declares %dx%d: %w", in.Name, h.Format, h.Width, h.Height, err)
 	}
-	dec, err := h.Decode(data, in.Name)
+	// A cancelled run stops mid-decode, so that Ctrl-C acts at once.
+	dec, err := h.DecodeContext(ctx, data, in.Name)
 	if err != nil {
 		release()
 		return nil, nil, err

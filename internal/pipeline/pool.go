@@ -253,7 +253,7 @@ func process(ctx context.Context, chunk []job, est face.Estimator, o Options, em
 			emit(d)
 			continue
 		}
-		img, release, err := decode(j.in, o.Limits, reserve)
+		img, release, err := decode(ctx, j.in, o.Limits, reserve)
 		if err != nil {
 			d.res.Err = err
 			emit(d)
