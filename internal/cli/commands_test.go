@@ -153,6 +153,8 @@ func TestUsageErrorsBeforeEngine(t *testing.T) {
 		{"batch", "--min-score", "NaN", "--csv", outPath, dir},
 		{"serve", "--port", "70000"},
 		{"serve", "--max-memory", "1KB"},
+		{"serve", "--max-upload-memory", "40MB"},
+		{"serve", "--max-upload-memory", "lots"},
 		{"serve", "--drain-delay", "-1s"},
 		{"serve", "--log-level", "loud"},
 		{"serve", "--max-batch", "0"},

@@ -18,17 +18,18 @@ import (
 )
 
 type serveOptions struct {
-	engine        engineFlags
-	host          string
-	port          int
-	maxUpload     string
-	maxMemory     string
-	uploadTimeout time.Duration
-	timeout       time.Duration
-	drainDelay    time.Duration
-	maxBatch      int
-	batchWindow   time.Duration
-	logLevel      string
+	engine          engineFlags
+	host            string
+	port            int
+	maxUpload       string
+	maxMemory       string
+	maxUploadMemory string
+	uploadTimeout   time.Duration
+	timeout         time.Duration
+	drainDelay      time.Duration
+	maxBatch        int
+	batchWindow     time.Duration
+	logLevel        string
 }
 
 func newCmdServe(ios *IOStreams, open OpenEngine) *cobra.Command {
@@ -74,7 +75,8 @@ requests in flight finish.`,
 	fs.StringVar(&o.host, "host", "127.0.0.1", "address to listen on (0.0.0.0 for every interface)")
 	fs.IntVar(&o.port, "port", 5000, "port to listen on")
 	fs.StringVar(&o.maxUpload, "max-upload", "20MB", "largest upload accepted (e.g. 512KB, 20MB)")
-	fs.StringVar(&o.maxMemory, "max-memory", bytesize.Flag(server.DefaultMaxMemory), "memory for uploads and images being analysed at once; the process stays about 150 MB above it")
+	fs.StringVar(&o.maxMemory, "max-memory", bytesize.Flag(server.DefaultMaxMemory), "memory for images being decoded and analysed at once; the process stays about 150 MB above it and --max-upload-memory")
+	fs.StringVar(&o.maxUploadMemory, "max-upload-memory", bytesize.Flag(server.DefaultMaxUploadMemory), "memory for upload bodies being received at once, charged twice over; a quarter is kept for uploads up to 1 MB")
 	fs.DurationVar(&o.uploadTimeout, "upload-timeout", server.DefaultUploadTimeout, "time limit for receiving each upload")
 	fs.DurationVar(&o.timeout, "timeout", server.DefaultTimeout, "time limit for each request once its upload is in")
 	fs.IntVar(&o.maxBatch, "max-batch", server.DefaultMaxBatch, "most crop-sized images of concurrent requests estimated in one engine call (micro-batching); 1 turns it off")
@@ -92,6 +94,14 @@ func serveRun(cmd *cobra.Command, ios *IOStreams, o *serveOptions) (err error) {
 	maxMemory, err := bytesize.Parse(o.maxMemory)
 	if err != nil {
 		return usageError{fmt.Errorf("--max-memory: %w", err)}
+	}
+	maxUploadMemory, err := bytesize.Parse(o.maxUploadMemory)
+	if err != nil {
+		return usageError{fmt.Errorf("--max-upload-memory: %w", err)}
+	}
+	if maxUploadMemory*3/4 < 2*maxUpload {
+		return usagef("--max-upload-memory %s cannot hold one --max-upload %s upload: give at least %s",
+			o.maxUploadMemory, o.maxUpload, bytesize.Flag(2*maxUpload*4/3+1))
 	}
 	if maxMemory < minMaxMemory {
 		return usagef("--max-memory %s is under the %s the engine needs to analyse one photo", o.maxMemory, bytesize.Flag(minMaxMemory))
@@ -134,15 +144,16 @@ func serveRun(cmd *cobra.Command, ios *IOStreams, o *serveOptions) (err error) {
 	}
 	info := eng.Info()
 	h := server.NewHandler(eng, server.Config{
-		MaxConcurrent: workerCount(0, o.engine.threads, runtime.NumCPU()),
-		MaxUpload:     maxUpload,
-		MaxMemory:     maxMemory,
-		UploadTimeout: o.uploadTimeout,
-		Timeout:       o.timeout,
-		DrainDelay:    o.drainDelay,
-		MaxBatch:      o.maxBatch,
-		BatchWindow:   o.batchWindow,
-		Logger:        logger,
+		MaxConcurrent:   workerCount(0, o.engine.threads, runtime.NumCPU()),
+		MaxUpload:       maxUpload,
+		MaxMemory:       maxMemory,
+		MaxUploadMemory: maxUploadMemory,
+		UploadTimeout:   o.uploadTimeout,
+		Timeout:         o.timeout,
+		DrainDelay:      o.drainDelay,
+		MaxBatch:        o.maxBatch,
+		BatchWindow:     o.batchWindow,
+		Logger:          logger,
 		Health: map[string]any{
 			"model": info.Model, "model_version": info.ModelVersion, "ort_version": info.ORTVersion,
 			"detect": string(info.Mode), "input": info.Input, "detector": info.Detector,

@@ -87,11 +87,16 @@ type Config struct {
 	Timeout time.Duration
 	// Limits bound what an image's header may declare.
 	Limits preprocess.Limits
-	// MaxMemory bounds, in bytes, the uploads being read and the images
-	// being decoded and analysed at once, charged from their headers before
+	// MaxMemory bounds, in bytes, the images being decoded and analysed at
+	// once (their encoded bytes included), charged from their headers before
 	// any pixel is decoded; 0 means DefaultMaxMemory. One image may take at
 	// most three quarters of it.
 	MaxMemory int64
+	// MaxUploadMemory bounds, in bytes, the upload bodies being received at
+	// once, charged twice over (the buffer grows by doubling); 0 means
+	// DefaultMaxUploadMemory. A quarter of it is kept for uploads of up to
+	// 1 MB (upload.go), so that stalled large uploads cannot hold up crops.
+	MaxUploadMemory int64
 	// Health holds extra fields for /health (model, versions, detection
 	// mode...); "status" is always "ok" and cannot be overridden.
 	Health map[string]any
@@ -126,6 +131,9 @@ const (
 	// quarters of it at 8 bytes a pixel) and keeps the whole server, with the
 	// engine's own 100 MB, under 600 MB of resident memory.
 	DefaultMaxMemory = 384 << 20
+	// DefaultMaxUploadMemory lets two 20 MB uploads arrive at once beside
+	// hundreds of crops.
+	DefaultMaxUploadMemory = 128 << 20
 	// Micro-batching is off by default: on the 2-core development machine,
 	// at 16 clients on a face crop, batches of up to 8 (4.4-4.6 images on
 	// average) cut the server's CPU per request by 3-6% but made p99 worse
@@ -144,9 +152,11 @@ type handler struct {
 	cfg    Config
 	health map[string]any
 	adm    *admission
-	mux    *http.ServeMux
-	log    *slog.Logger
-	met    *metrics
+	// uploads bounds the bodies being received.
+	uploads *uploadBudget
+	mux     *http.ServeMux
+	log     *slog.Logger
+	met     *metrics
 	// batch is nil when batching is off.
 	batch *batcher
 	// draining is set by Serve when it starts to stop; /ready then fails.
@@ -168,6 +178,9 @@ func NewHandler(est Estimator, cfg Config) http.Handler {
 	if cfg.MaxMemory <= 0 {
 		cfg.MaxMemory = DefaultMaxMemory
 	}
+	if cfg.MaxUploadMemory <= 0 {
+		cfg.MaxUploadMemory = DefaultMaxUploadMemory
+	}
 	if cfg.MaxConcurrent <= 0 {
 		cfg.MaxConcurrent = runtime.NumCPU()
 	}
@@ -178,13 +191,14 @@ func NewHandler(est Estimator, cfg Config) http.Handler {
 	}
 	health["status"] = "ok"
 	h := &handler{
-		est:    est,
-		cfg:    cfg,
-		health: health,
-		adm:    newAdmission(cfg.MaxMemory, cfg.MaxConcurrent),
-		mux:    http.NewServeMux(),
-		log:    cfg.Logger,
-		met:    newMetrics(),
+		est:     est,
+		cfg:     cfg,
+		health:  health,
+		adm:     newAdmission(cfg.MaxMemory, cfg.MaxConcurrent),
+		uploads: newUploadBudget(cfg.MaxUploadMemory, cfg.MaxUpload),
+		mux:     http.NewServeMux(),
+		log:     cfg.Logger,
+		met:     newMetrics(),
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -292,7 +306,7 @@ func (h *handler) predict(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed(w, r, http.MethodPost)
 		return
 	}
-	up, err := h.readUpload(w, r, h.adm.memory)
+	up, err := h.readUpload(w, r, h.uploads)
 	if err != nil {
 		writeFailure(w, err)
 		return
@@ -325,6 +339,7 @@ func (h *handler) predict(w http.ResponseWriter, r *http.Request) {
 			writeFailure(w, err)
 			return
 		}
+		up.release() // the memory budget holds its bytes from here on
 		handedOff = true
 		var waited time.Duration
 		a, waited = h.analyseInBatch(ctx, hdr, up, release)
@@ -336,6 +351,7 @@ func (h *handler) predict(w http.ResponseWriter, r *http.Request) {
 			writeFailure(w, err)
 			return
 		}
+		up.release() // the memory budget holds its bytes from here on
 		handedOff = true
 		a = h.analyse(ctx, hdr, up, h.adm.large(cost), release)
 	}
@@ -367,6 +383,9 @@ func writeFailure(w http.ResponseWriter, err error) {
 		// The body may be partly unread; the client must not send another
 		// request on this connection.
 		w.Header().Set("Connection", "close")
+		if ue.status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "2")
+		}
 		writeError(w, ue.status, err.Error())
 	case errors.Is(err, face.ErrNoFace):
 		writeJSON(w, http.StatusUnprocessableEntity, noFaceResponse{Error: face.ErrNoFace.Error(), Faces: []face.Face{}})
