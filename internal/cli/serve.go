@@ -76,7 +76,7 @@ requests in flight finish.`,
 	fs.IntVar(&o.port, "port", 5000, "port to listen on")
 	fs.StringVar(&o.maxUpload, "max-upload", "20MB", "largest upload accepted (e.g. 512KB, 20MB)")
 	fs.StringVar(&o.maxMemory, "max-memory", bytesize.Flag(server.DefaultMaxMemory), "memory for images being decoded and analysed at once; the process stays about 150 MB above it and --max-upload-memory")
-	fs.StringVar(&o.maxUploadMemory, "max-upload-memory", bytesize.Flag(server.DefaultMaxUploadMemory), "memory for upload bodies being received at once, charged twice over; a quarter is kept for uploads up to 1 MB")
+	fs.StringVar(&o.maxUploadMemory, "max-upload-memory", bytesize.Flag(server.DefaultMaxUploadMemory), "memory for upload bodies being received at once, charged twice over; an eighth is kept for the first 64 KB of each, a quarter for bytes up to 1 MB")
 	fs.DurationVar(&o.uploadTimeout, "upload-timeout", server.DefaultUploadTimeout, "time limit for receiving each upload")
 	fs.DurationVar(&o.timeout, "timeout", server.DefaultTimeout, "time limit for each request once its upload is in")
 	fs.IntVar(&o.maxBatch, "max-batch", server.DefaultMaxBatch, "most crop-sized images of concurrent requests estimated in one engine call (micro-batching); 1 turns it off")
@@ -99,9 +99,11 @@ func serveRun(cmd *cobra.Command, ios *IOStreams, o *serveOptions) (err error) {
 	if err != nil {
 		return usageError{fmt.Errorf("--max-upload-memory: %w", err)}
 	}
-	if maxUploadMemory*3/4 < 2*maxUpload {
+	// Five eighths of it hold the bytes of uploads past 1 MB (server's
+	// upload.go), twice over.
+	if maxUploadMemory*5/8 < 2*maxUpload {
 		return usagef("--max-upload-memory %s cannot hold one --max-upload %s upload: give at least %s",
-			o.maxUploadMemory, o.maxUpload, bytesize.Flag(2*maxUpload*4/3+1))
+			o.maxUploadMemory, o.maxUpload, bytesize.Flag(2*maxUpload*8/5+1))
 	}
 	if maxMemory < minMaxMemory {
 		return usagef("--max-memory %s is under the %s the engine needs to analyse one photo", o.maxMemory, bytesize.Flag(minMaxMemory))

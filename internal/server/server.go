@@ -94,8 +94,9 @@ type Config struct {
 	MaxMemory int64
 	// MaxUploadMemory bounds, in bytes, the upload bodies being received at
 	// once, charged twice over (the buffer grows by doubling); 0 means
-	// DefaultMaxUploadMemory. A quarter of it is kept for uploads of up to
-	// 1 MB (upload.go), so that stalled large uploads cannot hold up crops.
+	// DefaultMaxUploadMemory. It is split by how far into its body an
+	// upload is (upload.go), so that stalled large uploads cannot hold up
+	// crops.
 	MaxUploadMemory int64
 	// Health holds extra fields for /health (model, versions, detection
 	// mode...); "status" is always "ok" and cannot be overridden.

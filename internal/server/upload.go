@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"sync/atomic"
@@ -115,35 +116,46 @@ func (h *handler) readError(err error) error {
 // Uploads are charged to a budget of their own while they arrive, not to
 // the memory budget of the images being analysed: twelve clients that each
 // sent 17 MB and stalled once held the whole memory budget, and a crop sent
-// meanwhile waited 58 s. The upload budget is split in two, as admission
-// splits CPU slots and memory: every upload's first smallUpload bytes are
-// charged to the small share, what any upload holds past them to the large
-// share, and at most largeUploadsMax uploads may hold large-share bytes at
-// once, so large uploads, stalled or not, can hold at most
-// largeUploadsMax*2*smallUpload of the small share and crops always find
-// room. An upload's bytes move to the memory budget when its image is
+// meanwhile waited 58 s. The upload budget is split into tiers by how far
+// into its body an upload is, as admission splits CPU slots and memory by
+// cost: every upload's first 64 KB (a face crop whole) are charged to the
+// crop tier, its bytes up to 1 MB (a phone photo) to the small tier, the
+// rest to the large tier, and at most largeUploadsMax uploads may reach the
+// large tier at once. Stalled uploads then fill only the tiers they reached:
+// a crop waits only once some hundred uploads stall within their first
+// 64 KB. An upload's bytes move to the memory budget when its image is
 // admitted for decoding (imageCost counts them).
 type uploadBudget struct {
-	small, large *budget.Budget
-	largeIn      atomic.Int64
+	tiers   [3]uploadTier
+	largeIn atomic.Int64
+}
+
+// uploadTier charges the bytes of an upload's body below upTo (and past the
+// tier before) to b.
+type uploadTier struct {
+	upTo int64
+	b    *budget.Budget
 }
 
 const (
-	// smallUpload is larger than a phone photo of 1280x960 (about 400 KB)
-	// and a hundred times a face crop.
+	cropUpload  = 64 << 10
 	smallUpload = 1 << 20
 	// largeUploadsMax bounds the uploads past smallUpload in progress; more
 	// are answered 429, as large images are past their lane's queue.
 	largeUploadsMax = 8
-	// Shares of Config.MaxUploadMemory: the small share is a quarter.
-	smallUploadShareDen = 4
 )
 
-// newUploadBudget splits total; the large share is raised, if need be, to
-// hold one upload of maxUpload bytes, which would otherwise wait forever.
+// newUploadBudget splits total: an eighth for the crop tier, a quarter for
+// the small one, the rest for the large one, raised if need be to hold one
+// upload of maxUpload bytes, which would otherwise wait forever.
 func newUploadBudget(total, maxUpload int64) *uploadBudget {
-	small := max(total/smallUploadShareDen, 2*largeUploadsMax*2*smallUpload)
-	return &uploadBudget{small: budget.New(small), large: budget.New(max(total-small, 2*maxUpload))}
+	crop := max(total/8, 64*2*cropUpload)
+	small := max(total/4, 4*2*smallUpload)
+	return &uploadBudget{tiers: [3]uploadTier{
+		{upTo: cropUpload, b: budget.New(crop)},
+		{upTo: smallUpload, b: budget.New(small)},
+		{upTo: math.MaxInt64 / 4, b: budget.New(max(total-crop-small, 2*maxUpload))},
+	}}
 }
 
 // errUploadsBusy marks an upload refused because largeUploadsMax others
@@ -153,16 +165,16 @@ var errUploadsBusy = errors.New("too many large uploads in progress")
 // chargedReader charges ub for the bytes read through it, twice over,
 // because io.ReadAll holds the old and the grown buffer at once while it
 // grows. It charges in steps of at least chargeStep, and waits, within ctx,
-// while its share is spent, which slows the reading of uploads instead of
+// while a tier is spent, which slows the reading of uploads instead of
 // letting them pile up in memory.
 type chargedReader struct {
-	ctx             context.Context
-	r               io.Reader
-	ub              *uploadBudget
-	read            int64
-	heldSmall, held int64
-	large           bool
-	releases        []func()
+	ctx      context.Context
+	r        io.Reader
+	ub       *uploadBudget
+	read     int64
+	held     [3]int64
+	large    bool
+	releases []func()
 }
 
 const chargeStep = 64 << 10
@@ -176,33 +188,31 @@ func (c *chargedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// charge brings what c holds up to twice what it read, the first
-// smallUpload bytes from the small share and the rest from the large one.
+// charge brings what c holds in each tier up to twice the bytes it read
+// within that tier's range.
 func (c *chargedReader) charge() error {
-	if need := 2 * min(c.read, smallUpload); need > c.heldSmall {
-		step := min(max(need-c.heldSmall, chargeStep), 2*smallUpload-c.heldSmall)
-		if err := c.acquire(c.ub.small, step); err != nil {
+	lo := int64(0)
+	for i, tier := range c.ub.tiers {
+		room := 2 * (tier.upTo - lo)
+		need := 2 * min(max(c.read-lo, 0), tier.upTo-lo)
+		lo = tier.upTo
+		if need <= c.held[i] {
+			continue
+		}
+		if i == len(c.ub.tiers)-1 && !c.large {
+			if c.ub.largeIn.Add(1) > largeUploadsMax {
+				c.ub.largeIn.Add(-1)
+				return fmt.Errorf("upload is over %s: %w (limit %d); retry later", bytesize.Amount(smallUpload), errUploadsBusy, largeUploadsMax)
+			}
+			c.large = true
+			c.releases = append(c.releases, func() { c.ub.largeIn.Add(-1) })
+		}
+		step := min(max(need-c.held[i], chargeStep), room-c.held[i])
+		if err := c.acquire(tier.b, step); err != nil {
 			return err
 		}
-		c.heldSmall += step
+		c.held[i] += step
 	}
-	need := 2 * max(c.read-smallUpload, 0)
-	if need <= c.held {
-		return nil
-	}
-	if !c.large {
-		if c.ub.largeIn.Add(1) > largeUploadsMax {
-			c.ub.largeIn.Add(-1)
-			return fmt.Errorf("upload is over %s: %w (limit %d); retry later", bytesize.Amount(smallUpload), errUploadsBusy, largeUploadsMax)
-		}
-		c.large = true
-		c.releases = append(c.releases, func() { c.ub.largeIn.Add(-1) })
-	}
-	step := max(need-c.held, chargeStep)
-	if err := c.acquire(c.ub.large, step); err != nil {
-		return err
-	}
-	c.held += step
 	return nil
 }
 
@@ -220,5 +230,5 @@ func (c *chargedReader) release() {
 	for _, r := range c.releases {
 		r()
 	}
-	c.releases, c.held, c.heldSmall, c.large = nil, 0, 0, false
+	c.releases, c.held, c.large = nil, [3]int64{}, false
 }
