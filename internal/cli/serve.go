@@ -150,6 +150,7 @@ func serveRun(cmd *cobra.Command, ios *IOStreams, o *serveOptions) (err error) {
 		MaxUpload:       maxUpload,
 		MaxMemory:       maxMemory,
 		MaxUploadMemory: maxUploadMemory,
+		WorkCost:        eng.WorkingMemory,
 		UploadTimeout:   o.uploadTimeout,
 		Timeout:         o.timeout,
 		DrainDelay:      o.drainDelay,

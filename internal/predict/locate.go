@@ -103,6 +103,15 @@ func isFaceCrop(b image.Rectangle, best detect.Detection) bool {
 	return max(best.Box.W, best.Box.H) >= 0.6*side && math.Hypot(dx, dy) < 0.2*side
 }
 
+// paddedSize is the size of the copy detectPadded makes of a w x h image.
+func paddedSize(w, h int) image.Point {
+	if long := max(w, h); long > paddedMaxSide {
+		w, h = max(1, w*paddedMaxSide/long), max(1, h*paddedMaxSide/long)
+	}
+	pad := int(math.Round(cropPadding * float64(max(w, h))))
+	return image.Point{w + 2*pad, h + 2*pad}
+}
+
 // detectPadded runs the detector on img with a grey margin and maps the
 // detections back to img's pixels.
 func (e *Engine) detectPadded(ctx context.Context, img *image.NRGBA) ([]detect.Detection, error) {

@@ -40,6 +40,8 @@ func TestHeaderOverLimitsRefusedBeforeDecoding(t *testing.T) {
 		{"strip", Config{}, flatPNG(100000, 1), 400, []string{"100000x1", "20:1 limit"}},
 		{"memory", Config{}, corpus.PNGHeaderOnly(10000, 10000), 413, []string{"image needs 774.2 MB", "over the memory budget of 288.0 MB"}},
 		{"bomb", Config{MaxMemory: 64 << 20}, flatPNG(3000, 3000), 413, []string{"image needs 54.2 MB", "of 48.0 MB for one image"}},
+		// The engine's detector passes at a large --det-size (WorkCost) are charged too.
+		{"detector", Config{WorkCost: func(w, h int) int64 { return 64 * int64(w) * int64(h) }}, flatPNG(3000, 3000), 413, []string{"image needs 6", "of 288.0 MB for one image"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

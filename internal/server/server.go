@@ -98,6 +98,11 @@ type Config struct {
 	// upload is (upload.go), so that stalled large uploads cannot hold up
 	// crops.
 	MaxUploadMemory int64
+	// WorkCost, when set, is the memory the estimator takes for an image of
+	// this size beyond its pixels and the detector working memory every
+	// request is charged (the passes of a --det-size above the default);
+	// it is charged with the image.
+	WorkCost func(width, height int) int64
 	// Health holds extra fields for /health (model, versions, detection
 	// mode...); "status" is always "ok" and cannot be overridden.
 	Health map[string]any
@@ -330,6 +335,9 @@ func (h *handler) predict(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cost := imageCost(hdr)
+	if h.cfg.WorkCost != nil {
+		cost += h.cfg.WorkCost(hdr.Width, hdr.Height)
+	}
 	rec := recorderOf(w)
 	queued := time.Now()
 	var a analysis
