@@ -87,26 +87,9 @@ requests in flight finish.`,
 }
 
 func serveRun(cmd *cobra.Command, ios *IOStreams, o *serveOptions) (err error) {
-	maxUpload, err := bytesize.Parse(o.maxUpload)
+	maxUpload, maxMemory, maxUploadMemory, err := o.sizes()
 	if err != nil {
-		return usageError{fmt.Errorf("--max-upload: %w", err)}
-	}
-	maxMemory, err := bytesize.Parse(o.maxMemory)
-	if err != nil {
-		return usageError{fmt.Errorf("--max-memory: %w", err)}
-	}
-	maxUploadMemory, err := bytesize.Parse(o.maxUploadMemory)
-	if err != nil {
-		return usageError{fmt.Errorf("--max-upload-memory: %w", err)}
-	}
-	// Five eighths of it hold the bytes of uploads past 1 MB (server's
-	// upload.go), twice over.
-	if maxUploadMemory*5/8 < 2*maxUpload {
-		return usagef("--max-upload-memory %s cannot hold one --max-upload %s upload: give at least %s",
-			o.maxUploadMemory, o.maxUpload, bytesize.Flag(2*maxUpload*8/5+1))
-	}
-	if maxMemory < minMaxMemory {
-		return usagef("--max-memory %s is under the %s the engine needs to analyse one photo", o.maxMemory, bytesize.Flag(minMaxMemory))
+		return err
 	}
 	if o.port < 0 || o.port > 65535 {
 		return usagef("--port %d is not a TCP port", o.port)
@@ -167,6 +150,32 @@ func serveRun(cmd *cobra.Command, ios *IOStreams, o *serveOptions) (err error) {
 		return fmt.Errorf("listen: %w", err)
 	}
 	return server.Serve(cmd.Context(), ln, h, logger)
+}
+
+// sizes parses and checks the size flags.
+func (o *serveOptions) sizes() (maxUpload, maxMemory, maxUploadMemory int64, err error) {
+	maxUpload, err = bytesize.Parse(o.maxUpload)
+	if err != nil {
+		return 0, 0, 0, usageError{fmt.Errorf("--max-upload: %w", err)}
+	}
+	maxMemory, err = bytesize.Parse(o.maxMemory)
+	if err != nil {
+		return 0, 0, 0, usageError{fmt.Errorf("--max-memory: %w", err)}
+	}
+	maxUploadMemory, err = bytesize.Parse(o.maxUploadMemory)
+	if err != nil {
+		return 0, 0, 0, usageError{fmt.Errorf("--max-upload-memory: %w", err)}
+	}
+	// Five eighths of it hold the bytes of uploads past 1 MB (server's
+	// upload.go), twice over.
+	if maxUploadMemory*5/8 < 2*maxUpload {
+		return 0, 0, 0, usagef("--max-upload-memory %s cannot hold one --max-upload %s upload: give at least %s",
+			o.maxUploadMemory, o.maxUpload, bytesize.Flag(2*maxUpload*8/5+1))
+	}
+	if maxMemory < minMaxMemory {
+		return 0, 0, 0, usagef("--max-memory %s is under the %s the engine needs to analyse one photo", o.maxMemory, bytesize.Flag(minMaxMemory))
+	}
+	return maxUpload, maxMemory, maxUploadMemory, nil
 }
 
 // newLogger writes text for a person at a terminal and JSON lines for
