@@ -42,6 +42,7 @@ func TestReadHeaderBoundsJPEGWork(t *testing.T) {
 		{"colour-passes.jpg", corpus.ProgressiveJPEG(1000, 1000, 3, 40), "decode the image 41 times over"},
 		{"cmyk-passes.jpg", corpus.ProgressiveJPEG(1000, 1000, 4, 40), "decode the image 41 times over"},
 		{"repeated-baseline.jpg", corpus.BaselineJPEG(640, 480, 3), "scans component 1 3 times"},
+		{"two-frames.jpg", twoFrames(corpus.ProgressiveJPEG(64, 64, 1, 1)), "a second frame header"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, herr := ReadHeader(c.data, c.name, Limits{})
@@ -59,6 +60,15 @@ func TestReadHeaderBoundsJPEGWork(t *testing.T) {
 			}
 		})
 	}
+}
+
+// twoFrames repeats data's frame header (SOF2) after itself.
+func twoFrames(data []byte) []byte {
+	i := bytes.Index(data, []byte{0xFF, 0xC2})
+	n := 2 + (int(data[i+2])<<8 | int(data[i+3]))
+	out := append([]byte{}, data[:i+n]...)
+	out = append(out, data[i:i+n]...)
+	return append(out, data[i+n:]...)
 }
 
 // A decode whose caller has gone stops: the CPU goes back to work that is
