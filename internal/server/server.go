@@ -41,14 +41,16 @@
 //	     client reading "age" from a 200 must not get a made-up number;
 //	     rather than 400 because the upload itself was fine.
 //	429  a large image (more than 1/16 of MaxMemory) while the large lane's
-//	     queue is full (see admission); retrying later may succeed
+//	     queue is full (see admission), or an upload past 1 MB while 8
+//	     others are (see uploadBudget); retrying later may succeed
 //	500  the estimator failed
 //	503  the answer was not ready within Config.Timeout (server busy or
 //	     inference slow); retrying later may succeed
 //
 // Limits, in the order a request meets them: the upload is read whole, within
-// MaxUpload bytes and UploadTimeout, before anything else is held, so that a
-// slow client costs a connection and nothing more; the header is checked
+// MaxUpload bytes and UploadTimeout and charged to MaxUploadMemory, before
+// anything else is held, so that a slow client costs a connection and its
+// bytes, nothing more; the header is checked (a JPEG's scans included)
 // against Limits; the memory that decoding and detecting will take is
 // reserved from MaxMemory; and a large image (over 1/16 of MaxMemory) takes
 // a CPU slot (MaxConcurrent) before its pixels are decoded, while a smaller
