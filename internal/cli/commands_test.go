@@ -155,6 +155,7 @@ func TestUsageErrorsBeforeEngine(t *testing.T) {
 		{"serve", "--max-memory", "1KB"},
 		{"serve", "--max-upload-memory", "40MB"},
 		{"serve", "--max-upload-memory", "lots"},
+		{"serve", "--max-upload-memory", "256MB"},
 		{"serve", "--drain-delay", "-1s"},
 		{"serve", "--log-level", "loud"},
 		{"serve", "--max-batch", "0"},

@@ -75,8 +75,8 @@ requests in flight finish.`,
 	fs.StringVar(&o.host, "host", "127.0.0.1", "address to listen on (0.0.0.0 for every interface)")
 	fs.IntVar(&o.port, "port", 5000, "port to listen on")
 	fs.StringVar(&o.maxUpload, "max-upload", "20MB", "largest upload accepted (e.g. 512KB, 20MB)")
-	fs.StringVar(&o.maxMemory, "max-memory", bytesize.Flag(server.DefaultMaxMemory), "memory for images being decoded and analysed at once; the process stays about 150 MB above it and --max-upload-memory")
-	fs.StringVar(&o.maxUploadMemory, "max-upload-memory", bytesize.Flag(server.DefaultMaxUploadMemory), "memory for upload bodies being received at once, charged twice over; an eighth is kept for the first 64 KB of each, a quarter for bytes up to 1 MB")
+	fs.StringVar(&o.maxMemory, "max-memory", bytesize.Flag(server.DefaultMaxMemory), "memory for uploads being received and images being analysed at once; the process stays about 150 MB above it")
+	fs.StringVar(&o.maxUploadMemory, "max-upload-memory", "", fmt.Sprintf("the part of --max-memory for upload bodies being received, charged twice over; an eighth is kept for the first 64 KB of each, a quarter for bytes up to 1 MB (default: %s, or a quarter of --max-memory if less)", bytesize.Flag(server.DefaultMaxUploadMemory)))
 	fs.DurationVar(&o.uploadTimeout, "upload-timeout", server.DefaultUploadTimeout, "time limit for receiving each upload")
 	fs.DurationVar(&o.timeout, "timeout", server.DefaultTimeout, "time limit for each request once its upload is in")
 	fs.IntVar(&o.maxBatch, "max-batch", server.DefaultMaxBatch, "most crop-sized images of concurrent requests estimated in one engine call (micro-batching); 1 turns it off")
@@ -162,18 +162,21 @@ func (o *serveOptions) sizes() (maxUpload, maxMemory, maxUploadMemory int64, err
 	if err != nil {
 		return 0, 0, 0, usageError{fmt.Errorf("--max-memory: %w", err)}
 	}
+	if maxMemory < minMaxMemory {
+		return 0, 0, 0, usagef("--max-memory %s is under the %s the engine needs to analyse one photo", o.maxMemory, bytesize.Flag(minMaxMemory))
+	}
+	if o.maxUploadMemory == "" {
+		return maxUpload, maxMemory, 0, nil // the server's default
+	}
 	maxUploadMemory, err = bytesize.Parse(o.maxUploadMemory)
 	if err != nil {
 		return 0, 0, 0, usageError{fmt.Errorf("--max-upload-memory: %w", err)}
 	}
 	// Five eighths of it hold the bytes of uploads past 1 MB (server's
-	// upload.go), twice over.
-	if maxUploadMemory*5/8 < 2*maxUpload {
-		return 0, 0, 0, usagef("--max-upload-memory %s cannot hold one --max-upload %s upload: give at least %s",
-			o.maxUploadMemory, o.maxUpload, bytesize.Flag(2*maxUpload*8/5+1))
-	}
-	if maxMemory < minMaxMemory {
-		return 0, 0, 0, usagef("--max-memory %s is under the %s the engine needs to analyse one photo", o.maxMemory, bytesize.Flag(minMaxMemory))
+	// upload.go), twice over; the images keep at least half of --max-memory.
+	if maxUploadMemory*5/8 < 2*maxUpload || maxUploadMemory > maxMemory/2 {
+		return 0, 0, 0, usagef("--max-upload-memory %s must hold one --max-upload %s upload (at least %s) and be at most half of --max-memory %s",
+			o.maxUploadMemory, o.maxUpload, bytesize.Flag(2*maxUpload*8/5+1), o.maxMemory)
 	}
 	return maxUpload, maxMemory, maxUploadMemory, nil
 }

@@ -20,16 +20,19 @@ type Config struct {
 	Timeout time.Duration
 	// Limits bound what an image's header may declare.
 	Limits preprocess.Limits
-	// MaxMemory bounds, in bytes, the images being decoded and analysed at
-	// once (their encoded bytes included), charged from their headers before
-	// any pixel is decoded; 0 means DefaultMaxMemory. One image may take at
-	// most three quarters of it.
+	// MaxMemory bounds, in bytes, the memory of requests at once: upload
+	// bodies being received (MaxUploadMemory of it) and images being
+	// decoded and analysed (the rest, their encoded bytes included), charged
+	// from their headers before any pixel is decoded; 0 means
+	// DefaultMaxMemory. One image may take at most three quarters of the
+	// images' part.
 	MaxMemory int64
-	// MaxUploadMemory bounds, in bytes, the upload bodies being received at
-	// once, charged twice over (the buffer grows by doubling); 0 means
-	// DefaultMaxUploadMemory. It is split by how far into its body an
-	// upload is (upload.go), so that stalled large uploads cannot hold up
-	// crops.
+	// MaxUploadMemory is the part of MaxMemory that upload bodies being
+	// received may hold, charged twice over (the buffer grows by doubling);
+	// 0 means DefaultMaxUploadMemory, or a quarter of MaxMemory if that is
+	// less. It is split by how far into its body an upload is (upload.go),
+	// so that stalled large uploads cannot hold up crops; its large tier
+	// holds at least one MaxUpload upload.
 	MaxUploadMemory int64
 	// WorkCost, when set, is the memory the estimator takes for an image of
 	// this size beyond its pixels and the detector working memory every
@@ -70,9 +73,9 @@ const (
 	// quarters of it at 8 bytes a pixel) and keeps the whole server, with the
 	// engine's own 100 MB, under 600 MB of resident memory.
 	DefaultMaxMemory = 384 << 20
-	// DefaultMaxUploadMemory lets two 20 MB uploads arrive at once beside
-	// hundreds of crops.
-	DefaultMaxUploadMemory = 128 << 20
+	// DefaultMaxUploadMemory lets one 20 MB upload arrive at a time beside
+	// hundreds of crops; the images keep 320 MB of the default 384.
+	DefaultMaxUploadMemory = 64 << 20
 	// Micro-batching is off by default: on the 2-core development machine,
 	// at 16 clients on a face crop, batches of up to 8 (4.4-4.6 images on
 	// average) cut the server's CPU per request by 3-6% but made p99 worse
@@ -99,7 +102,7 @@ func (cfg Config) withDefaults() Config {
 		cfg.MaxMemory = DefaultMaxMemory
 	}
 	if cfg.MaxUploadMemory <= 0 {
-		cfg.MaxUploadMemory = DefaultMaxUploadMemory
+		cfg.MaxUploadMemory = min(DefaultMaxUploadMemory, cfg.MaxMemory/4)
 	}
 	if cfg.MaxConcurrent <= 0 {
 		cfg.MaxConcurrent = runtime.NumCPU()

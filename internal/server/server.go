@@ -52,7 +52,7 @@
 // anything else is held, so that a slow client costs a connection and its
 // bytes, nothing more; the header is checked (a JPEG's scans included)
 // against Limits; the memory that decoding and detecting will take is
-// reserved from MaxMemory; and a large image (over 1/16 of MaxMemory) takes
+// reserved from the rest of MaxMemory; and a large image (over 1/16 of it) takes
 // a CPU slot (MaxConcurrent) before its pixels are decoded, while a smaller
 // one is decoded and estimated in a micro-batch that takes a slot when it
 // runs (batch.go). Timeout runs from the end of the upload.
@@ -108,7 +108,7 @@ func NewHandler(est Estimator, cfg Config) http.Handler {
 		est:     est,
 		cfg:     cfg,
 		health:  health,
-		adm:     newAdmission(cfg.MaxMemory, cfg.MaxConcurrent),
+		adm:     newAdmission(cfg.MaxMemory-cfg.MaxUploadMemory, cfg.MaxConcurrent),
 		uploads: newUploadBudget(cfg.MaxUploadMemory, cfg.MaxUpload),
 		mux:     http.NewServeMux(),
 		log:     cfg.Logger,
