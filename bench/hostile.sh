@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # batch over 10,000 inputs of which 1% are hostile (go run ./bench/hostile:
-# strips, header bombs, a 10000x10000 PNG, FIFOs, sockets, devices, folders
-# named y.jpg, a 1 MB path line, names that are not UTF-8 or start with =),
+# strips, header bombs, a 10000x10000 PNG, JPEG scan bombs, CMYK progressive
+# JPEGs and 16-bit interlaced PNGs, FIFOs, sockets, devices, folders named
+# y.jpg, a 1 MB path line, names that are not UTF-8 or start with =),
 # under /usr/bin/time -v. Prints inputs, rows, duplicates, missing, the exit
 # code, peak RSS and wall time. Good images link to UTKFace crops when
 # ../shared is there, else they are generated.
 #
-#   bench/hostile.sh                 # 9,900 good + 100 hostile
+#   bench/hostile.sh                 # 9,900 good + 132 hostile
 #   GOOD=990 COPIES=1 bench/hostile.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

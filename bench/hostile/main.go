@@ -35,7 +35,7 @@ func main() {
 func run() error {
 	out := flag.String("out", "", "write the corpus into this new folder")
 	good := flag.Int("good", 9900, "good images")
-	copies := flag.Int("copies", 4, "copies of each of the 25 hostile cases")
+	copies := flag.Int("copies", 4, "copies of each of the 33 hostile cases")
 	faces := flag.String("faces", "", "folder of face crops for the good images to link to (default: generated patterns)")
 	check := flag.String("check", "", "corpus folder to check -rows against")
 	rows := flag.String("rows", "", "with -check: the JSON Lines of a batch run over the corpus")

@@ -25,7 +25,11 @@ type class struct {
 // hostileClasses are the uploads a public endpoint must survive, each built
 // once: headers that declare huge images, decompression bombs (one over the
 // memory one image may take, one within it: the server decodes that one),
-// a strip, a truncated crop, a slow body, and a declared 10 GB body.
+// a strip, a truncated crop, a slow body, a declared 10 GB body, JPEG scan
+// bombs (one refused from its markers, one at the most decode work
+// admitted), files whose decoders allocate beyond their pixels (a CMYK
+// progressive JPEG, a 16-bit interlaced PNG), and a 19 MB upload that
+// stalls after 17 MB.
 func hostileClasses(good []byte, goodName string, uploadTimeout time.Duration) []class {
 	file := func(name string, data []byte) class {
 		return class{name, func(ctx context.Context, c *http.Client, base string) (int, error) {
@@ -41,6 +45,15 @@ func hostileClasses(good []byte, goodName string, uploadTimeout time.Duration) [
 	oversize := class{"declares-10GB", func(ctx context.Context, _ *http.Client, base string) (int, error) {
 		return rawPost(ctx, base, "multipart/form-data; boundary=x", 10<<30, nil, 10*time.Second)
 	}}
+	large, largeType := multipartFile(make([]byte, 19<<20), "large.jpg")
+	stalled := class{"stalls-at-17MB", func(ctx context.Context, _ *http.Client, base string) (int, error) {
+		return rawPost(ctx, base, largeType, int64(len(large)), large[:17<<20], 2*uploadTimeout+10*time.Second)
+	}}
+	jpegFile := func(name string, data []byte) class {
+		return class{name, func(ctx context.Context, c *http.Client, base string) (int, error) {
+			return postFile(ctx, c, base, data, name+".jpg")
+		}}
+	}
 	return []class{
 		file("header-50000x50000", corpus.PNGHeaderOnly(50000, 50000)),
 		file("header-10000x10000", corpus.PNGHeaderOnly(10000, 10000)),
@@ -52,6 +65,11 @@ func hostileClasses(good []byte, goodName string, uploadTimeout time.Duration) [
 		}},
 		slow,
 		oversize,
+		jpegFile("scan-bomb-800x800", corpus.ProgressiveJPEG(800, 800, 1, 100000)),
+		jpegFile("scan-passes-1500x1500", corpus.ProgressiveJPEG(1500, 1500, 1, 31)),
+		jpegFile("cmyk-progressive-2000x2000", corpus.ProgressiveJPEG(2000, 2000, 4, 1)),
+		file("interlaced16-2000x2000", corpus.InterlacedPNG16(2000, 2000)),
+		stalled,
 	}
 }
 

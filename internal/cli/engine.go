@@ -11,6 +11,9 @@ import (
 type Engine interface {
 	face.Estimator
 	Info() face.EngineInfo
+	// WorkingMemory is what estimating a width x height image takes beyond
+	// its pixels (the detector's passes), charged to the memory budget.
+	WorkingMemory(width, height int) int64
 	Close() error
 }
 

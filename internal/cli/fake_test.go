@@ -14,6 +14,8 @@ import (
 type fakeEngine struct {
 	mode   face.Mode
 	closed bool
+	// work is what WorkingMemory says every image takes.
+	work int64
 }
 
 func (f *fakeEngine) FacesContext(ctx context.Context, imgs []*image.NRGBA) ([][]face.Face, []error) {
@@ -33,6 +35,8 @@ func (f *fakeEngine) FacesContext(ctx context.Context, imgs []*image.NRGBA) ([][
 }
 
 func (f *fakeEngine) Mode() face.Mode { return f.mode }
+
+func (f *fakeEngine) WorkingMemory(int, int) int64 { return f.work }
 
 func (f *fakeEngine) Info() face.EngineInfo {
 	return face.EngineInfo{Model: "fake", ModelVersion: "1", ORTVersion: "none", Mode: f.mode, Input: "1x1 RGB", Detector: "none"}

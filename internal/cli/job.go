@@ -84,7 +84,8 @@ func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
 	if err != nil {
 		return usageError{err}
 	}
-	opts := pipeline.Options{Workers: workerCount(s.run.workers, s.engine.threads, runtime.NumCPU()), Budget: s.run.budget()}
+	opts := pipeline.Options{Workers: workerCount(s.run.workers, s.engine.threads, runtime.NumCPU()),
+		Budget: s.run.budget(), WorkCost: eng.WorkingMemory}
 	if annotator != nil {
 		opts.Inspect = func(img *image.NRGBA, im face.Image) error { return annotator.Write(img, im) }
 		opts.InspectCost = 4 // the NRGBA copy the faces are drawn on

@@ -16,17 +16,18 @@ import (
 )
 
 type serveOptions struct {
-	engine        engineFlags
-	host          string
-	port          int
-	maxUpload     string
-	maxMemory     string
-	uploadTimeout time.Duration
-	timeout       time.Duration
-	drainDelay    time.Duration
-	maxBatch      int
-	batchWindow   time.Duration
-	logLevel      string
+	engine          engineFlags
+	host            string
+	port            int
+	maxUpload       string
+	maxMemory       string
+	maxUploadMemory string
+	uploadTimeout   time.Duration
+	timeout         time.Duration
+	drainDelay      time.Duration
+	maxBatch        int
+	batchWindow     time.Duration
+	logLevel        string
 }
 
 func newCmdServe(ios *IOStreams, open OpenEngine) *cobra.Command {
@@ -72,7 +73,8 @@ requests in flight finish.`,
 	fs.StringVar(&o.host, "host", "127.0.0.1", "address to listen on (0.0.0.0: every IPv4 interface, only; \"::\": every IPv6 one, only; \"\": both)")
 	fs.IntVar(&o.port, "port", 5000, "port to listen on")
 	fs.StringVar(&o.maxUpload, "max-upload", "20MB", "largest upload accepted (e.g. 512KB, 20MB)")
-	fs.StringVar(&o.maxMemory, "max-memory", bytesize.Flag(server.DefaultMaxMemory), "memory for uploads and images being analysed at once; the process stays about 150 MB above it")
+	fs.StringVar(&o.maxMemory, "max-memory", bytesize.Flag(server.DefaultMaxMemory), "memory for uploads being received and images being analysed at once; the process stays about 150 MB above it")
+	fs.StringVar(&o.maxUploadMemory, "max-upload-memory", "", fmt.Sprintf("the part of --max-memory for upload bodies being received, charged twice over; an eighth is kept for the first 64 KB of each, a quarter for bytes up to 1 MB (default: %s, or a quarter of --max-memory if less)", bytesize.Flag(server.DefaultMaxUploadMemory)))
 	fs.DurationVar(&o.uploadTimeout, "upload-timeout", server.DefaultUploadTimeout, "time limit for receiving each upload")
 	fs.DurationVar(&o.timeout, "timeout", server.DefaultTimeout, "time limit for each request once its upload is in")
 	fs.IntVar(&o.maxBatch, "max-batch", server.DefaultMaxBatch, "most crop-sized images of concurrent requests estimated in one engine call (micro-batching); 1 turns it off")
@@ -83,16 +85,9 @@ requests in flight finish.`,
 }
 
 func serveRun(cmd *cobra.Command, ios *IOStreams, o *serveOptions) (err error) {
-	maxUpload, err := bytesize.Parse(o.maxUpload)
+	maxUpload, maxMemory, maxUploadMemory, err := o.sizes()
 	if err != nil {
-		return usageError{fmt.Errorf("--max-upload: %w", err)}
-	}
-	maxMemory, err := bytesize.Parse(o.maxMemory)
-	if err != nil {
-		return usageError{fmt.Errorf("--max-memory: %w", err)}
-	}
-	if maxMemory < minMaxMemory {
-		return usagef("--max-memory %s is under the %s the engine needs to analyse one photo", o.maxMemory, bytesize.Flag(minMaxMemory))
+		return err
 	}
 	if o.port < 0 || o.port > 65535 {
 		return usagef("--port %d is not a TCP port", o.port)
@@ -132,15 +127,17 @@ func serveRun(cmd *cobra.Command, ios *IOStreams, o *serveOptions) (err error) {
 	}
 	info := eng.Info()
 	h := server.NewHandler(eng, server.Config{
-		MaxConcurrent: workerCount(0, o.engine.threads, runtime.NumCPU()),
-		MaxUpload:     maxUpload,
-		MaxMemory:     maxMemory,
-		UploadTimeout: o.uploadTimeout,
-		Timeout:       o.timeout,
-		DrainDelay:    o.drainDelay,
-		MaxBatch:      o.maxBatch,
-		BatchWindow:   o.batchWindow,
-		Logger:        logger,
+		MaxConcurrent:   workerCount(0, o.engine.threads, runtime.NumCPU()),
+		MaxUpload:       maxUpload,
+		MaxMemory:       maxMemory,
+		MaxUploadMemory: maxUploadMemory,
+		WorkCost:        eng.WorkingMemory,
+		UploadTimeout:   o.uploadTimeout,
+		Timeout:         o.timeout,
+		DrainDelay:      o.drainDelay,
+		MaxBatch:        o.maxBatch,
+		BatchWindow:     o.batchWindow,
+		Logger:          logger,
 		Health: map[string]any{
 			"model": info.Model, "model_version": info.ModelVersion, "ort_version": info.ORTVersion,
 			"detect": string(info.Mode), "input": info.Input, "detector": info.Detector,
@@ -151,6 +148,35 @@ func serveRun(cmd *cobra.Command, ios *IOStreams, o *serveOptions) (err error) {
 		return err
 	}
 	return server.Serve(cmd.Context(), ln, h, logger)
+}
+
+// sizes parses and checks the size flags.
+func (o *serveOptions) sizes() (maxUpload, maxMemory, maxUploadMemory int64, err error) {
+	maxUpload, err = bytesize.Parse(o.maxUpload)
+	if err != nil {
+		return 0, 0, 0, usageError{fmt.Errorf("--max-upload: %w", err)}
+	}
+	maxMemory, err = bytesize.Parse(o.maxMemory)
+	if err != nil {
+		return 0, 0, 0, usageError{fmt.Errorf("--max-memory: %w", err)}
+	}
+	if maxMemory < minMaxMemory {
+		return 0, 0, 0, usagef("--max-memory %s is under the %s the engine needs to analyse one photo", o.maxMemory, bytesize.Flag(minMaxMemory))
+	}
+	if o.maxUploadMemory == "" {
+		return maxUpload, maxMemory, 0, nil // the server's default
+	}
+	maxUploadMemory, err = bytesize.Parse(o.maxUploadMemory)
+	if err != nil {
+		return 0, 0, 0, usageError{fmt.Errorf("--max-upload-memory: %w", err)}
+	}
+	// Five eighths of it hold the bytes of uploads past 1 MB (server's
+	// upload.go), twice over; the images keep at least half of --max-memory.
+	if maxUploadMemory*5/8 < 2*maxUpload || maxUploadMemory > maxMemory/2 {
+		return 0, 0, 0, usagef("--max-upload-memory %s must hold one --max-upload %s upload (at least %s) and be at most half of --max-memory %s",
+			o.maxUploadMemory, o.maxUpload, bytesize.Flag(2*maxUpload*8/5+1), o.maxMemory)
+	}
+	return maxUpload, maxMemory, maxUploadMemory, nil
 }
 
 // newLogger writes text for a person at a terminal and JSON lines for

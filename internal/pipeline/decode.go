@@ -43,7 +43,8 @@ func decode(ctx context.Context, in Input, lim preprocess.Limits, reserve func(p
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %s declares %dx%d: %w", in.Name, h.Format, h.Width, h.Height, err)
 	}
-	dec, err := h.Decode(data, in.Name)
+	// A cancelled run stops mid-decode, so that Ctrl-C acts at once.
+	dec, err := h.DecodeContext(ctx, data, in.Name)
 	if err != nil {
 		release()
 		return nil, nil, err

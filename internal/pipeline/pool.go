@@ -52,6 +52,10 @@ type Options struct {
 	// InspectCost is the memory Inspect takes per pixel, reserved from the
 	// budget with the image's own.
 	InspectCost int64
+	// WorkCost, when set, is the memory the estimator takes for an image of
+	// this size beyond its pixels (the detector's passes), reserved from the
+	// budget with the image's own.
+	WorkCost func(width, height int) int64
 }
 
 // Summary counts a run.
@@ -235,6 +239,9 @@ func process(ctx context.Context, chunk []job, est face.Estimator, o Options, em
 		n := h.Cost()
 		if o.Inspect != nil {
 			n += int64(h.Width) * int64(h.Height) * o.InspectCost
+		}
+		if o.WorkCost != nil {
+			n += o.WorkCost(h.Width, h.Height)
 		}
 		if len(batch) > 0 {
 			if release, ok := o.Budget.TryAcquire(n); ok {

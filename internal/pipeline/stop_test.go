@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agegender/agegender/bench/hostile/corpus"
 	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/preprocess"
 )
 
 // A full disk must end the run with an error, not silently drop results or
@@ -157,5 +159,28 @@ func TestRunBoundsInputsInFlight(t *testing.T) {
 	// Without pressure on the window the bound above proves nothing.
 	if m := maxTaken.Load(); m < window/2 {
 		t.Errorf("at most %d inputs were ever in flight: the slow input did not hold up the run", m)
+	}
+}
+
+// Ctrl-C during a slow decode stops the decode, not only what follows it: a
+// scan bomb once kept a run going 58 s after SIGINT. The limits are lifted
+// here so that the bomb gets as far as decoding.
+func TestRunCancelStopsADecode(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	bomb := corpus.ProgressiveJPEG(1000, 1000, 1, 2000)
+	in := Input{Name: "bomb.jpg", Open: func() (io.ReadCloser, error) {
+		cancel() // Ctrl-C arrives once the input is being read
+		return io.NopCloser(bytes.NewReader(bomb)), nil
+	}}
+	rec := &recorder{}
+	lim := preprocess.Limits{MaxScans: 1 << 30, MaxScanPasses: 1 << 30}
+	_, err := Run(ctx, func(yield func(Input) bool) { yield(in) }, &fakeEstimator{}, rec.sink, Options{Workers: 1, Limits: lim})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Run gave %v, want context.Canceled", err)
+	}
+	ims := rec.written()
+	if len(ims) != 1 || !errors.Is(ims[0].Err, context.Canceled) || !strings.Contains(ims[0].Err.Error(), "bomb.jpg: decoding stopped") {
+		t.Fatalf("rows %+v, want one saying the decode of bomb.jpg stopped", ims)
 	}
 }

@@ -48,6 +48,23 @@ type Engine struct {
 	femaleOut bool // whether the gender output is P(Female)
 }
 
+// WorkingMemory is about the most memory, in bytes, that estimating the
+// faces of a decoded width x height image takes beyond the image itself and
+// what the engine holds anyway: the detector's passes larger than the
+// default input size, on the photo and, in mode auto, on the padded copy it
+// retries on. Memory budgets add it to the image's own cost, so that a
+// large --det-size is charged for, or refused, rather than unseen.
+func (e *Engine) WorkingMemory(width, height int) int64 {
+	if e.detector == nil || width <= 0 || height <= 0 {
+		return 0
+	}
+	sizes := []image.Point{{width, height}}
+	if e.opts.Mode == face.DetectAuto {
+		sizes = append(sizes, paddedSize(width, height))
+	}
+	return e.detector.Memory(e.opts.Detect, sizes...)
+}
+
 // Detections runs the engine's face detector with p in place of the engine's
 // own parameters, for tools that study raw detections (bench/framing), so that
 // they need no ONNX Runtime environment of their own.

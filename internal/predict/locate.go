@@ -86,6 +86,15 @@ func (e *Engine) alignedJob(img *image.NRGBA, d detect.Detection) faceJob {
 	return faceJob{face: faceFromDetection(d), crop: preprocess.CropImage(img, AlignedCrop(e.contract.Crop, d))}
 }
 
+// paddedSize is the size of the copy detectPadded makes of a w x h image.
+func paddedSize(w, h int) image.Point {
+	if long := max(w, h); long > paddedMaxSide {
+		w, h = max(1, w*paddedMaxSide/long), max(1, h*paddedMaxSide/long)
+	}
+	pad := int(math.Round(cropPadding * float64(max(w, h))))
+	return image.Point{w + 2*pad, h + 2*pad}
+}
+
 // detectPadded runs the detector on img with a grey margin and maps the
 // detections back to img's pixels.
 func (e *Engine) detectPadded(ctx context.Context, img *image.NRGBA) ([]detect.Detection, error) {

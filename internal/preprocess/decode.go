@@ -5,10 +5,10 @@ package preprocess
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
 	"io"
 
 	// Decoders for every format we accept, registered with image.Decode.
@@ -35,6 +35,10 @@ type Limits struct {
 	// 100000 px long, and every step after decoding (the detector's padded
 	// copy, its tiles) grows with the long side, not with the pixels.
 	MaxAspect float64
+	// MaxScans and MaxScanPasses bound a JPEG's decode work (jpegscan.go);
+	// 0 means DefaultMaxScans and DefaultMaxScanPasses.
+	MaxScans      int
+	MaxScanPasses float64
 }
 
 const (
@@ -54,6 +58,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxAspect <= 0 {
 		l.MaxAspect = DefaultMaxAspect
+	}
+	if l.MaxScans <= 0 {
+		l.MaxScans = DefaultMaxScans
+	}
+	if l.MaxScanPasses <= 0 {
+		l.MaxScanPasses = DefaultMaxScanPasses
 	}
 	return l
 }
@@ -111,9 +121,9 @@ type Header struct {
 	Width, Height int
 	Format        string
 	// Encoded is the size of the file in bytes.
-	Encoded     int64
-	colorModel  color.Model
-	progressive bool
+	Encoded int64
+	// decoding is what the decoder allocates while it decodes (decoderCost).
+	decoding int64
 }
 
 // ReadHeader reads data's header and checks its declared size and shape
@@ -139,69 +149,28 @@ func ReadHeader(data []byte, name string, lim Limits) (Header, error) {
 		return Header{}, fmt.Errorf("%s: %s declares %dx%d, an aspect ratio of %.0f:1, over the %g:1 limit",
 			name, format, w, h, long/short, lim.MaxAspect)
 	}
-	hd := Header{Width: w, Height: h, Format: format, Encoded: int64(len(data)), colorModel: cfg.ColorModel}
-	hd.progressive = format == "jpeg" && jpegProgressive(data)
+	hd := Header{Width: w, Height: h, Format: format, Encoded: int64(len(data))}
+	if hd.decoding, err = decoderCost(data, name, cfg, format, lim); err != nil {
+		return Header{}, err
+	}
 	return hd, nil
-}
-
-// jpegProgressive reports whether the JPEG's frame header is progressive
-// (SOF2): Go's decoder then keeps every coefficient until the last scan,
-// 4 bytes per sample, which the budget must charge.
-func jpegProgressive(data []byte) bool {
-	for i := 2; i+4 <= len(data); {
-		if data[i] != 0xFF {
-			return false
-		}
-		switch m := data[i+1]; {
-		case m == 0xC2:
-			return true
-		case m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC, m == 0xDA:
-			return false // another frame type, or the scan data
-		}
-		i += 2 + (int(data[i+2])<<8 | int(data[i+3]))
-	}
-	return false
-}
-
-// Cost is about the most memory, in bytes, that decoding the image and
-// holding it as NRGBA take at once: the encoded file, the decoder's own
-// image, and the NRGBA copy (or the upright copy of a rotated JPEG) that
-// every later step reads. It is what a memory budget charges for the image.
-func (h Header) Cost() int64 {
-	perPixel := decodedBytesPerPixel(h.colorModel) + 4
-	if h.progressive {
-		perPixel += 4 * 3 // int32 coefficients of up to three full-size components
-	}
-	return h.Encoded + int64(h.Width)*int64(h.Height)*perPixel
-}
-
-// decodedBytesPerPixel is what the standard decoders allocate per pixel for a
-// color model; unknown models are charged as 16-bit RGBA, the largest.
-func decodedBytesPerPixel(m color.Model) int64 {
-	switch m {
-	case color.GrayModel, color.AlphaModel:
-		return 1
-	case color.Gray16Model, color.Alpha16Model:
-		return 2
-	case color.YCbCrModel:
-		return 3 // at most 4:4:4; phones write 4:2:0, 1.5
-	case color.NYCbCrAModel:
-		return 4
-	case color.RGBAModel, color.NRGBAModel, color.CMYKModel:
-		return 4
-	case color.RGBA64Model, color.NRGBA64Model:
-		return 8
-	}
-	if _, ok := m.(color.Palette); ok {
-		return 1
-	}
-	return 8
 }
 
 // Decode decodes the pixels of data, whose header h was read from it, and
 // turns a JPEG upright by its EXIF orientation.
 func (h Header) Decode(data []byte, name string) (Decoded, error) {
-	img, _, err := image.Decode(bytes.NewReader(data))
+	return h.DecodeContext(context.Background(), data, name)
+}
+
+// DecodeContext is Decode that stops soon after ctx ends, so that work whose
+// caller has gone (a request timed out, Ctrl-C) gives its CPU back: the
+// decoders are fed through a reader that fails once ctx is done, in pieces
+// small enough that a piece costs milliseconds to decode.
+func (h Header) DecodeContext(ctx context.Context, data []byte, name string) (Decoded, error) {
+	img, _, err := image.Decode(&ctxReader{ctx: ctx, r: bytes.NewReader(data)})
+	if cerr := ctx.Err(); cerr != nil {
+		return Decoded{}, fmt.Errorf("%s: decoding stopped: %w", name, cerr)
+	}
 	if err != nil {
 		return Decoded{}, fmt.Errorf("%s: truncated or corrupt %s: %w", name, h.Format, err)
 	}
@@ -230,4 +199,35 @@ func formatName(data []byte) string {
 		return "tiff"
 	}
 	return "image"
+}
+
+// ctxReader feeds a decoder at most ctxReadPiece bytes a read and fails once
+// ctx is done: the standard decoders have no context, but they all read as
+// they go, so a cancelled decode stops at its next read.
+type ctxReader struct {
+	ctx context.Context
+	r   *bytes.Reader
+}
+
+// ctxReadPiece is small because a piece of a scan bomb can cost a lot of
+// work: a scan of a few dozen bytes walks every block of the image.
+const ctxReadPiece = 256
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if len(p) > ctxReadPiece {
+		p = p[:ctxReadPiece]
+	}
+	return c.r.Read(p)
+}
+
+// ReadAt lets the TIFF decoder read the bytes in place; without it, it
+// would copy the whole file first.
+func (c *ctxReader) ReadAt(p []byte, off int64) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.ReadAt(p, off)
 }

@@ -10,6 +10,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/agegender/agegender/bench/hostile/corpus"
 	"github.com/agegender/agegender/internal/face"
 )
 
@@ -27,6 +28,16 @@ func FuzzDecode(f *testing.F) {
 	f.Add(pngHeader(100000, 1))
 	f.Add([]byte("GIF89a\x01\x00\x01\x00"))
 	f.Add([]byte("BM"))
+	// Files that cost more to decode than their size says: progressive
+	// JPEGs of one, three and four components, one over the scan limit, a
+	// sequential one that scans its component twice, a 16-bit interlaced
+	// PNG.
+	f.Add(corpus.ProgressiveJPEG(16, 12, 1, 2))
+	f.Add(corpus.ProgressiveJPEG(16, 12, 3, 1))
+	f.Add(corpus.ProgressiveJPEG(16, 12, 4, 1))
+	f.Add(corpus.ProgressiveJPEG(8, 8, 1, 600))
+	f.Add(corpus.BaselineJPEG(16, 12, 2))
+	f.Add(corpus.InterlacedPNG16(9, 7))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h, herr := ReadHeader(data, "fuzz", fuzzLimits)
 		dec, err := Decode(bytes.NewReader(data), "fuzz", fuzzLimits)
@@ -46,6 +57,9 @@ func FuzzDecode(f *testing.F) {
 		}
 		if h.Cost() < px*4 {
 			t.Fatalf("cost %d undercharges %d pixels", h.Cost(), px)
+		}
+		if l, err := readJPEGLayout(data); h.Format == "jpeg" && (err != nil || l.checkWork("fuzz", fuzzLimits.withDefaults()) != nil) {
+			t.Fatalf("decoded a jpeg whose markers are refused: %v", err)
 		}
 		n := NRGBA(dec.Image)
 		if n.Rect.Dx() != b.Dx() || n.Rect.Dy() != b.Dy() {

@@ -49,8 +49,9 @@ func TestHeaderCost(t *testing.T) {
 	}
 }
 
-// A progressive JPEG keeps every coefficient until its last scan, 12 more
-// bytes per pixel than a baseline one; the budget must charge them. An APP
+// A progressive JPEG keeps every coefficient until its last scan, 4 bytes
+// per sample of each component's plane more than a baseline one (here 4:2:0,
+// MCU-padded to 208x112 luma samples); the budget must charge them. An APP
 // segment before the frame header must not hide it.
 func TestProgressiveJPEGCostsMore(t *testing.T) {
 	// The JFIF segment lets DecodeConfig stop at the frame header.
@@ -67,7 +68,7 @@ func TestProgressiveJPEGCostsMore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := prog.Cost() - base.Cost(); d != 200*100*12 {
-		t.Errorf("progressive costs %d more, want %d", d, 200*100*12)
+	if want := int64(4 * (208*112 + 2*104*56)); prog.Cost()-base.Cost() != want {
+		t.Errorf("progressive costs %d more, want %d", prog.Cost()-base.Cost(), want)
 	}
 }

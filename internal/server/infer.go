@@ -68,7 +68,7 @@ func (h *handler) analyse(ctx context.Context, hdr preprocess.Header, up *upload
 // goroutine without a CPU slot: it is Go code, which GOMAXPROCS bounds, and
 // batched images are crop-sized (a 1280x960 JPEG decodes in about 20 ms).
 func (h *handler) analyseInBatch(ctx context.Context, hdr preprocess.Header, up *upload, release func()) (analysis, time.Duration) {
-	img, err := decodeSmall(hdr, up)
+	img, err := decodeSmall(ctx, hdr, up)
 	if err != nil {
 		release()
 		return analysis{err: err}, 0
@@ -95,29 +95,31 @@ func (h *handler) analyseInBatch(ctx context.Context, hdr preprocess.Header, up 
 
 // decodeSmall decodes up and gives back its encoded bytes. A decoder panic
 // becomes an error, so that the memory the caller holds is still released.
-func decodeSmall(hdr preprocess.Header, up *upload) (img *image.NRGBA, err error) {
+func decodeSmall(ctx context.Context, hdr preprocess.Header, up *upload) (img *image.NRGBA, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("decoder panicked: %v", p)
 		}
 	}()
-	dec, err := hdr.Decode(up.data, up.name)
+	dec, err := hdr.DecodeContext(ctx, up.data, up.name)
 	up.data = nil
 	up.release()
 	if err != nil {
-		return nil, &uploadError{http.StatusBadRequest, err}
+		return nil, decodeError(ctx, err)
 	}
 	return preprocess.NRGBA(dec.Image), nil
 }
 
 // run is analyse's work, on the goroutine that holds the limits.
 func (h *handler) run(ctx context.Context, hdr preprocess.Header, up *upload) analysis {
-	dec, err := hdr.Decode(up.data, up.name)
+	// Decoding stops at ctx's end, so that a request that timed out gives
+	// its CPU slot back within milliseconds, not when a scan bomb is done.
+	dec, err := hdr.DecodeContext(ctx, up.data, up.name)
 	// The encoded bytes are garbage from here on.
 	up.data = nil
 	up.release()
 	if err != nil {
-		return analysis{err: &uploadError{http.StatusBadRequest, err}}
+		return analysis{err: decodeError(ctx, err)}
 	}
 	if err := ctx.Err(); err != nil {
 		return analysis{err: err}
@@ -134,4 +136,13 @@ func (h *handler) run(ctx context.Context, hdr preprocess.Header, up *upload) an
 		return analysis{err: fmt.Errorf("estimate age and gender: %w", errs[0])}
 	}
 	return analysis{faces: faces[0], bounds: img.Bounds()}
+}
+
+// decodeError gives a failed decode its status: the request's own end when
+// that stopped it, else 400 for the file.
+func decodeError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return err
+	}
+	return &uploadError{http.StatusBadRequest, err}
 }

@@ -71,12 +71,12 @@ const (
 	resizeBytes   = 1 << 20
 )
 
-// imageCost is what a request is charged once its header is read: decoding
-// and the NRGBA copy (preprocess.Header.Cost, less the encoded bytes, which
-// the upload already holds) plus the detector's working memory.
+// imageCost is what a request is charged once its header is read: the
+// encoded bytes, which move here from the upload budget, decoding and the
+// NRGBA copy (preprocess.Header.Cost) plus the detector's working memory.
 func imageCost(h preprocess.Header) int64 {
 	side := paddedScale * float64(min(max(h.Width, h.Height), paddedMaxSide))
-	return h.Cost() - h.Encoded + int64(4*side*side) + resizeBytes
+	return h.Cost() + int64(4*side*side) + resizeBytes
 }
 
 // large reports whether an image of this cost takes the large lane.

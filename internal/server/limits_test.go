@@ -38,8 +38,10 @@ func TestHeaderOverLimitsRefusedBeforeDecoding(t *testing.T) {
 	}{
 		{"pixels", Config{}, corpus.PNGHeaderOnly(20000, 20000), 400, []string{"20000x20000", "100 megapixel limit"}},
 		{"strip", Config{}, flatPNG(100000, 1), 400, []string{"100000x1", "20:1 limit"}},
-		{"memory", Config{}, corpus.PNGHeaderOnly(10000, 10000), 413, []string{"image needs 774.2 MB", "over the memory budget of 288.0 MB"}},
-		{"bomb", Config{MaxMemory: 64 << 20}, flatPNG(3000, 3000), 413, []string{"image needs 54.2 MB", "of 48.0 MB for one image"}},
+		{"memory", Config{}, corpus.PNGHeaderOnly(10000, 10000), 413, []string{"image needs 774.2 MB", "over the memory budget of 240.0 MB"}},
+		{"bomb", Config{MaxMemory: 64 << 20}, flatPNG(3000, 3000), 413, []string{"image needs 54.2 MB", "of 36.0 MB for one image"}},
+		// The engine's detector passes at a large --det-size (WorkCost) are charged too.
+		{"detector", Config{WorkCost: func(w, h int) int64 { return 64 * int64(w) * int64(h) }}, flatPNG(3000, 3000), 413, []string{"image needs 6", "of 240.0 MB for one image"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -87,7 +89,8 @@ func startBlocked(t *testing.T, h http.Handler, fake *fakeEstimator, data []byte
 // next waits before a pixel of it is decoded, and gives up at its deadline.
 func TestDecodingWaitsForMemory(t *testing.T) {
 	fake := &fakeEstimator{faces: twoFaces(), block: make(chan struct{}), started: make(chan struct{})}
-	h := NewHandler(fake, Config{MaxMemory: 32 << 20, MaxConcurrent: 4, Timeout: 100 * time.Millisecond})
+	// 8 MB of 40 are for uploads, so that images have 32 MB.
+	h := NewHandler(fake, Config{MaxMemory: 40 << 20, MaxUploadMemory: 8 << 20, MaxConcurrent: 4, Timeout: 100 * time.Millisecond})
 	first := startBlocked(t, h, fake, flatPNG(600, 600)) // 6.2 MB of the 24 MB large share
 	defer func() { close(fake.block); <-first }()
 

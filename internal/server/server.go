@@ -41,16 +41,18 @@
 //	     client reading "age" from a 200 must not get a made-up number;
 //	     rather than 400 because the upload itself was fine.
 //	429  a large image (more than 1/16 of MaxMemory) while the large lane's
-//	     queue is full (see admission); retrying later may succeed
+//	     queue is full (see admission), or an upload past 1 MB while 8
+//	     others are (see uploadBudget); retrying later may succeed
 //	500  the estimator failed
 //	503  the answer was not ready within Config.Timeout (server busy or
 //	     inference slow); retrying later may succeed
 //
 // Limits, in the order a request meets them: the upload is read whole, within
-// MaxUpload bytes and UploadTimeout, before anything else is held, so that a
-// slow client costs a connection and nothing more; the header is checked
+// MaxUpload bytes and UploadTimeout and charged to MaxUploadMemory, before
+// anything else is held, so that a slow client costs a connection and its
+// bytes, nothing more; the header is checked (a JPEG's scans included)
 // against Limits; the memory that decoding and detecting will take is
-// reserved from MaxMemory; and a large image (over 1/16 of MaxMemory) takes
+// reserved from the rest of MaxMemory; and a large image (over 1/16 of it) takes
 // a CPU slot (MaxConcurrent) before its pixels are decoded, while a smaller
 // one is decoded and estimated in a micro-batch that takes a slot when it
 // runs (batch.go). Timeout runs from the end of the upload.
@@ -64,7 +66,6 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -75,68 +76,6 @@ import (
 	"github.com/agegender/agegender/internal/preprocess"
 )
 
-// Config tunes the handler. Zero values pick the defaults below.
-type Config struct {
-	// MaxUpload bounds the whole request body in bytes; 0 means DefaultMaxUpload.
-	MaxUpload int64
-	// UploadTimeout bounds the reading of a request's body; 0 means
-	// DefaultUploadTimeout.
-	UploadTimeout time.Duration
-	// Timeout bounds each request from the end of its upload, including the
-	// wait for memory and an inference slot; 0 means DefaultTimeout.
-	Timeout time.Duration
-	// Limits bound what an image's header may declare.
-	Limits preprocess.Limits
-	// MaxMemory bounds, in bytes, the uploads being read and the images
-	// being decoded and analysed at once, charged from their headers before
-	// any pixel is decoded; 0 means DefaultMaxMemory. One image may take at
-	// most three quarters of it.
-	MaxMemory int64
-	// Health holds extra fields for /health (model, versions, detection
-	// mode...); "status" is always "ok" and cannot be overridden.
-	Health map[string]any
-	// MaxConcurrent bounds inferences running at once, so that a burst of
-	// requests queues instead of thrashing the CPU; 0 means runtime.NumCPU().
-	MaxConcurrent int
-	// Logger receives one line per request and the server's own events;
-	// nil discards them.
-	Logger *slog.Logger
-	// MaxBatch bounds the images of concurrent requests estimated in one
-	// call (micro-batching); 0 means DefaultMaxBatch, 1 turns batching off.
-	// Only images under 1/16 of MaxMemory are batched: a large one would hold
-	// the crops of its batch back for seconds.
-	MaxBatch int
-	// BatchWindow is how long a batch waits for more images after its first
-	// before it runs on a free slot; while every slot is busy images join
-	// anyway, up to MaxBatch.
-	BatchWindow time.Duration
-	// DrainDelay is how long Serve, once told to stop, keeps serving with
-	// /ready answering 503 before it closes the listener, so that a load
-	// balancer polling /ready stops sending new requests first; 0 closes at
-	// once.
-	DrainDelay time.Duration
-}
-
-// Defaults for the zero Config.
-const (
-	DefaultMaxUpload     = 20 << 20
-	DefaultUploadTimeout = time.Minute
-	DefaultTimeout       = 30 * time.Second
-	// DefaultMaxMemory admits one image of up to about 36 megapixels (three
-	// quarters of it at 8 bytes a pixel) and keeps the whole server, with the
-	// engine's own 100 MB, under 600 MB of resident memory.
-	DefaultMaxMemory = 384 << 20
-	// Micro-batching is off by default: on the 2-core development machine,
-	// at 16 clients on a face crop, batches of up to 8 (4.4-4.6 images on
-	// average) cut the server's CPU per request by 3-6% but made p99 worse
-	// in each of 5 interleaved runs, and requests/s moved 0.86-1.09x
-	// (README). Detection, one image per ONNX Runtime run, is most of the
-	// work; batching shares only the age/gender model's run. A window of 0
-	// adds no latency to a request that finds the server idle.
-	DefaultMaxBatch    = 1
-	DefaultBatchWindow = 0
-)
-
 // handler is unexported so that its state (the limits) stays private; it
 // is returned as an http.Handler and recognised by Serve for draining.
 type handler struct {
@@ -144,9 +83,11 @@ type handler struct {
 	cfg    Config
 	health map[string]any
 	adm    *admission
-	mux    *http.ServeMux
-	log    *slog.Logger
-	met    *metrics
+	// uploads bounds the bodies being received.
+	uploads *uploadBudget
+	mux     *http.ServeMux
+	log     *slog.Logger
+	met     *metrics
 	// batch is nil when batching is off.
 	batch *batcher
 	// draining is set by Serve when it starts to stop; /ready then fails.
@@ -156,21 +97,7 @@ type handler struct {
 // NewHandler returns the API's handler. It has its own ServeMux, so that
 // nothing registered on http.DefaultServeMux (pprof, expvar) leaks into it.
 func NewHandler(est Estimator, cfg Config) http.Handler {
-	if cfg.MaxUpload <= 0 {
-		cfg.MaxUpload = DefaultMaxUpload
-	}
-	if cfg.UploadTimeout <= 0 {
-		cfg.UploadTimeout = DefaultUploadTimeout
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultTimeout
-	}
-	if cfg.MaxMemory <= 0 {
-		cfg.MaxMemory = DefaultMaxMemory
-	}
-	if cfg.MaxConcurrent <= 0 {
-		cfg.MaxConcurrent = runtime.NumCPU()
-	}
+	cfg = cfg.withDefaults()
 	// Copied so that a caller changing its map later cannot race with requests.
 	health := make(map[string]any, len(cfg.Health)+1)
 	for k, v := range cfg.Health {
@@ -178,13 +105,14 @@ func NewHandler(est Estimator, cfg Config) http.Handler {
 	}
 	health["status"] = "ok"
 	h := &handler{
-		est:    est,
-		cfg:    cfg,
-		health: health,
-		adm:    newAdmission(cfg.MaxMemory, cfg.MaxConcurrent),
-		mux:    http.NewServeMux(),
-		log:    cfg.Logger,
-		met:    newMetrics(),
+		est:     est,
+		cfg:     cfg,
+		health:  health,
+		adm:     newAdmission(cfg.MaxMemory-cfg.MaxUploadMemory, cfg.MaxConcurrent),
+		uploads: newUploadBudget(cfg.MaxUploadMemory, cfg.MaxUpload),
+		mux:     http.NewServeMux(),
+		log:     cfg.Logger,
+		met:     newMetrics(),
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -292,7 +220,7 @@ func (h *handler) predict(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed(w, r, http.MethodPost)
 		return
 	}
-	up, err := h.readUpload(w, r, h.adm.memory)
+	up, err := h.readUpload(w, r, h.uploads)
 	if err != nil {
 		writeFailure(w, err)
 		return
@@ -315,6 +243,9 @@ func (h *handler) predict(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cost := imageCost(hdr)
+	if h.cfg.WorkCost != nil {
+		cost += h.cfg.WorkCost(hdr.Width, hdr.Height)
+	}
 	rec := recorderOf(w)
 	queued := time.Now()
 	var a analysis
@@ -325,6 +256,7 @@ func (h *handler) predict(w http.ResponseWriter, r *http.Request) {
 			writeFailure(w, err)
 			return
 		}
+		up.release() // the memory budget holds its bytes from here on
 		handedOff = true
 		var waited time.Duration
 		a, waited = h.analyseInBatch(ctx, hdr, up, release)
@@ -336,6 +268,7 @@ func (h *handler) predict(w http.ResponseWriter, r *http.Request) {
 			writeFailure(w, err)
 			return
 		}
+		up.release() // the memory budget holds its bytes from here on
 		handedOff = true
 		a = h.analyse(ctx, hdr, up, h.adm.large(cost), release)
 	}
@@ -367,6 +300,9 @@ func writeFailure(w http.ResponseWriter, err error) {
 		// The body may be partly unread; the client must not send another
 		// request on this connection.
 		w.Header().Set("Connection", "close")
+		if ue.status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "2")
+		}
 		writeError(w, ue.status, err.Error())
 	case errors.Is(err, face.ErrNoFace):
 		writeJSON(w, http.StatusUnprocessableEntity, noFaceResponse{Error: face.ErrNoFace.Error(), Faces: []face.Face{}})

@@ -96,8 +96,10 @@ type writer struct {
 	dir   string
 	cases []Case
 	err   error
-	// blank is the 10000x10000 PNG, compressed once for every copy.
-	blank []byte
+	// blank is the 10000x10000 PNG, compressed once for every copy; so are
+	// the larger files of decodeWork.
+	blank                               []byte
+	scanBomb, interlaced, interlacedBig []byte
 }
 
 func (w *writer) add(name, want string, hostile bool) string {
@@ -131,6 +133,7 @@ func (w *writer) hostile(i int) {
 		w.blank = blankGrayPNG(10000, 10000)
 	}
 	w.file("blank-10000x10000"+s+".png", w.blank, "over the memory budget")
+	w.decodeWork(s)
 	w.file("truncated"+s+".jpg", goodJPEG(300, 200)[:400], "truncated or corrupt")
 	w.file("empty"+s+".jpg", nil, "empty file")
 	w.file("text"+s+".jpg", []byte("this is not a picture\n"), "not a supported image")
@@ -155,6 +158,26 @@ func (w *writer) hostile(i int) {
 	// A line longer than any path: it once ended the list, losing every
 	// path after it.
 	w.cases = append(w.cases, Case{Entry: strings.Repeat("x", 1<<20+i), Want: "longer than any path", Hostile: true})
+}
+
+// decodeWork writes the files whose decoding costs more than their size
+// says: scan bombs (a minute of decoding in 147 KB), files whose decoder
+// allocates beyond its image (four components, progressive coefficients,
+// 16-bit interlaced PNG), within the budget and over it.
+func (w *writer) decodeWork(s string) {
+	if w.scanBomb == nil {
+		w.scanBomb = ProgressiveJPEG(4700, 4700, 1, 2000)
+		w.interlaced = InterlacedPNG16(3000, 2000)
+		w.interlacedBig = InterlacedPNG16(5000, 5000)
+	}
+	w.file("scan-bomb"+s+".jpg", w.scanBomb, "over the 500 scan limit")
+	w.file("tiny-scans"+s+".jpg", ProgressiveJPEG(8, 8, 1, 600), "over the 500 scan limit")
+	w.file("scan-passes"+s+".jpg", ProgressiveJPEG(2000, 2000, 1, 40), "times over")
+	w.file("rescanned-baseline"+s+".jpg", BaselineJPEG(640, 480, 3), "scans component 1 3 times")
+	w.file("cmyk-progressive"+s+".jpg", ProgressiveJPEG(1500, 1500, 4, 1), "")
+	w.file("cmyk-progressive-4000"+s+".jpg", ProgressiveJPEG(4000, 4000, 4, 1), "over the memory budget")
+	w.file("interlaced16-3000x2000"+s+".png", w.interlaced, "")
+	w.file("interlaced16-5000x5000"+s+".png", w.interlacedBig, "over the memory budget")
 }
 
 // socket leaves a Unix socket file at p.

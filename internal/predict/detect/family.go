@@ -28,6 +28,9 @@ type family struct {
 	nmsIoU          float64
 	// scoreScale says what the score is, for --min-score's help and Info.
 	scoreScale string
+	// runtimeBytesPerPixel is what ONNX Runtime holds per input pixel
+	// during a pass (memory.go).
+	runtimeBytesPerPixel int64
 }
 
 var strides = []int{8, 16, 32}
@@ -39,13 +42,17 @@ var families = []family{
 		bgr: true, mean: 0, scale: 1,
 		decode: DecodeYuNet, defaultMinScore: 0.7, nmsIoU: 0.3,
 		scoreScale: "sqrt(cls*obj), 0..1",
+		// Measured (memory.go): 76 bytes a pixel at most, less the tensor.
+		runtimeBytesPerPixel: 64,
 	},
 	{
 		name: "SCRFD", input: "input.1",
 		score: "score_%d", box: "bbox_%d", kps: "kps_%d", anchors: 2,
 		bgr: false, mean: 127.5, scale: 1 / 128.0,
 		decode: DecodeSCRFD, defaultMinScore: 0.45, nmsIoU: 0.4,
-		scoreScale: "sigmoid, 0..1",
+		// Not measured: twice YuNet's, since SCRFD's first layers are wider.
+		runtimeBytesPerPixel: 128,
+		scoreScale:           "sigmoid, 0..1",
 	},
 }
 
