@@ -42,6 +42,10 @@ class Preset:
     balance: float = 0.0
     # Degradations real photos bring: white balance, sepia, blur and JPEG.
     robust: bool = False
+    # Batch-norm statistics recomputed after training over the training
+    # images "clean" (un-augmented, with mirrors) or "augmented" (one epoch
+    # of training draws through the training augmentation).
+    recalibrate: str = "clean"
     notes: str = ""
 
 
@@ -87,7 +91,7 @@ V2 = replace(
 # over sources and age buckets, and the degradations of scans and web photos.
 V3 = replace(
     V2, name="v3", celebahq=False, crops=("utkface", "utkface-more", "aaf", "celebahq"),
-    balance=0.5, robust=True,
+    balance=0.5, robust=True, recalibrate="augmented",
     notes="compact CNN 16-32-64-128 with a 1x1 expansion to 256, age distribution head, augmentation "
           "with a 16-60 px round trip on half the images, colour, sepia, blur and JPEG, flip averaging; "
           "UTKFace (both folders), AAF and CelebA-HQ (gender), all cropped by the Go aligner, "
