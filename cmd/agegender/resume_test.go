@@ -52,6 +52,28 @@ func inputsOf(t *testing.T, path string) []string {
 	return names
 }
 
+// rowsIn counts the complete rows (lines) of the file at path.
+func rowsIn(path string) int {
+	data, _ := os.ReadFile(path)
+	return bytes.Count(data, []byte("\n"))
+}
+
+// waitForRows closes grown once the file at path holds n rows, polling,
+// unless stop is closed first.
+func waitForRows(path string, n int, grown, stop chan struct{}) {
+	for {
+		select {
+		case <-stop:
+			return
+		case <-time.After(2 * time.Millisecond):
+		}
+		if rowsIn(path) >= n {
+			close(grown)
+			return
+		}
+	}
+}
+
 // SIGKILL at random points, then the same command with --resume, until a
 // run finishes: the file holds every input exactly once, in input order,
 // as one uninterrupted run does, whatever row the kills cut in half.
@@ -91,12 +113,19 @@ func TestResumeAfterSIGKILL(t *testing.T) {
 			}
 			exited := make(chan error, 1)
 			go func() { exited <- cmd.Wait() }()
+			// Killed once the file has grown by a random 1-200 rows, not
+			// after a time: on a loaded machine a run may write nothing in
+			// its first second, and every round must make progress.
+			grown := make(chan struct{})
+			stop := make(chan struct{})
+			go waitForRows(out, rowsIn(out)+1+rng.IntN(200), grown, stop)
 			select {
 			case err := <-exited:
+				close(stop)
 				if err != nil {
 					t.Fatalf("%s round %d: %v: %s", ext, round, err, stderr.String())
 				}
-			case <-time.After(time.Duration(100+rng.IntN(500)) * time.Millisecond):
+			case <-grown:
 				cmd.Process.Kill() // SIGKILL: no handler runs
 				<-exited
 				kills++
