@@ -59,14 +59,19 @@ func Check(path string) (fs.FileInfo, error) {
 	if err := regular(st.Mode()); err != nil {
 		return nil, err
 	}
-	var sfs unix.Statfs_t
-	if err := unix.Statfs(path, &sfs); err != nil {
-		return nil, &fs.PathError{Op: "statfs", Path: path, Err: err}
-	}
-	if err := realFS(sfs); err != nil {
+	if err := onRealFS(path); err != nil {
 		return nil, err
 	}
 	return st, nil
+}
+
+// onRealFS refuses a path on a kernel file system (procfs, sysfs, ...).
+func onRealFS(path string) error {
+	var sfs unix.Statfs_t
+	if err := unix.Statfs(path, &sfs); err != nil {
+		return &fs.PathError{Op: "statfs", Path: path, Err: err}
+	}
+	return realFS(sfs)
 }
 
 // Open opens path for reading if Check passes. The open is non-blocking and
@@ -89,11 +94,7 @@ func OpenNoFollow(path string) (*os.File, error) {
 			return nil, err
 		}
 		// A file of /proc or /sys is refused before it is opened for writing.
-		var sfs unix.Statfs_t
-		if err := unix.Statfs(path, &sfs); err != nil {
-			return nil, &fs.PathError{Op: "statfs", Path: path, Err: err}
-		}
-		if err := realFS(sfs); err != nil {
+		if err := onRealFS(path); err != nil {
 			return nil, err
 		}
 	}
