@@ -23,9 +23,6 @@ const cropPadding = 0.3
 // An image this small and this close to square is taken to be a face crop
 // when even the padded retry finds nothing, so mode auto falls back to the
 // whole image rather than reporting no face (Detected false in the output).
-// A face that is found is always aligned and cropped by the template,
-// whatever the image's size: feeding crop-like portraits whole, unaligned,
-// cost 4-11 years of MAE on portraits and scanned prints (issue 19).
 const (
 	cropMaxSide   = 640
 	cropMaxAspect = 2.0
@@ -42,7 +39,11 @@ const MinFaceSide = 32
 // is for tight face crops, which are far smaller than this.
 const paddedMaxSide = 1024
 
-// locate returns the faces of img as jobs for the model, per the mode.
+// locate returns the faces of img as jobs for the model, per the mode. A
+// face that is found is always aligned and cropped by the template, whatever
+// the image's size: portraits fed whole and unaligned, as crop-like images
+// once were, were 10.1 years off on AAF's validation split against 6.9
+// aligned (v2), and training crops every source through this same path.
 func (e *Engine) locate(ctx context.Context, img *image.NRGBA) ([]faceJob, error) {
 	b := img.Bounds()
 	whole := faceJob{
