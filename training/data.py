@@ -119,32 +119,35 @@ def celebahq_samples(crops_dir, train_percent=100):
     """CelebA-HQ faces as cropped by training/facecrop: gender only, every
     one for training (see TRAIN_ONLY)."""
     root, name = os.path.split(os.path.normpath(crops_dir))
-    return crop_samples(root, name, train_percent).train
+    return crop_samples(root, name, train_percent, train_only=True).train
 
 
 # Sources whose people repeat across images with no identity list: all of
 # it trains, none validates (a split would validate on faces it trained on).
-TRAIN_ONLY = {"celebahq", "celebahq-crops"}
+TRAIN_ONLY = {"celebahq"}
 
 
-def crop_samples(crops_root, name, train_percent=100):
+def crop_samples(crops_root, name, train_percent=100, train_only=None):
     """The faces of one source as training/facecrop cropped them
     (crops_root/name/crops.csv: file,source,age,female,race,detected,score),
     split as scan splits UTKFace: by the source file's own base name, so
     that a UTKFace image is on the same side of the split whether it is read
     whole or as a crop, and `agegender eval --split val` picks the same
-    files from the source folder."""
+    files from the source folder. train_only (by default, whether name is
+    one of TRAIN_ONLY) puts every face in training."""
     folder = os.path.join(crops_root, name)
     path = os.path.join(folder, "crops.csv")
     if not os.path.exists(path):
         raise TrainingError(f"{path} not found: crop the source first (make crops)")
+    if train_only is None:
+        train_only = name in TRAIN_ONLY
     split = Split([], [], [], [])
     with open(path, newline="") as f:
         for row in csv.DictReader(f):
             s = Sample(os.path.join(folder, row["file"]), int(row["age"]), int(row["female"]),
                        int(row["race"]), name)
             key = os.path.basename(row["source"])
-            if name in TRAIN_ONLY or not (is_validation(key) or is_calibration(key)):
+            if train_only or not (is_validation(key) or is_calibration(key)):
                 if in_training_subset(key, train_percent):
                     split.train.append(s)
             elif is_validation(key):
