@@ -69,9 +69,9 @@ const (
 	DefaultMaxUpload     = 20 << 20
 	DefaultUploadTimeout = time.Minute
 	DefaultTimeout       = 30 * time.Second
-	// DefaultMaxMemory admits one image of up to about 36 megapixels (three
-	// quarters of it at 8 bytes a pixel) and keeps the whole server, with the
-	// engine's own 100 MB, under 600 MB of resident memory.
+	// DefaultMaxMemory leaves images 320 MB beside the upload budget, so one
+	// image may take 240 MB (about 30 megapixels), and keeps the whole
+	// server, with the engine's own 100 MB, under 600 MB of resident memory.
 	DefaultMaxMemory = 384 << 20
 	// DefaultMaxUploadMemory lets one 20 MB upload arrive at a time beside
 	// hundreds of crops; the images keep 320 MB of the default 384.
