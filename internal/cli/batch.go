@@ -1,16 +1,17 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/agegender/agegender/internal/pipeline"
+	"github.com/agegender/agegender/internal/job"
 	"github.com/agegender/agegender/internal/report"
 	"github.com/agegender/agegender/internal/shard"
+	"github.com/agegender/agegender/internal/storage"
 )
 
 type batchOptions struct {
@@ -84,7 +85,7 @@ Exit codes: 0 all inputs succeeded, 2 some failed, 1 usage or setup error.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return batchRun(cmd, ios, &o, args)
+			return batchRun(cmd.Context(), ios, &o, args)
 		},
 	}
 	fs := cmd.Flags()
@@ -107,7 +108,7 @@ Exit codes: 0 all inputs succeeded, 2 some failed, 1 usage or setup error.`,
 	return cmd
 }
 
-func batchRun(cmd *cobra.Command, ios *IOStreams, o *batchOptions, args []string) (err error) {
+func batchRun(ctx context.Context, ios *IOStreams, o *batchOptions, args []string) (err error) {
 	if err := checkOutputFlags([2]string{"csv", o.csv}, [2]string{"json", o.json}, [2]string{"jsonl", o.jsonl}, [2]string{"annotate", o.annotate}); err != nil {
 		return err
 	}
@@ -127,17 +128,16 @@ func batchRun(cmd *cobra.Command, ios *IOStreams, o *batchOptions, args []string
 	if o.checkpoint < time.Second {
 		return usagef("--checkpoint %v: must be at least 1s", o.checkpoint)
 	}
-	rm := newRemote(cmd.Context())
-	defer func() { err = errors.Join(err, rm.close()) }()
-	inputs, err := o.list.inputs(rm, args, ios.In)
+	bs := storage.NewBuckets()
+	defer func() { err = errors.Join(err, bs.Close()) }()
+	inputs, err := o.list.inputs(ctx, bs, args, ios.In)
 	if err != nil {
 		return err
 	}
-	inputs = inShard(inputs, part)
-	return runJob(cmd, ios, jobSpec{
-		engine: &o.engine, inputs: inputs, outPath: path, format: format, run: &o.run,
+	return runJob(ctx, ios, jobSpec{
+		engine: &o.engine, inputs: job.InShard(inputs, part), outPath: path, format: format, run: &o.run,
 		quiet: o.quiet, force: o.force, annotate: o.annotate, summary: true, resume: o.resume,
-		remote: rm, checkpoint: o.checkpoint,
+		buckets: bs, checkpoint: o.checkpoint,
 	})
 }
 
@@ -166,18 +166,4 @@ func (o *batchOptions) resolveShard(ios *IOStreams) (shard.Spec, error) {
 		fmt.Fprintf(ios.ErrOut, "agegender: shard %v from %s (--shard 0/1 processes everything)\n", s, from)
 	}
 	return s, nil
-}
-
-// inShard keeps the inputs of one shard.
-func inShard(inputs iter.Seq[pipeline.Input], s shard.Spec) iter.Seq[pipeline.Input] {
-	if s.Count <= 1 {
-		return inputs
-	}
-	return func(yield func(pipeline.Input) bool) {
-		for in := range inputs {
-			if s.Has(in.Rel) && !yield(in) {
-				return
-			}
-		}
-	}
 }

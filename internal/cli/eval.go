@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"iter"
@@ -71,7 +72,7 @@ scored at all (the summary is still printed).`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return evalRun(cmd, ios, &o, args)
+			return evalRun(cmd.Context(), ios, &o, args)
 		},
 	}
 	fs := cmd.Flags()
@@ -88,7 +89,7 @@ scored at all (the summary is still printed).`,
 // labelFunc finds the label of an input.
 type labelFunc func(input string) (eval.Label, bool)
 
-func evalRun(cmd *cobra.Command, ios *IOStreams, o *evalOptions, args []string) (err error) {
+func evalRun(ctx context.Context, ios *IOStreams, o *evalOptions, args []string) (err error) {
 	if err := checkOutputFlags([2]string{"report", o.reportDir}); err != nil {
 		return err
 	}
@@ -107,14 +108,14 @@ func evalRun(cmd *cobra.Command, ios *IOStreams, o *evalOptions, args []string) 
 		}
 	}
 	exts := pipeline.DefaultExtensions
-	inputs, err := argInputs(nil, args, exts, pipeline.ReadList(ios.In, '\n', exts))
+	inputs, err := argInputs(ctx, args, exts, pipeline.ReadList(ios.In, '\n', exts))
 	if err != nil {
 		return err
 	}
 	var excluded atomic.Int64
 	inputs = inSplit(inputs, split, &excluded)
 
-	eng, err := o.engine.open(cmd.Context())
+	eng, err := o.engine.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -122,7 +123,7 @@ func evalRun(cmd *cobra.Command, ios *IOStreams, o *evalOptions, args []string) 
 
 	sc := eval.NewScorer()
 	bar := newProgress(ios, o.quiet)
-	_, err = pipeline.Run(cmd.Context(), inputs, eng, func(r pipeline.Result) error {
+	_, err = pipeline.Run(ctx, inputs, eng, func(r pipeline.Result) error {
 		l, ok := lookup(r.Input)
 		sc.Add(r.Image, l, ok)
 		if bar != nil {

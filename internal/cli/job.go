@@ -10,12 +10,11 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/agegender/agegender/internal/annotate"
 	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/job"
 	"github.com/agegender/agegender/internal/pipeline"
 	"github.com/agegender/agegender/internal/report"
 	"github.com/agegender/agegender/internal/storage"
@@ -34,234 +33,130 @@ type jobSpec struct {
 	summary  bool
 	// resume appends to outPath in place, skipping the inputs it holds.
 	resume bool
-	// remote opens object storage outputs; checkpoint is how often a
-	// resumable one is written.
-	remote     *remote
+	// buckets open object storage outputs (nil where the command has
+	// none); checkpoint is how often a resumed object is written.
+	buckets    *storage.Buckets
 	checkpoint time.Duration
 }
 
-func runJob(cmd *cobra.Command, ios *IOStreams, s jobSpec) (err error) {
-	// Every flag is checked before any output is created.
+// runJob checks every flag, then opens the output, then the engine, so that
+// a mistake leaves nothing behind, and hands them to job.Run.
+func runJob(ctx context.Context, ios *IOStreams, s jobSpec) (err error) {
 	if err := s.run.validate(); err != nil {
 		return err
 	}
 	if _, _, err := s.engine.params(); err != nil {
 		return err
 	}
-	var (
-		out *output
-		res *resumable
-		ok  bool
-	)
-	if s.resume {
-		var end func() error
-		if res, end, err = resumeOutput(cmd.Context(), s); err != nil {
-			return err
-		}
-		defer func() { err = errors.Join(err, end()) }()
-		out = &output{w: res.f, format: s.format}
-		s.inputs = res.skipDone(s.inputs, s.format, ios.ErrOut)
-	} else {
-		if out, err = openOutput(s.remote, s.outPath, s.format, s.force, ios.Out, ios.ErrOut); err != nil {
-			return err
-		}
-		defer func() { err = errors.Join(err, out.finish(ok)) }()
-	}
-
-	var annotator *annotate.Writer
-	if s.annotate != "" {
-		if annotator, err = annotate.NewWriter(s.annotate, s.force); err != nil {
-			return err
-		}
-	}
-	eng, err := s.engine.open(cmd.Context())
+	out, resumed, err := s.output(ctx, ios)
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, eng.Close()) }()
-
-	w, err := report.New(s.format, out.w, report.Options{TTY: out.file == nil && res == nil && ios.OutTTY, NoHeader: res != nil && !res.needHeader})
+	opts := job.Options{
+		Format: s.format, TTY: resumed == nil && (s.outPath == "-" || s.outPath == "") && ios.OutTTY,
+		Warn: warnTo(ios.ErrOut), Note: func(msg string) { printLine(ios.ErrOut, "%s", msg) },
+	}
+	eng, err := s.prepare(ctx, &opts)
 	if err != nil {
-		return usageError{err}
+		// job.Run ends the output; until then, it is ended here.
+		return errors.Join(err, out.Abort(ctx))
 	}
-	opts := pipeline.Options{Workers: workerCount(s.run.workers, s.engine.threads, runtime.NumCPU()),
-		Budget: s.run.budget(), WorkCost: eng.WorkingMemory}
-	if annotator != nil {
-		opts.Inspect = func(img *image.NRGBA, im face.Image) error { return annotator.Write(img, im) }
-		opts.InspectCost = 4 // the NRGBA copy the faces are drawn on
-	}
+	defer func() { err = errors.Join(err, eng.Close()) }()
 	bar := newProgress(ios, s.quiet)
-	ctx := cmd.Context()
-	sum, runErr := pipeline.Run(ctx, s.inputs, eng, jobSink(ctx, ios, w, bar, res, eng.Mode()), opts)
+	if bar != nil {
+		opts.Done = func() { bar.Add(1) }
+	}
+	sum, err := job.Run(ctx, s.inputs, eng, out, opts)
 	if bar != nil {
 		bar.Finish()
 	}
-	if res != nil && res.err != nil {
-		// Refused before any input ran: nothing was written.
-		return res.err
+	if resumed != nil && resumed.Refused() != nil {
+		return err
 	}
-	closeErr := w.Close()
 	if s.summary && !s.quiet {
 		fmt.Fprintf(ios.ErrOut, "%d inputs: %d ok, %d failed, %d faces, %.1f images/s (detect %s)\n",
 			sum.Inputs, sum.OK, sum.Failed, sum.Faces, sum.PerSecond(), eng.Mode())
 	}
-	if res != nil && errors.Is(runErr, context.Canceled) && ctx.Err() != nil && closeErr == nil {
-		// Not "no output file was written" (Main's words for an interrupt).
-		return fmt.Errorf("interrupted; %s holds every input finished so far, and the same command with --resume does the rest", s.outPath)
+	if err != nil {
+		return err
 	}
-	if runErr != nil || closeErr != nil {
-		return errors.Join(runErr, closeErr)
-	}
-	ok = true
 	if sum.Failed > 0 || sum.Warnings > 0 {
 		return errSomeFailed
 	}
 	return nil
 }
 
-// jobSink writes each result in input order, with its warning, and
-// checkpoints a resumable object output when one is due.
-func jobSink(ctx context.Context, ios *IOStreams, w report.Writer, bar *progressbar.ProgressBar, res *resumable, mode face.Mode) pipeline.Sink {
-	gap := false
-	return func(r pipeline.Result) error {
-		if res != nil && (gap || ctx.Err() != nil && errors.Is(r.Err, context.Canceled)) {
-			// Interrupted, not done: left out, so that --resume does it;
-			// and so is every input after it, finished or not, so that the
-			// file stays a prefix of the inputs and resuming keeps the order.
-			gap = true
-			return nil
-		}
-		r.Detect = mode
-		if r.Warning != nil {
-			printError(ios.ErrOut, "agegender: warning: ", r.Warning)
-		}
-		err := w.Write(r.Image)
-		if bar != nil {
-			bar.Add(1)
-		}
-		if err == nil && res != nil && res.object != nil && res.object.due() {
-			// A failed checkpoint is not the end: the next one, or the
-			// last, may get through.
-			if cerr := res.object.upload(); cerr != nil {
-				printError(ios.ErrOut, "agegender: warning: checkpoint: ", cerr)
-			}
-		}
-		return err
-	}
-}
-
-// resumeOutput opens --resume's file (for an object, its local spool,
-// fetched first) and returns it with what must be done when the run ends,
-// however it ends: sync the file, write the object back, drop the spool.
-func resumeOutput(ctx context.Context, s jobSpec) (*resumable, func() error, error) {
-	if s.outPath == "-" || (s.format != report.FormatCSV && s.format != report.FormatJSONL) {
-		return nil, nil, usagef("--resume needs an output file: --jsonl FILE or --csv FILE (a JSON array cannot be appended to)")
-	}
-	local := s.outPath
-	var obj *spoolObject
-	if storage.IsURL(s.outPath) {
-		// The object is fetched into a spool, resumed there, and written
-		// back at each checkpoint and at the end.
-		var err error
-		if obj, err = newSpool(s.remote, s.outPath, true); err != nil {
-			return nil, nil, err
-		}
-		obj.every = s.checkpoint
-		if _, err := s.remote.downloadTo(s.outPath, obj.spool); err != nil {
-			obj.discard()
-			return nil, nil, fmt.Errorf("--resume %s: %w", s.outPath, err)
-		}
-		local = obj.spool.Name()
-	} else {
-		var err error
-		if local, err = storage.LocalPath(local); err != nil {
+// output opens the run's output: the file or object --resume appends to,
+// or a new one.
+func (s jobSpec) output(ctx context.Context, ios *IOStreams) (job.Output, *job.Resumed, error) {
+	if s.resume {
+		if err := job.CheckResumable(s.outPath, s.format); err != nil {
 			return nil, nil, usageError{err}
 		}
+		r, err := job.Resume(ctx, s.buckets, s.outPath, s.format, s.checkpoint)
+		if err != nil {
+			return nil, nil, err
+		}
+		return r, r, nil
 	}
-	res, err := openResumable(ctx, local, s.format)
+	out, err := job.Create(ctx, s.buckets, s.outPath, s.force, ios.Out, warnTo(ios.ErrOut))
+	return out, nil, err
+}
+
+// prepare opens the annotation folder and the engine, and sets the
+// pipeline's options from the flags and the engine.
+func (s jobSpec) prepare(ctx context.Context, opts *job.Options) (Engine, error) {
+	var annotator *annotate.Writer
+	if s.annotate != "" {
+		var err error
+		if annotator, err = annotate.NewWriter(s.annotate, s.force); err != nil {
+			return nil, err
+		}
+	}
+	eng, err := s.engine.open(ctx)
 	if err != nil {
-		if obj != nil {
-			obj.discard()
-		}
-		return nil, nil, err
+		return nil, err
 	}
-	res.object = obj
-	end := func() error {
-		err := res.close()
-		if obj != nil {
-			obj.discard()
-		}
-		return err
+	opts.Pipeline = pipeline.Options{Workers: workerCount(s.run.workers, s.engine.threads, runtime.NumCPU()),
+		Budget: s.run.budget(), WorkCost: eng.WorkingMemory}
+	if annotator != nil {
+		opts.Pipeline.Inspect = func(img *image.NRGBA, im face.Image) error { return annotator.Write(img, im) }
+		opts.Pipeline.InspectCost = 4 // the NRGBA copy the faces are drawn on
 	}
-	return res, end, nil
+	return eng, nil
+}
+
+// warnTo prints a warning that does not stop the run.
+func warnTo(w io.Writer) func(error) {
+	return func(err error) { printError(w, "agegender: warning: ", err) }
 }
 
 // inputListing is how batch lists its inputs (--ext, --null). merge takes
 // the same flags and lists them again through it, so that its input order is
 // batch's by construction.
-type inputListing struct {
-	exts []string
-	null bool
-}
+type inputListing struct{ job.Listing }
 
 func (l *inputListing) register(fs *pflag.FlagSet, extHelp string) {
-	fs.StringSliceVar(&l.exts, "ext", nil, extHelp)
-	fs.BoolVarP(&l.null, "null", "0", false, "with -, paths on stdin are NUL-separated")
+	fs.StringSliceVar(&l.Exts, "ext", nil, extHelp)
+	fs.BoolVarP(&l.Null, "null", "0", false, "with -, paths on stdin are NUL-separated")
 }
 
-// inputs lists args (and stdin for "-") as argInputs does, with the flags'
-// extensions and separator.
-func (l inputListing) inputs(rm *remote, args []string, stdin io.Reader) (iter.Seq[pipeline.Input], error) {
-	exts := pipeline.DefaultExtensions
-	if len(l.exts) > 0 {
-		exts = pipeline.NormalizeExtensions(l.exts)
+// inputs lists args (and stdin for "-") with the flags' extensions and
+// separator; a bad argument is a usage error.
+func (l inputListing) inputs(ctx context.Context, bs *storage.Buckets, args []string, stdin io.Reader) (iter.Seq[pipeline.Input], error) {
+	inputs, err := l.Inputs(ctx, bs, args, stdin)
+	if err != nil {
+		return nil, usageError{err}
 	}
-	sep := byte('\n')
-	if l.null {
-		sep = 0
-	}
-	return argInputs(rm, args, exts, pipeline.ReadList(stdin, sep, exts))
+	return inputs, nil
 }
 
-// argInputs turns command-line arguments into inputs in the order given:
-// each path is walked with exts, an s3:// or gs:// URL listed in rm (nil
-// where the command reads no object storage), and "-" (allowed once)
-// becomes fromStdin.
-func argInputs(rm *remote, given, exts []string, fromStdin iter.Seq[pipeline.Input]) (iter.Seq[pipeline.Input], error) {
-	args := make([]string, len(given))
-	for i, a := range given {
-		if storage.IsURL(a) && rm == nil {
-			return nil, usagef("%s: only batch and merge read object storage", a)
-		}
-		local, err := storage.LocalPath(a)
-		if err != nil {
-			return nil, usageError{err}
-		}
-		args[i] = local
+// argInputs lists the arguments of a command that reads no object storage,
+// with "-" as stdin; a bad argument is a usage error.
+func argInputs(ctx context.Context, args, exts []string, stdin iter.Seq[pipeline.Input]) (iter.Seq[pipeline.Input], error) {
+	inputs, err := job.Args(ctx, nil, args, exts, stdin)
+	if err != nil {
+		return nil, usageError{err}
 	}
-	stdin := 0
-	for _, a := range args {
-		if a == "-" {
-			stdin++
-		}
-	}
-	if stdin > 1 {
-		return nil, usagef("'-' (stdin) can be given only once")
-	}
-	return func(yield func(pipeline.Input) bool) {
-		for _, a := range args {
-			seq := fromStdin
-			switch {
-			case storage.IsURL(a):
-				seq = storage.Inputs(rm.ctx, rm.bs, a, exts)
-			case a != "-":
-				seq = pipeline.Walk([]string{a}, exts)
-			}
-			for in := range seq {
-				if !yield(in) {
-					return
-				}
-			}
-		}
-	}, nil
+	return inputs, nil
 }

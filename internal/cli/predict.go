@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/agegender/agegender/internal/pipeline"
@@ -30,7 +32,7 @@ func newCmdPredict(ios *IOStreams, open OpenEngine) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return predictRun(cmd, ios, &o, args)
+			return predictRun(cmd.Context(), ios, &o, args)
 		},
 	}
 	fs := cmd.Flags()
@@ -45,7 +47,7 @@ func newCmdPredict(ios *IOStreams, open OpenEngine) *cobra.Command {
 	return cmd
 }
 
-func predictRun(cmd *cobra.Command, ios *IOStreams, o *predictOptions, args []string) error {
+func predictRun(ctx context.Context, ios *IOStreams, o *predictOptions, args []string) error {
 	if err := checkOutputFlags([2]string{"annotate", o.annotate}); err != nil {
 		return err
 	}
@@ -59,11 +61,11 @@ func predictRun(cmd *cobra.Command, ios *IOStreams, o *predictOptions, args []st
 		format = report.FormatJSONL
 	}
 	stdin := func(yield func(pipeline.Input) bool) { yield(pipeline.Reader("-", ios.In)) }
-	inputs, err := argInputs(nil, args, pipeline.DefaultExtensions, stdin)
+	inputs, err := argInputs(ctx, args, pipeline.DefaultExtensions, stdin)
 	if err != nil {
 		return err
 	}
-	return runJob(cmd, ios, jobSpec{
+	return runJob(ctx, ios, jobSpec{
 		engine: &o.engine, inputs: inputs, outPath: "-", format: format,
 		run: &o.run, quiet: true, annotate: o.annotate, force: o.force,
 	})

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/agegender/agegender/internal/testutil"
 )
@@ -124,32 +123,5 @@ func TestS3ShardMergeResume(t *testing.T) {
 		if got, _ := s3.Get(t, "bkt", "out/merged."+ext); !bytes.Equal(got, want) {
 			t.Errorf("%s: merged shards from the bucket differ from one run:\n%s\nwant\n%s", ext, got, want)
 		}
-	}
-}
-
-// A resumable object output is written at each checkpoint, not only at the end.
-func TestS3Checkpoint(t *testing.T) {
-	s3 := testutil.StartFakeS3(t, "bkt")
-	rm := newRemote(t.Context())
-	defer rm.close()
-	s, err := newSpool(rm, "s3://bkt/c.jsonl"+s3.Query, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.discard()
-	s.every = time.Hour
-	if s.due() {
-		t.Error("due an hour early")
-	}
-	s.every = time.Nanosecond
-	s.spool.WriteString("{\"input\":\"a\"}\n")
-	if !s.due() {
-		t.Fatal("not due")
-	}
-	if err := s.upload(); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := s3.Get(t, "bkt", "c.jsonl"); string(got) != "{\"input\":\"a\"}\n" {
-		t.Errorf("checkpoint wrote %q", got)
 	}
 }

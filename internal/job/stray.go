@@ -1,4 +1,4 @@
-package cli
+package job
 
 import (
 	"fmt"
@@ -8,10 +8,10 @@ import (
 	"github.com/agegender/agegender/internal/report"
 )
 
-// merge and --resume hold the same rule: a file's records follow the input
-// listing, one record per input, in its order. merge checks shard outputs
-// against the listing, --resume checks the file it appends to; both say
-// what is wrong with a record that breaks the rule in the same words, here.
+// Merge and Resume hold the same rule: a file's records follow the input
+// listing, one record per input, in its order. Merge checks shard outputs
+// against the listing, Resume checks the file it appends to; both say what
+// is wrong with a record that breaks the rule in the same words, here.
 
 // strayRecord explains why rec, read from file, does not stand where it
 // does: dupOf is the line of an earlier record in the same file for the same

@@ -1,0 +1,226 @@
+package job
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"strings"
+
+	"github.com/agegender/agegender/internal/pipeline"
+	"github.com/agegender/agegender/internal/report"
+	"github.com/agegender/agegender/internal/safeio"
+	"github.com/agegender/agegender/internal/storage"
+)
+
+// Shard is one shard output to merge: its name, for messages, and its
+// records.
+type Shard struct {
+	Name    string
+	Records *report.RecordReader
+}
+
+// shardHead is a shard being read, one record ahead.
+type shardHead struct {
+	Shard
+	head *report.Record // nil once the shard is exhausted
+	// prev and prevLine are the key and line of the record before head,
+	// to name a repeated row.
+	prev     string
+	prevLine int
+}
+
+// Merge writes to w, in the order of inputs, each input's records from the
+// one shard that holds them next, and returns how many inputs it merged: the
+// output one unsharded run would have written, byte for byte. It refuses,
+// naming the input and the shards, an input with records in two shards or
+// in none, records for inputs the listing does not have, a duplicated
+// record, and a shard whose last record was cut short. w may hold a partial
+// output when it fails.
+func Merge(inputs iter.Seq[pipeline.Input], shards []Shard, format report.Format, w io.Writer) (int, error) {
+	heads := make([]*shardHead, len(shards))
+	for i, s := range shards {
+		heads[i] = &shardHead{Shard: s}
+		if err := heads[i].advance(); err != nil {
+			return 0, err
+		}
+	}
+	bw := bufio.NewWriterSize(w, 256<<10)
+	cw := csv.NewWriter(bw)
+	if format == report.FormatCSV {
+		bw.Write(report.CSVHeader())
+	}
+	n := 0
+	for in := range inputs {
+		from, err := holder(heads, report.Key(format, in.Name), in.Name, format)
+		if err != nil {
+			return n, err
+		}
+		if err := report.WriteRecord(format, bw, cw, *from.head); err != nil {
+			return n, fmt.Errorf("write merged output: %w", err)
+		}
+		cw.Flush()
+		// A row repeated in a shard is left at its head, where it matches
+		// the next input only if the listing repeats it too (a path given
+		// twice); otherwise the next input or the end reports it.
+		if err := from.advance(); err != nil {
+			return n, err
+		}
+		n++
+	}
+	for _, s := range heads {
+		if s.head != nil {
+			return n, strayRecord(s.Name, *s.head, s.dupOf(), "", format, nil)
+		}
+	}
+	if err := errors.Join(cw.Error(), bw.Flush()); err != nil {
+		return n, fmt.Errorf("write merged output: %w", err)
+	}
+	return n, nil
+}
+
+// holder is the one shard whose next record is the input's (key).
+func holder(heads []*shardHead, key, input string, format report.Format) (*shardHead, error) {
+	var from *shardHead
+	for _, s := range heads {
+		if s.head == nil || s.head.Key != key {
+			continue
+		}
+		if from != nil {
+			return nil, fmt.Errorf("%s has rows in both %s and %s; a file given twice, or shards of two different splits", input, from.Name, s.Name)
+		}
+		from = s
+	}
+	if from != nil {
+		return from, nil
+	}
+	for _, s := range heads {
+		if dup := s.dupOf(); dup > 0 {
+			return nil, strayRecord(s.Name, *s.head, dup, key, format, nil)
+		}
+	}
+	return nil, fmt.Errorf("%s has no rows next in any shard output: its shard did not finish (run it again with --resume), or the inputs after -- differ from the batch's; the next rows are %s", input, headList(heads))
+}
+
+// dupOf is the line of the record before head when head repeats its input.
+func (s *shardHead) dupOf() int {
+	if s.head != nil && s.prevLine > 0 && s.head.Key == s.prev {
+		return s.prevLine
+	}
+	return 0
+}
+
+func (s *shardHead) advance() error {
+	if s.head != nil {
+		s.prev, s.prevLine = s.head.Key, s.head.LineNo
+	}
+	rec, err := s.Records.Next()
+	switch {
+	case errors.Is(err, io.EOF):
+		s.head = nil
+		return nil
+	case errors.Is(err, report.ErrTorn):
+		return fmt.Errorf("%s: %w: its shard was killed; run it again with --resume", s.Name, err)
+	case err != nil:
+		return err
+	}
+	s.head = &rec
+	return nil
+}
+
+func headList(heads []*shardHead) string {
+	var parts []string
+	for _, s := range heads {
+		h := "(none left)"
+		if s.head != nil {
+			h = fmt.Sprintf("%q", s.head.Key)
+		}
+		parts = append(parts, s.Name+": "+h)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// SniffFormat tells CSV from JSON Lines by the first byte of each shard
+// output and refuses a mix. Empty files (a shard
+// with no inputs) fit either; with nothing but them, it is JSON Lines.
+func SniffFormat(ctx context.Context, bs *storage.Buckets, names []string) (report.Format, error) {
+	var format report.Format
+	var first string
+	for _, p := range names {
+		f, err := OpenShard(ctx, bs, p)
+		if err != nil {
+			return "", err
+		}
+		b := make([]byte, 1)
+		n, _ := io.ReadFull(f, b)
+		f.Close()
+		if n == 0 {
+			continue
+		}
+		var ff report.Format
+		switch b[0] {
+		case '{':
+			ff = report.FormatJSONL
+		case 'i':
+			ff = report.FormatCSV
+		default:
+			return "", fmt.Errorf("%s is neither agegender CSV nor JSON Lines (a JSON array cannot be merged; use --jsonl or --csv)", p)
+		}
+		if format != "" && ff != format {
+			return "", fmt.Errorf("%s is %s but %s is %s; shard outputs must share one format", p, ff, first, format)
+		}
+		format, first = ff, p
+	}
+	if format == "" {
+		format = report.FormatJSONL
+	}
+	return format, nil
+}
+
+// OpenShards opens the shard outputs at paths for Merge. closeAll closes
+// the ones opened, also after an error.
+func OpenShards(ctx context.Context, bs *storage.Buckets, format report.Format, paths []string) (shards []Shard, closeAll func(), err error) {
+	var opened []io.Closer
+	closeAll = func() {
+		for _, c := range opened {
+			c.Close()
+		}
+	}
+	for _, p := range paths {
+		f, err := OpenShard(ctx, bs, p)
+		if err != nil {
+			return nil, closeAll, err
+		}
+		opened = append(opened, f)
+		r, err := report.NewRecordReader(format, bufio.NewReaderSize(f, 256<<10), p)
+		if err != nil {
+			return nil, closeAll, err
+		}
+		shards = append(shards, Shard{Name: p, Records: r})
+	}
+	return shards, closeAll, nil
+}
+
+// OpenShard opens a shard output: a local file, or an s3:// or gs:// object
+// through bs.
+func OpenShard(ctx context.Context, bs *storage.Buckets, name string) (io.ReadCloser, error) {
+	if storage.IsURL(name) {
+		r, err := storage.Open(ctx, bs, name)
+		if err != nil {
+			return nil, fmt.Errorf("shard output: %w", err)
+		}
+		return r, nil
+	}
+	local, err := storage.LocalPath(name)
+	if err != nil {
+		return nil, err
+	}
+	f, err := safeio.Open(local)
+	if err != nil {
+		return nil, fmt.Errorf("shard output: %w", err)
+	}
+	return safeio.NewIdleReadCloser(ctx, f, safeio.DefaultIdle), nil
+}
