@@ -19,7 +19,7 @@ type batchOptions struct {
 	csv, json, jsonl string
 	force, quiet     bool
 	run              runFlags
-	list             inputListing
+	list             job.Listing
 	annotate         string
 	shard            string
 	shardCount       int
@@ -96,7 +96,7 @@ Exit codes: 0 all inputs succeeded, 2 some failed, 1 usage or setup error.`,
 	fs.BoolVar(&o.force, "force", false, "overwrite existing output files")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar and no summary")
 	o.run.register(fs)
-	o.list.register(fs, "extensions to pick up in folders, e.g. jpg,png (default: jpg,jpeg,png,gif,bmp,tif,tiff,webp)")
+	registerListing(fs, &o.list, "extensions to pick up in folders, e.g. jpg,png (default: jpg,jpeg,png,gif,bmp,tif,tiff,webp)")
 	fs.StringVar(&o.annotate, "annotate", "", "write a copy of each image with its faces drawn into this folder")
 	fs.StringVar(&o.shard, "shard", "", "process only shard INDEX/COUNT of the inputs, e.g. 0/8 (default: from $JOB_COMPLETION_INDEX or $SLURM_ARRAY_TASK_ID; 0/1 is everything)")
 	fs.IntVar(&o.shardCount, "shard-count", 0, "the shard count for a Kubernetes Indexed Job's $JOB_COMPLETION_INDEX (default: $AGEGENDER_SHARD_COUNT)")
@@ -130,9 +130,9 @@ func batchRun(ctx context.Context, ios *IOStreams, o *batchOptions, args []strin
 	}
 	bs := storage.NewBuckets()
 	defer func() { err = errors.Join(err, bs.Close()) }()
-	inputs, err := o.list.inputs(ctx, bs, args, ios.In)
+	inputs, err := o.list.Inputs(ctx, bs, args, ios.In)
 	if err != nil {
-		return err
+		return usageError{err}
 	}
 	return runJob(ctx, ios, jobSpec{
 		engine: &o.engine, inputs: job.InShard(inputs, part), outPath: path, format: format, run: &o.run,

@@ -4,16 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"path/filepath"
 	"runtime"
-	"sync/atomic"
 
 	"github.com/spf13/cobra"
 
 	"github.com/agegender/agegender/internal/eval"
 	"github.com/agegender/agegender/internal/pipeline"
-	"github.com/agegender/agegender/internal/safeio"
 )
 
 type evalOptions struct {
@@ -86,9 +83,6 @@ scored at all (the summary is still printed).`,
 	return cmd
 }
 
-// labelFunc finds the label of an input.
-type labelFunc func(input string) (eval.Label, bool)
-
 func evalRun(ctx context.Context, ios *IOStreams, o *evalOptions, args []string) (err error) {
 	if err := checkOutputFlags([2]string{"report", o.reportDir}); err != nil {
 		return err
@@ -97,7 +91,7 @@ func evalRun(ctx context.Context, ios *IOStreams, o *evalOptions, args []string)
 	if err != nil {
 		return usageError{err}
 	}
-	lookup, err := loadLabels(o.labels)
+	lookup, err := eval.LoadLabels(o.labels)
 	if err != nil {
 		return err
 	}
@@ -112,41 +106,32 @@ func evalRun(ctx context.Context, ios *IOStreams, o *evalOptions, args []string)
 	if err != nil {
 		return err
 	}
-	var excluded atomic.Int64
-	inputs = inSplit(inputs, split, &excluded)
-
 	eng, err := o.engine.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, eng.Close()) }()
 
-	sc := eval.NewScorer()
 	bar := newProgress(ios, o.quiet)
-	_, err = pipeline.Run(ctx, inputs, eng, func(r pipeline.Result) error {
-		l, ok := lookup(r.Input)
-		sc.Add(r.Image, l, ok)
-		if bar != nil {
-			bar.Add(1)
-		}
-		return nil
-	}, pipeline.Options{Workers: workerCount(o.workers, o.engine.threads, runtime.NumCPU())})
+	var done func()
+	if bar != nil {
+		done = func() { bar.Add(1) }
+	}
+	workers := workerCount(o.workers, o.engine.threads, runtime.NumCPU())
+	sum, points, err := eval.Run(ctx, inputs, eng, lookup, split, pipeline.Options{Workers: workers}, done)
 	if bar != nil {
 		bar.Finish()
 	}
 	if err != nil {
 		return err
 	}
-
-	sum := sc.Summary()
 	info := eng.Info()
 	sum.Model, sum.ModelVersion, sum.Detect = info.Model, info.ModelVersion, string(eng.Mode())
-	sum.Split, sum.Excluded = string(split), int(excluded.Load())
 	if err := printSummary(ios, sum, o.asJSON); err != nil {
 		return err
 	}
 	if o.reportDir != "" {
-		if err := eval.WriteReport(o.reportDir, sum, sc.Points()); err != nil {
+		if err := eval.WriteReport(o.reportDir, sum, points); err != nil {
 			return err
 		}
 		if !o.quiet {
@@ -158,41 +143,6 @@ func evalRun(ctx context.Context, ios *IOStreams, o *evalOptions, args []string)
 			sum.Counts.Inputs, sum.Counts.Failed, sum.Counts.Unlabelled, sum.Counts.NoFace)
 	}
 	return nil
-}
-
-// loadLabels returns the label source: the CSV file when one is given, which
-// replaces file-name labels entirely, so that a CSV is the one truth.
-func loadLabels(path string) (labelFunc, error) {
-	if path == "" {
-		return eval.ParseUTKName, nil
-	}
-	f, err := safeio.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("labels: %w", err)
-	}
-	defer f.Close()
-	labels, err := eval.ReadLabelsCSV(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return eval.NewLabelIndex(labels).Lookup, nil
-}
-
-// inSplit drops the files outside split, counting them, before they are
-// decoded. Inputs that already failed (a missing path) are kept, so that
-// they are reported.
-func inSplit(inputs iter.Seq[pipeline.Input], split eval.Split, excluded *atomic.Int64) iter.Seq[pipeline.Input] {
-	return func(yield func(pipeline.Input) bool) {
-		for in := range inputs {
-			if in.Err == nil && !split.Keep(in.Name) {
-				excluded.Add(1)
-				continue
-			}
-			if !yield(in) {
-				return
-			}
-		}
-	}
 }
 
 func printSummary(ios *IOStreams, sum eval.Summary, asJSON bool) error {

@@ -3,13 +3,8 @@ package cli
 import (
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
-
-	"github.com/agegender/agegender/internal/eval"
-	"github.com/agegender/agegender/internal/pipeline"
 )
 
 // These fail before the engine starts, so they need no ONNX Runtime.
@@ -36,21 +31,5 @@ func TestEvalSetupErrors(t *testing.T) {
 		if code := Main(c.args, ios, noEngine(t)); code != ExitError || !strings.Contains(errOut.String(), c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", c.args, code, errOut, ExitError, c.want)
 		}
-	}
-}
-
-func TestInSplit(t *testing.T) {
-	in := slices.Values([]pipeline.Input{
-		{Name: "a/10_0_0_20170103200329407.jpg.chip.jpg"}, // val
-		{Name: "a/photo.jpg"},                             // train
-		{Name: "a/missing.jpg", Err: os.ErrNotExist},      // train, but failed: kept
-	})
-	var excluded atomic.Int64
-	var got []string
-	for x := range inSplit(in, eval.SplitVal, &excluded) {
-		got = append(got, x.Name)
-	}
-	if want := []string{"a/10_0_0_20170103200329407.jpg.chip.jpg", "a/missing.jpg"}; !slices.Equal(got, want) || excluded.Load() != 1 {
-		t.Errorf("val split kept %v, excluded %d; want %v, 1", got, excluded.Load(), want)
 	}
 }

@@ -131,24 +131,12 @@ func warnTo(w io.Writer) func(error) {
 	return func(err error) { printError(w, "agegender: warning: ", err) }
 }
 
-// inputListing is how batch lists its inputs (--ext, --null). merge takes
-// the same flags and lists them again through it, so that its input order is
-// batch's by construction.
-type inputListing struct{ job.Listing }
-
-func (l *inputListing) register(fs *pflag.FlagSet, extHelp string) {
+// registerListing registers how batch lists its inputs (--ext, --null).
+// merge takes the same flags and lists the batch's arguments again, so
+// that its input order is batch's by construction.
+func registerListing(fs *pflag.FlagSet, l *job.Listing, extHelp string) {
 	fs.StringSliceVar(&l.Exts, "ext", nil, extHelp)
 	fs.BoolVarP(&l.Null, "null", "0", false, "with -, paths on stdin are NUL-separated")
-}
-
-// inputs lists args (and stdin for "-") with the flags' extensions and
-// separator; a bad argument is a usage error.
-func (l inputListing) inputs(ctx context.Context, bs *storage.Buckets, args []string, stdin io.Reader) (iter.Seq[pipeline.Input], error) {
-	inputs, err := l.Inputs(ctx, bs, args, stdin)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	return inputs, nil
 }
 
 // argInputs lists the arguments of a command that reads no object storage,

@@ -14,7 +14,7 @@ import (
 type mergeOptions struct {
 	out   string
 	force bool
-	list  inputListing
+	list  job.Listing
 }
 
 func newCmdMerge(ios *IOStreams) *cobra.Command {
@@ -59,7 +59,7 @@ Exit codes: 0 merged, 1 refused or usage error.`,
 	fs := cmd.Flags()
 	fs.StringVarP(&o.out, "out", "o", "-", "write the merged output to this file (- for stdout)")
 	fs.BoolVar(&o.force, "force", false, "overwrite an existing output file")
-	o.list.register(fs, "the extensions batch was given with --ext")
+	registerListing(fs, &o.list, "the extensions batch was given with --ext")
 	return cmd
 }
 
@@ -73,9 +73,9 @@ func mergeRun(ctx context.Context, ios *IOStreams, o *mergeOptions, shardPaths, 
 	if err != nil {
 		return err
 	}
-	inputs, err := o.list.inputs(ctx, bs, inputArgs, ios.In)
+	inputs, err := o.list.Inputs(ctx, bs, inputArgs, ios.In)
 	if err != nil {
-		return err
+		return usageError{err}
 	}
 	shards, closeShards, err := job.OpenShards(ctx, bs, format, shardPaths)
 	defer closeShards()

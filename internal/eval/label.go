@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/safeio"
 )
 
 // Races are UTKFace's race classes, indexed by the race field of its names.
@@ -58,6 +59,25 @@ func ParseUTKName(name string) (Label, bool) {
 		l.Race = int(m[3][0] - '0')
 	}
 	return l, true
+}
+
+// LoadLabels returns where an input's label comes from: the CSV file at
+// path when one is given, which then replaces file-name labels entirely, so
+// that a CSV is the one truth; else UTKFace file names.
+func LoadLabels(path string) (func(input string) (Label, bool), error) {
+	if path == "" {
+		return ParseUTKName, nil
+	}
+	f, err := safeio.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("labels: %w", err)
+	}
+	defer f.Close()
+	labels, err := ReadLabelsCSV(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return NewLabelIndex(labels).Lookup, nil
 }
 
 // ReadLabelsCSV reads labels from a CSV file with the header path,age,gender
