@@ -19,7 +19,7 @@ func TestAnnotateFolderIsNotWalked(t *testing.T) {
 		out := filepath.Join(dir, "o.jsonl")
 		os.Remove(out)
 		code, _, errOut := runCLIEnv(t, nil, "", "batch", "-q", "--force", "--annotate", ann, "--jsonl", out, in)
-		if code == ExitError {
+		if code == exitError {
 			t.Fatalf("run %d: exit %d, %q", run, code, errOut)
 		}
 		data, _ := os.ReadFile(out)
@@ -36,7 +36,7 @@ func TestAnnotateFolderIsNotWalked(t *testing.T) {
 		t.Fatalf("no annotated copies were written")
 	}
 	merged := filepath.Join(dir, "m.jsonl")
-	if code, _, errOut := runCLIEnv(t, nil, "", "merge", "--out", merged, filepath.Join(dir, "o.jsonl"), "--", in); code != ExitOK {
+	if code, _, errOut := runCLIEnv(t, nil, "", "merge", "--out", merged, filepath.Join(dir, "o.jsonl"), "--", in); code != exitOK {
 		t.Errorf("merge over the same folder: exit %d, %q", code, errOut)
 	}
 }
@@ -50,7 +50,7 @@ func TestAnnotateIntoInputFolder(t *testing.T) {
 		out := filepath.Join(dir, "o.jsonl")
 		os.Remove(out)
 		code, _, errOut := runCLIEnv(t, nil, "", "batch", "-q", "--force", "--annotate", in, "--jsonl", out, in)
-		if code == ExitError {
+		if code == exitError {
 			t.Fatalf("run %d: exit %d, %q", run, code, errOut)
 		}
 		data, _ := os.ReadFile(out)

@@ -39,7 +39,7 @@ func pngFile(t *testing.T, path string, w, h int) {
 
 func runCLI(t *testing.T, open OpenEngine, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	ios, out, errOut := TestStreams(stdin)
+	ios, out, errOut := testStreams(stdin)
 	code = Main(args, ios, open)
 	return code, out.String(), errOut.String()
 }
@@ -50,8 +50,8 @@ func TestPredictInProcess(t *testing.T) {
 	pngFile(t, a, 40, 50)
 	var op fakeOpener
 	code, out, errOut := runCLI(t, op.open, "", "predict", "--json", "--detect", "on", "--threads", "2", a, filepath.Join(dir, "missing.png"))
-	if code != ExitSomeFailed {
-		t.Fatalf("exit %d, want %d (one input missing); stderr %q", code, ExitSomeFailed, errOut)
+	if code != exitSomeFailed {
+		t.Fatalf("exit %d, want %d (one input missing); stderr %q", code, exitSomeFailed, errOut)
 	}
 	var got []struct {
 		Input  string `json:"input"`
@@ -84,7 +84,7 @@ func TestPredictStdin(t *testing.T) {
 	png.Encode(&b, image.NewNRGBA(image.Rect(0, 0, 33, 20)))
 	var op fakeOpener
 	code, out, errOut := runCLI(t, op.open, b.String(), "predict", "--csv", "-")
-	if code != ExitOK || !strings.Contains(out, "-,0,") || !strings.Contains(out, ",33.0") {
+	if code != exitOK || !strings.Contains(out, "-,0,") || !strings.Contains(out, ",33.0") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
@@ -97,7 +97,7 @@ func TestBatchInProcess(t *testing.T) {
 	outPath := filepath.Join(dir, "faces.csv")
 	var op fakeOpener
 	code, _, errOut := runCLI(t, op.open, "", "batch", "--quiet", "--csv", outPath, filepath.Join(dir, "in"))
-	if code != ExitOK {
+	if code != exitOK {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 	data, err := os.ReadFile(outPath)
@@ -115,7 +115,7 @@ func TestBatchInProcess(t *testing.T) {
 	}
 	// A second run to the same file without --force keeps the first.
 	code, _, errOut = runCLI(t, op.open, "", "batch", "--quiet", "--csv", outPath, filepath.Join(dir, "in"))
-	if code != ExitError || !strings.Contains(errOut, "exists") {
+	if code != exitError || !strings.Contains(errOut, "exists") {
 		t.Errorf("second run: exit %d, stderr %q", code, errOut)
 	}
 }
@@ -127,7 +127,7 @@ func TestBatchAnnotateInProcess(t *testing.T) {
 	ann := filepath.Join(dir, "ann")
 	var op fakeOpener
 	code, out, errOut := runCLI(t, op.open, "", "batch", "--quiet", "--annotate", ann, in)
-	if code != ExitOK || !strings.Contains(out, `"detect":"auto"`) {
+	if code != exitOK || !strings.Contains(out, `"detect":"auto"`) {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	var copies int
@@ -162,7 +162,7 @@ func TestUsageErrorsBeforeEngine(t *testing.T) {
 		{"serve", "--batch-window", "1s"},
 	} {
 		code, _, errOut := runCLI(t, noEngine(t), "", args...)
-		if code != ExitError || !strings.Contains(errOut, "--help") {
+		if code != exitError || !strings.Contains(errOut, "--help") {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
 		}
 	}
@@ -178,7 +178,7 @@ func TestEngineOpenErrorInProcess(t *testing.T) {
 	outPath := filepath.Join(dir, "o.csv")
 	failing := func(EngineConfig) (Engine, error) { return nil, fmt.Errorf("onnxruntime not found") }
 	code, _, errOut := runCLI(t, failing, "", "batch", "--csv", outPath, dir)
-	if code != ExitError || !strings.Contains(errOut, "onnxruntime not found") {
+	if code != exitError || !strings.Contains(errOut, "onnxruntime not found") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 	if _, err := os.Stat(outPath); !os.IsNotExist(err) {
@@ -193,7 +193,7 @@ func TestEvalInProcess(t *testing.T) {
 	pngFile(t, filepath.Join(dir, "50_1_0_20170103200329408.jpg.chip.png"), 44, 40)
 	var op fakeOpener
 	code, out, errOut := runCLI(t, op.open, "", "eval", "--quiet", "--detect", "off", "--json", dir)
-	if code != ExitOK {
+	if code != exitOK {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 	var sum struct {
@@ -217,11 +217,11 @@ func TestEvalInProcess(t *testing.T) {
 
 func TestServeInProcess(t *testing.T) {
 	var op fakeOpener
-	ios, _, errOut := TestStreams("")
+	ios, _, errOut := testStreams("")
 	pr, pw := io.Pipe()
 	ios.ErrOut = io.MultiWriter(errOut, pw)
 	ctx, cancel := context.WithCancel(context.Background())
-	root := NewRoot(ios, op.open)
+	root := newRoot(ios, op.open)
 	root.SetArgs([]string{"serve", "--host", "127.0.0.1", "--port", "0", "--detect", "off"})
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(ctx); pw.Close() }()
@@ -277,7 +277,7 @@ func TestServeInProcess(t *testing.T) {
 func TestVersionInProcess(t *testing.T) {
 	var op fakeOpener
 	code, out, errOut := runCLI(t, op.open, "", "version", "--json")
-	if code != ExitOK || !strings.Contains(out, `"model": "fake"`) || !strings.Contains(out, `"ort_version": "none"`) {
+	if code != exitOK || !strings.Contains(out, `"model": "fake"`) || !strings.Contains(out, `"ort_version": "none"`) {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	// The detector is reported too, so it must be loaded.
@@ -318,7 +318,7 @@ func TestOutputFlagRefusesFlagLikeValue(t *testing.T) {
 		{"eval", "--report", "--split", in},
 	} {
 		code, _, errOut := runCLI(t, noEngine(t), "", args...)
-		if code != ExitError || !strings.Contains(errOut, "starts with '-'") {
+		if code != exitError || !strings.Contains(errOut, "starts with '-'") {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
 		}
 	}
@@ -330,10 +330,10 @@ func TestOutputFlagRefusesFlagLikeValue(t *testing.T) {
 	}
 	// "-" itself is stdout, and ./-x is a file named -x.
 	var op fakeOpener
-	if code, out, errOut := runCLI(t, op.open, "", "batch", "--quiet", "--jsonl", "-", in); code != ExitOK || !strings.Contains(out, "a.png") {
+	if code, out, errOut := runCLI(t, op.open, "", "batch", "--quiet", "--jsonl", "-", in); code != exitOK || !strings.Contains(out, "a.png") {
 		t.Errorf("--jsonl -: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
-	if code, _, errOut := runCLI(t, op.open, "", "batch", "--quiet", "--csv", "./-x.csv", in); code != ExitOK {
+	if code, _, errOut := runCLI(t, op.open, "", "batch", "--quiet", "--csv", "./-x.csv", in); code != exitOK {
 		t.Errorf("--csv ./-x.csv: exit %d, stderr %q", code, errOut)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "-x.csv")); err != nil {

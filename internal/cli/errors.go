@@ -10,12 +10,12 @@ import (
 
 // Exit codes, documented in the README.
 const (
-	ExitOK = 0
-	// ExitError is a usage or setup error: nothing, or not everything, ran.
-	ExitError = 1
-	// ExitSomeFailed means the run finished but some inputs failed; each has
+	exitOK = 0
+	// exitError is a usage or setup error: nothing, or not everything, ran.
+	exitError = 1
+	// exitSomeFailed means the run finished but some inputs failed; each has
 	// its own error row in the output.
-	ExitSomeFailed = 2
+	exitSomeFailed = 2
 )
 
 // errSomeFailed ends a run whose failures were already reported per input.
@@ -33,11 +33,11 @@ func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format
 func exitCode(err error) int {
 	switch {
 	case err == nil:
-		return ExitOK
+		return exitOK
 	case errors.Is(err, errSomeFailed):
-		return ExitSomeFailed
+		return exitSomeFailed
 	default:
-		return ExitError
+		return exitError
 	}
 }
 

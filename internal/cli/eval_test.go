@@ -27,9 +27,9 @@ func TestEvalSetupErrors(t *testing.T) {
 		{[]string{"eval", dir, "--report", busy}, "not empty"},
 	}
 	for _, c := range cases {
-		ios, _, errOut := TestStreams("")
-		if code := Main(c.args, ios, noEngine(t)); code != ExitError || !strings.Contains(errOut.String(), c.want) {
-			t.Errorf("%v: exit %d, stderr %q; want %d and %q", c.args, code, errOut, ExitError, c.want)
+		ios, _, errOut := testStreams("")
+		if code := Main(c.args, ios, noEngine(t)); code != exitError || !strings.Contains(errOut.String(), c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", c.args, code, errOut, exitError, c.want)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"io"
 	"os"
 
@@ -30,11 +29,4 @@ func System() *IOStreams {
 		ErrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 		Getenv: os.Getenv,
 	}
-}
-
-// TestStreams returns streams over buffers, none of them a terminal.
-func TestStreams(stdin string) (*IOStreams, *bytes.Buffer, *bytes.Buffer) {
-	out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
-	noEnv := func(string) string { return "" }
-	return &IOStreams{In: bytes.NewBufferString(stdin), Out: out, ErrOut: errOut, Getenv: noEnv}, out, errOut
 }

@@ -19,7 +19,7 @@ func TestResumeFromAnyCut(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, ext := range []string{"csv", "jsonl"} {
 		whole := filepath.Join(dir, "whole."+ext)
-		if code, _, errOut := runCLIEnv(t, nil, "", "batch", "-q", "--"+ext, whole, in); code != ExitSomeFailed {
+		if code, _, errOut := runCLIEnv(t, nil, "", "batch", "-q", "--"+ext, whole, in); code != exitSomeFailed {
 			t.Fatalf("exit %d, stderr %q", code, errOut)
 		}
 		want, _ := os.ReadFile(whole)
@@ -33,7 +33,7 @@ func TestResumeFromAnyCut(t *testing.T) {
 				t.Fatal(err)
 			}
 			code, _, errOut := runCLIEnv(t, nil, "", "batch", "-q", "--resume", "--"+ext, out, in)
-			if code != ExitSomeFailed && code != ExitOK {
+			if code != exitSomeFailed && code != exitOK {
 				t.Fatalf("%s cut at %d: exit %d, stderr %q", ext, cut, code, errOut)
 			}
 			got, _ := os.ReadFile(out)
@@ -48,7 +48,7 @@ func TestResumeFromAnyCut(t *testing.T) {
 		// A finished file is left as it is (CSV redoes its last input to the same rows).
 		code, _, errOut := runCLIEnv(t, nil, "", "batch", "-q", "--resume", "--"+ext, whole, in)
 		got, _ := os.ReadFile(whole)
-		if code == ExitError || !bytes.Equal(got, want) {
+		if code == exitError || !bytes.Equal(got, want) {
 			t.Errorf("%s: resuming a finished file: exit %d, stderr %q, changed: %v", ext, code, errOut, !bytes.Equal(got, want))
 		}
 	}
@@ -73,7 +73,7 @@ func TestResumeShard(t *testing.T) {
 		outs = append(outs, out)
 	}
 	merged := filepath.Join(dir, "m.jsonl")
-	if code, _, errOut := runCLIEnv(t, nil, "", append(append([]string{"merge", "-o", merged}, outs...), "--", in)...); code != ExitOK {
+	if code, _, errOut := runCLIEnv(t, nil, "", append(append([]string{"merge", "-o", merged}, outs...), "--", in)...); code != exitOK {
 		t.Fatalf("merge: exit %d, %q", code, errOut)
 	}
 	if got, _ := os.ReadFile(merged); !bytes.Equal(got, want) {
@@ -109,7 +109,7 @@ func TestResumeRefuses(t *testing.T) {
 		{[]string{"--resume", "--jsonl", dir, in}, "not a regular file"},
 	} {
 		code, _, errOut := runCLIEnv(t, nil, "", append([]string{"batch", "-q"}, c.args...)...)
-		if code != ExitError || !strings.Contains(errOut, c.want) {
+		if code != exitError || !strings.Contains(errOut, c.want) {
 			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, code, errOut, c.want)
 		}
 	}

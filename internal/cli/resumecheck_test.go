@@ -13,7 +13,7 @@ import (
 func wholeRun(t *testing.T, in, ext string) []string {
 	t.Helper()
 	whole := filepath.Join(t.TempDir(), "whole."+ext)
-	if code, _, errOut := runCLIEnv(t, nil, "", "batch", "-q", "--"+ext, whole, in); code == ExitError {
+	if code, _, errOut := runCLIEnv(t, nil, "", "batch", "-q", "--"+ext, whole, in); code == exitError {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 	data, _ := os.ReadFile(whole)
@@ -66,7 +66,7 @@ func TestResumeValidatesAgainstListing(t *testing.T) {
 			t.Fatal(err)
 		}
 		code, _, errOut := runCLIEnv(t, nil, "", "batch", "-q", "--resume", "--"+tc.ext, out, in)
-		if code != ExitError || !strings.Contains(errOut, out) || !strings.Contains(errOut, tc.want) {
+		if code != exitError || !strings.Contains(errOut, out) || !strings.Contains(errOut, tc.want) {
 			t.Errorf("%s: exit %d, stderr %q; want 1 naming the file with %q", tc.name, code, errOut, tc.want)
 		}
 		if got, _ := os.ReadFile(out); string(got) != tc.content {
@@ -90,7 +90,7 @@ func TestResumeRefusesSymlink(t *testing.T) {
 			t.Fatal(err)
 		}
 		code, _, errOut := runCLIEnv(t, nil, "", "batch", "-q", "--resume", "--jsonl", link, in)
-		if code != ExitError || !strings.Contains(errOut, "symbolic link") {
+		if code != exitError || !strings.Contains(errOut, "symbolic link") {
 			t.Errorf("link to %s: exit %d, stderr %q", dest, code, errOut)
 		}
 	}
@@ -119,7 +119,7 @@ func TestMergeNamesBadRows(t *testing.T) {
 		shard := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+"."+tc.ext)
 		os.WriteFile(shard, []byte(tc.content), 0o644)
 		code, _, errOut := runCLIEnv(t, nil, "", "merge", "--out", filepath.Join(dir, "m."+tc.ext), shard, "--", in)
-		if code != ExitError || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "did not finish") {
+		if code != exitError || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, "did not finish") {
 			t.Errorf("%s: exit %d, stderr %q; want 1 with %q", tc.name, code, errOut, tc.want)
 		}
 	}
@@ -129,7 +129,7 @@ func TestMergeNamesBadRows(t *testing.T) {
 func TestResumeRefusesKernelFile(t *testing.T) {
 	in := shardTree(t)
 	code, _, errOut := runCLIEnv(t, nil, "", "batch", "-q", "--resume", "--jsonl", "/proc/self/status", in)
-	if code != ExitError || !strings.Contains(errOut, "procfs") {
+	if code != exitError || !strings.Contains(errOut, "procfs") {
 		t.Errorf("exit %d, stderr %q; want 1 naming procfs", code, errOut)
 	}
 }
@@ -144,11 +144,11 @@ func TestMergeAndLabelsRefuseFIFO(t *testing.T) {
 		t.Skipf("mkfifo: %v", err)
 	}
 	code, _, errOut := runCLIEnv(t, nil, "", "merge", "--out", filepath.Join(dir, "m.jsonl"), fifo, "--", in)
-	if code != ExitError || !strings.Contains(errOut, "named pipe") {
+	if code != exitError || !strings.Contains(errOut, "named pipe") {
 		t.Errorf("merge of a FIFO: exit %d, stderr %q", code, errOut)
 	}
 	code, _, errOut = runCLIEnv(t, nil, "", "eval", "--labels", fifo, in)
-	if code == ExitOK || !strings.Contains(errOut, "named pipe") {
+	if code == exitOK || !strings.Contains(errOut, "named pipe") {
 		t.Errorf("eval --labels FIFO: exit %d, stderr %q", code, errOut)
 	}
 }

@@ -26,7 +26,7 @@ func Main(args []string, ios *IOStreams, open OpenEngine) int {
 	streams := *ios
 	streams.Out = out
 	ios = &streams
-	root := NewRoot(ios, open)
+	root := newRoot(ios, open)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if out.err != nil && (err == nil || errors.Is(err, errSomeFailed)) {
@@ -53,9 +53,9 @@ func commandName(root *cobra.Command, args []string) string {
 	return ""
 }
 
-// NewRoot builds the command tree; the commands that run the model start it
+// newRoot builds the command tree; the commands that run the model start it
 // with open.
-func NewRoot(ios *IOStreams, open OpenEngine) *cobra.Command {
+func newRoot(ios *IOStreams, open OpenEngine) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "agegender",
 		Short: "Find every face in a photo and estimate its age and gender, on CPU",

@@ -49,7 +49,7 @@ func TestS3BatchInputsAndOutput(t *testing.T) {
 
 	out := "s3://bkt/out/all.jsonl" + s3.Query
 	code, _, errOut := runCLIEnv(t, nil, "", "batch", "-q", "--jsonl", out, "s3://bkt/photos"+s3.Query)
-	if code != ExitSomeFailed { // broken.jpg
+	if code != exitSomeFailed { // broken.jpg
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 	got, ok := s3.Get(t, "bkt", "out/all.jsonl")
@@ -60,13 +60,13 @@ func TestS3BatchInputsAndOutput(t *testing.T) {
 	// object is left; --force replaces it.
 	s3.Put(t, "bkt", "out/all.jsonl", []byte("{\"input\":\"mine\"}\n"))
 	code, _, errOut = runCLIEnv(t, nil, "", "batch", "-q", "--jsonl", out, "s3://bkt/photos"+s3.Query)
-	if code != ExitError || !strings.Contains(errOut, "already exists") {
+	if code != exitError || !strings.Contains(errOut, "already exists") {
 		t.Errorf("second run: exit %d, stderr %q", code, errOut)
 	}
 	if got, _ := s3.Get(t, "bkt", "out/all.jsonl"); string(got) != "{\"input\":\"mine\"}\n" {
 		t.Errorf("the existing object was changed")
 	}
-	if code, _, errOut = runCLIEnv(t, nil, "", "batch", "-q", "--force", "--jsonl", out, "s3://bkt/photos"+s3.Query); code != ExitSomeFailed {
+	if code, _, errOut = runCLIEnv(t, nil, "", "batch", "-q", "--force", "--jsonl", out, "s3://bkt/photos"+s3.Query); code != exitSomeFailed {
 		t.Errorf("--force: exit %d, stderr %q", code, errOut)
 	}
 	if got, _ := s3.Get(t, "bkt", "out/all.jsonl"); !bytes.Equal(got, want) {
@@ -74,7 +74,7 @@ func TestS3BatchInputsAndOutput(t *testing.T) {
 	}
 	// One object by its key; a prefix with nothing under it is an error row.
 	code, stdout, _ := runCLIEnv(t, nil, "", "batch", "-q", "s3://bkt/photos/d1/01.png"+s3.Query, "s3://bkt/nothing"+s3.Query)
-	if code != ExitSomeFailed || !strings.Contains(stdout, `"input":"s3://bkt/photos/d1/01.png","width":41`) ||
+	if code != exitSomeFailed || !strings.Contains(stdout, `"input":"s3://bkt/photos/d1/01.png","width":41`) ||
 		!strings.Contains(stdout, `s3://bkt/nothing`+s3.Query+`: no object under this prefix`) {
 		t.Errorf("exit %d, stdout %s", code, stdout)
 	}
@@ -98,7 +98,7 @@ func TestS3ShardMergeResume(t *testing.T) {
 		for i := 0; i < 3; i++ {
 			key := fmt.Sprintf("out/shard-%d.%s", i, ext)
 			env := map[string]string{"JOB_COMPLETION_INDEX": fmt.Sprint(i), "AGEGENDER_SHARD_COUNT": "3"}
-			if code, _, errOut := runCLIEnv(t, env, "", "batch", "-q", "--resume", "--"+ext, "s3://bkt/"+key+s3.Query, src); code == ExitError {
+			if code, _, errOut := runCLIEnv(t, env, "", "batch", "-q", "--resume", "--"+ext, "s3://bkt/"+key+s3.Query, src); code == exitError {
 				t.Fatalf("shard %d: stderr %q", i, errOut)
 			}
 			full, _ := s3.Get(t, "bkt", key)
@@ -106,7 +106,7 @@ func TestS3ShardMergeResume(t *testing.T) {
 				// Preempted: the object holds what a checkpoint saved, cut mid-row.
 				s3.Put(t, "bkt", key, full[:len(full)*2/3])
 				code, _, errOut := runCLIEnv(t, env, "", "batch", "-q", "--resume", "--"+ext, "s3://bkt/"+key+s3.Query, src)
-				if code == ExitError || !strings.Contains(errOut, "resuming") {
+				if code == exitError || !strings.Contains(errOut, "resuming") {
 					t.Fatalf("resume shard 1: exit %d, stderr %q", code, errOut)
 				}
 				if again, _ := s3.Get(t, "bkt", key); !bytes.Equal(again, full) {
@@ -117,7 +117,7 @@ func TestS3ShardMergeResume(t *testing.T) {
 		}
 		merged := "s3://bkt/out/merged." + ext + s3.Query
 		args := append(append([]string{"merge", "--out", merged}, shards...), "--", src)
-		if code, _, errOut := runCLIEnv(t, nil, "", args...); code != ExitOK {
+		if code, _, errOut := runCLIEnv(t, nil, "", args...); code != exitOK {
 			t.Fatalf("merge: exit %d, stderr %q", code, errOut)
 		}
 		if got, _ := s3.Get(t, "bkt", "out/merged."+ext); !bytes.Equal(got, want) {

@@ -11,7 +11,7 @@ import (
 
 func runCLIEnv(t *testing.T, env map[string]string, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	ios, out, errOut := TestStreams(stdin)
+	ios, out, errOut := testStreams(stdin)
 	ios.Getenv = func(k string) string { return env[k] }
 	var op fakeOpener
 	code = Main(args, ios, op.open)
@@ -40,7 +40,7 @@ func TestShardMergeEqualsOneRun(t *testing.T) {
 	dir := t.TempDir()
 	for _, ext := range []string{"csv", "jsonl"} {
 		whole := filepath.Join(dir, "whole."+ext)
-		if code, _, errOut := runCLIEnv(t, nil, "", "batch", "-q", "--"+ext, whole, in); code != ExitSomeFailed {
+		if code, _, errOut := runCLIEnv(t, nil, "", "batch", "-q", "--"+ext, whole, in); code != exitSomeFailed {
 			t.Fatalf("unsharded: exit %d, stderr %q", code, errOut)
 		}
 		want, _ := os.ReadFile(whole)
@@ -65,7 +65,7 @@ func TestShardMergeEqualsOneRun(t *testing.T) {
 						env["SLURM_ARRAY_TASK_COUNT"] = fmt.Sprint(n)
 					}
 					code, _, errOut := runCLIEnv(t, env, "", args...)
-					if code == ExitError {
+					if code == exitError {
 						t.Fatalf("%s %d/%d: exit %d, stderr %q", how, i, n, code, errOut)
 					}
 					if how != "flag" && !strings.Contains(errOut, fmt.Sprintf("shard %d/%d from", i, n)) {
@@ -87,7 +87,7 @@ func TestShardMergeEqualsOneRun(t *testing.T) {
 				// Shard files in any order.
 				args := append([]string{"merge", "--out", merged}, reversed(outs)...)
 				code, _, errOut := runCLIEnv(t, nil, "", append(args, "--", in)...)
-				if code != ExitOK {
+				if code != exitOK {
 					t.Fatalf("merge %s N=%d: exit %d, stderr %q", how, n, code, errOut)
 				}
 				got, _ := os.ReadFile(merged)
@@ -137,7 +137,7 @@ func TestMergeRefuses(t *testing.T) {
 		{[]string{outs[0], outs[1], outs[2]}, "after --"},
 	} {
 		code, _, errOut := runCLIEnv(t, nil, "", append([]string{"merge", "--out", merged}, c.args...)...)
-		if code != ExitError || !strings.Contains(errOut, c.want) {
+		if code != exitError || !strings.Contains(errOut, c.want) {
 			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, code, errOut, c.want)
 		}
 		if _, err := os.Stat(merged); err == nil {
@@ -162,7 +162,7 @@ func TestShardEnvRefusals(t *testing.T) {
 	} {
 		out := filepath.Join(t.TempDir(), "o.jsonl")
 		code, _, errOut := runCLIEnv(t, c.env, "", append([]string{"batch", "-q", "--jsonl", out, in}, c.args...)...)
-		if code != ExitError || !strings.Contains(errOut, c.want) {
+		if code != exitError || !strings.Contains(errOut, c.want) {
 			t.Errorf("%v %v: exit %d, stderr %q, want %q", c.env, c.args, code, errOut, c.want)
 		}
 		if _, err := os.Stat(out); err == nil {
@@ -188,11 +188,11 @@ func TestMergeRepeatedPath(t *testing.T) {
 	}
 	merged := filepath.Join(dir, "m.jsonl")
 	code, _, errOut := runCLIEnv(t, nil, "", append(append([]string{"merge", "-o", merged}, outs...), "--", a, a, in)...)
-	if got, _ := os.ReadFile(merged); code != ExitOK || !bytes.Equal(got, want) {
+	if got, _ := os.ReadFile(merged); code != exitOK || !bytes.Equal(got, want) {
 		t.Errorf("exit %d, stderr %q; merged equals one run: %v", code, errOut, bytes.Equal(got, want))
 	}
 	code, _, errOut = runCLIEnv(t, nil, "", append(append([]string{"merge", "-o", filepath.Join(dir, "m2.jsonl")}, outs...), "--", a, in)...)
-	if code != ExitError || !strings.Contains(errOut, "00.png") {
+	if code != exitError || !strings.Contains(errOut, "00.png") {
 		t.Errorf("a repeated row the listing does not repeat: exit %d, stderr %q", code, errOut)
 	}
 }

@@ -17,10 +17,10 @@ func (fullWriter) Write([]byte) (int, error) { return 0, syscall.ENOSPC }
 // `version > /dev/full` exited 0.
 func TestStdoutWriteErrorExitsOne(t *testing.T) {
 	for _, args := range [][]string{{"version"}, {"version", "--json"}, {"--help"}, {"batch", "--help"}} {
-		ios, _, errOut := TestStreams("")
+		ios, _, errOut := testStreams("")
 		ios.Out = fullWriter{}
 		var op fakeOpener
-		if code := Main(args, ios, op.open); code != ExitError || !strings.Contains(errOut.String(), "no space left on device") {
+		if code := Main(args, ios, op.open); code != exitError || !strings.Contains(errOut.String(), "no space left on device") {
 			t.Errorf("%v to a full stdout: exit %d, stderr %q; want 1 naming the error", args, code, errOut)
 		}
 	}
@@ -29,9 +29,9 @@ func TestStdoutWriteErrorExitsOne(t *testing.T) {
 // No flag's help names its argument from a backtick in the usage (pflag
 // takes `text` as the argument's name): --min-score showed "agegender version".
 func TestFlagHelpHasNoBacktickNames(t *testing.T) {
-	ios, _, _ := TestStreams("")
+	ios, _, _ := testStreams("")
 	var op fakeOpener
-	root := NewRoot(ios, op.open)
+	root := newRoot(ios, op.open)
 	for _, c := range append(root.Commands(), root) {
 		c.Flags().VisitAll(func(f *pflag.Flag) {
 			if name, _ := pflag.UnquoteUsage(f); strings.Contains(f.Usage, "`") {

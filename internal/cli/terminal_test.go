@@ -27,7 +27,7 @@ func TestStderrEscapesNames(t *testing.T) {
 	dir := t.TempDir()
 	evil := filepath.Join(dir, "x\x1b]0;owned\x07\nagegender: fake.jsonl\u202e")
 	code, _, errOut := runCLIEnv(t, nil, "", "merge", "--out", filepath.Join(dir, "m.jsonl"), evil, "--", in)
-	if code != ExitError {
+	if code != exitError {
 		t.Fatalf("merge of a missing shard: exit %d", code)
 	}
 	checkOneLinePerMessage(t, "error line", errOut, 1)
@@ -38,7 +38,7 @@ func TestStderrEscapesNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, errOut = runCLIEnv(t, nil, "", "batch", "-q", "--jsonl", out, filepath.Join(in, "d0"))
-	if code != ExitOK {
+	if code != exitOK {
 		t.Fatalf("batch: exit %d, %q", code, errOut)
 	}
 	checkOneLinePerMessage(t, "warning", errOut, 1)

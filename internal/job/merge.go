@@ -150,7 +150,7 @@ func SniffFormat(ctx context.Context, bs *storage.Buckets, names []string) (repo
 	var format report.Format
 	var first string
 	for _, p := range names {
-		f, err := OpenShard(ctx, bs, p)
+		f, err := openShard(ctx, bs, p)
 		if err != nil {
 			return "", err
 		}
@@ -190,7 +190,7 @@ func OpenShards(ctx context.Context, bs *storage.Buckets, format report.Format, 
 		}
 	}
 	for _, p := range paths {
-		f, err := OpenShard(ctx, bs, p)
+		f, err := openShard(ctx, bs, p)
 		if err != nil {
 			return nil, closeAll, err
 		}
@@ -204,9 +204,9 @@ func OpenShards(ctx context.Context, bs *storage.Buckets, format report.Format, 
 	return shards, closeAll, nil
 }
 
-// OpenShard opens a shard output: a local file, or an s3:// or gs:// object
+// openShard opens a shard output: a local file, or an s3:// or gs:// object
 // through bs.
-func OpenShard(ctx context.Context, bs *storage.Buckets, name string) (io.ReadCloser, error) {
+func openShard(ctx context.Context, bs *storage.Buckets, name string) (io.ReadCloser, error) {
 	if storage.IsURL(name) {
 		r, err := storage.Open(ctx, bs, name)
 		if err != nil {

@@ -36,7 +36,7 @@ type Output interface {
 // them, or another run is writing the same file, which will not both succeed.
 func Create(ctx context.Context, bs *storage.Buckets, path string, force bool, stdout io.Writer, warn func(error)) (Output, error) {
 	if path == "-" || path == "" {
-		return Stdout(stdout), nil
+		return toStdout(stdout), nil
 	}
 	if storage.IsURL(path) {
 		if !force {
@@ -72,8 +72,8 @@ func Create(ctx context.Context, bs *storage.Buckets, path string, force bool, s
 	return fileOutput{f}, nil
 }
 
-// Stdout is an output to w that nothing needs to end.
-func Stdout(w io.Writer) Output { return stdoutOutput{w} }
+// toStdout is an output to w that nothing needs to end.
+func toStdout(w io.Writer) Output { return stdoutOutput{w} }
 
 type stdoutOutput struct{ io.Writer }
 

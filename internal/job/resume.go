@@ -23,7 +23,7 @@ import (
 // Resumed is an output that a resumed run (batch --resume) appends to in
 // place: a killed run leaves every input it finished in the file, where the
 // atomic temporary file of a new output would leave nothing. Run sees it
-// through the Appender interface.
+// through the appender interface.
 type Resumed struct {
 	f *os.File
 	// name is the output as the user gave it; path is the file written,

@@ -16,11 +16,11 @@ import (
 	"github.com/agegender/agegender/internal/report"
 )
 
-// Appender is an Output that already holds the records of an earlier run
+// appender is an Output that already holds the records of an earlier run
 // (Resumed). Run leaves out the inputs it holds and, when interrupted,
 // writes nothing after the first input left unfinished, so that the output
 // stays a prefix of the listing and a resumed run keeps the order.
-type Appender interface {
+type appender interface {
 	Output
 	Pending(inputs iter.Seq[pipeline.Input], note func(string)) iter.Seq[pipeline.Input]
 	Refused() error
@@ -55,7 +55,7 @@ func Run(ctx context.Context, inputs iter.Seq[pipeline.Input], est face.Estimato
 		}
 		err = errors.Join(err, end(ctx))
 	}()
-	app, resumed := out.(Appender)
+	app, resumed := out.(appender)
 	if resumed {
 		inputs = app.Pending(inputs, o.Note)
 	}
