@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
@@ -26,9 +27,14 @@ func buildVersion() string {
 	return v
 }
 
+type versionOptions struct {
+	ortLib, model string
+	asJSON        bool
+	open          OpenEngine
+}
+
 func newCmdVersion(ios *IOStreams, open OpenEngine) *cobra.Command {
-	var ortLib, model string
-	var asJSON bool
+	o := versionOptions{open: open}
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the versions of agegender, its model, its face detector and ONNX Runtime",
@@ -37,38 +43,44 @@ Runtime, and the face detector in use (the built-in YuNet, or the file
 $AGEGENDER_DETECTOR names) with its default size and score threshold.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			out := map[string]any{"agegender": buildVersion()}
-			eng, err := open(EngineConfig{
-				ORTLibrary: ortLib, Model: model, Mode: face.DetectAuto, Detect: face.DefaultDetectParams(), Threads: 1, Context: cmd.Context(),
-			})
-			if err != nil {
-				out["error"] = err.Error()
-			} else {
-				info := eng.Info()
-				out["model"], out["model_version"], out["ort_version"], out["input"], out["detector"] =
-					info.Model, info.ModelVersion, info.ORTVersion, info.Input, info.Detector
-				if cerr := eng.Close(); cerr != nil {
-					return cerr
-				}
-			}
-			if asJSON {
-				enc := json.NewEncoder(ios.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(out)
-			}
-			fmt.Fprintf(ios.Out, "agegender %s\n", out["agegender"])
-			if err != nil {
-				printLine(ios.Out, "model and runtime: unavailable: %v", err)
-				return nil
-			}
-			// The model's metadata and the detector's path are the user's.
-			printLine(ios.Out, "model %s %s (input %s)", out["model"], out["model_version"], out["input"])
-			printLine(ios.Out, "detector %s", out["detector"])
-			printLine(ios.Out, "ONNX Runtime %s", out["ort_version"])
-			return nil
+			return versionRun(cmd.Context(), ios, &o)
 		},
 	}
-	registerModelFlags(cmd.Flags(), &ortLib, &model)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	registerModelFlags(cmd.Flags(), &o.ortLib, &o.model)
+	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// versionRun prints the versions; an engine that cannot start is reported
+// in the output, not as a failure, since version is how one finds out why.
+func versionRun(ctx context.Context, ios *IOStreams, o *versionOptions) error {
+	out := map[string]any{"agegender": buildVersion()}
+	eng, err := o.open(EngineConfig{
+		ORTLibrary: o.ortLib, Model: o.model, Mode: face.DetectAuto, Detect: face.DefaultDetectParams(), Threads: 1, Context: ctx,
+	})
+	if err != nil {
+		out["error"] = err.Error()
+	} else {
+		info := eng.Info()
+		out["model"], out["model_version"], out["ort_version"], out["input"], out["detector"] =
+			info.Model, info.ModelVersion, info.ORTVersion, info.Input, info.Detector
+		if cerr := eng.Close(); cerr != nil {
+			return cerr
+		}
+	}
+	if o.asJSON {
+		enc := json.NewEncoder(ios.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	fmt.Fprintf(ios.Out, "agegender %s\n", out["agegender"])
+	if err != nil {
+		printLine(ios.Out, "model and runtime: unavailable: %v", err)
+		return nil
+	}
+	// The model's metadata and the detector's path are the user's.
+	printLine(ios.Out, "model %s %s (input %s)", out["model"], out["model_version"], out["input"])
+	printLine(ios.Out, "detector %s", out["detector"])
+	printLine(ios.Out, "ONNX Runtime %s", out["ort_version"])
+	return nil
 }
