@@ -32,12 +32,10 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/agegender/agegender/internal/assets"
 	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/predict"
 	"github.com/agegender/agegender/internal/predict/detect"
 	"github.com/agegender/agegender/internal/preprocess"
-	"github.com/agegender/agegender/models"
 )
 
 func main() {
@@ -53,15 +51,10 @@ func run() error {
 	limit := flag.Int("limit", 2000, "crops to measure (0: all)")
 	flag.Parse()
 
-	lib, err := assets.ORTLibrary.Find("")
-	if err != nil {
-		return err
-	}
 	// Threads as ORT's default: one per core, as this tool ran before it
 	// used the engine.
-	eng, err := predict.New(predict.Options{
-		LibraryPath: lib, Model: models.Default(), ModelName: models.DefaultName,
-		Detector: models.Detector(), DetectorName: models.DetectorName, Mode: face.DetectOn, Detect: face.DefaultDetectParams(), Threads: runtime.NumCPU(),
+	eng, err := predict.Open(context.Background(), predict.Config{
+		Mode: face.DetectOn, Detect: face.DefaultDetectParams(), Threads: runtime.NumCPU(),
 	})
 	if err != nil {
 		return err

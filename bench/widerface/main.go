@@ -13,6 +13,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -32,12 +33,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/agegender/agegender/internal/assets"
 	result "github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/predict"
 	"github.com/agegender/agegender/internal/predict/detect"
 	"github.com/agegender/agegender/internal/preprocess"
-	"github.com/agegender/agegender/models"
 )
 
 type truth struct {
@@ -105,26 +104,8 @@ func run() error {
 	if *limit > 0 && *limit < len(photos) {
 		photos = photos[:*limit]
 	}
-	lib, err := assets.ORTLibrary.Find("")
-	if err != nil {
-		return err
-	}
-	det, detName := models.Detector(), models.DetectorName
-	if *detectorPath != "" {
-		if det, err = os.ReadFile(*detectorPath); err != nil {
-			return err
-		}
-		detName = *detectorPath
-	}
-	model, modelName := models.Default(), models.DefaultName
-	if *modelPath != "" {
-		if model, err = os.ReadFile(*modelPath); err != nil {
-			return err
-		}
-		modelName = filepath.Base(*modelPath)
-	}
-	eng, err := predict.New(predict.Options{LibraryPath: lib, Model: model, ModelName: modelName,
-		Detector: det, DetectorName: detName, Mode: result.DetectOn, Detect: p})
+	eng, err := predict.Open(context.Background(), predict.Config{Model: *modelPath, Detector: *detectorPath,
+		Mode: result.DetectOn, Detect: p})
 	if err != nil {
 		return err
 	}
