@@ -41,7 +41,7 @@ type Contract struct {
 
 // Framing says where a face sits in the crops the model was trained on, as
 // fractions of the crop side, measured by running the detector on UTKFace's
-// aligned crops (see bench/framing). Zero values mean "no framing measured".
+// aligned crops (see training/framing). Zero values mean "no framing measured".
 type Framing struct {
 	Style string `json:"style"`
 	// Box is the detector's face box in the crop.
