@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agegender/agegender/bench/hostile/corpus"
 	"github.com/agegender/agegender/internal/budget"
 	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/testutil/hostile"
 )
 
 // runWithin runs Run and fails the test if it does not return in time: a
@@ -111,7 +111,7 @@ func TestFolderArgumentWithNoInputsIsAnError(t *testing.T) {
 func TestBudgetRefusesBombsAndAdmitsTheRest(t *testing.T) {
 	var ins []Input
 	for i := range 100 {
-		ins = append(ins, Reader("bomb"+string(rune('a'+i%26)), bytes.NewReader(corpus.PNGHeaderOnly(10000, 10000))))
+		ins = append(ins, Reader("bomb"+string(rune('a'+i%26)), bytes.NewReader(hostile.PNGHeaderOnly(10000, 10000))))
 		ins = append(ins, Reader("ok", bytes.NewReader(pngs[1+i%5])))
 	}
 	b := budget.New(3 * (int64(len(pngs[5])) + 5*2*8))
