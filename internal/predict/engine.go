@@ -41,7 +41,7 @@ type Options struct {
 // and share it; Close releases ONNX Runtime.
 type Engine struct {
 	opts      Options
-	contract  Contract
+	contract  contract
 	spec      preprocess.Spec
 	session   *session
 	detector  *detect.Detector

@@ -112,12 +112,12 @@ func (e *Engine) readContract() error {
 	if err != nil {
 		return fmt.Errorf("read model %s: %w", name, err)
 	}
-	raw, ok, err := meta.LookupCustomMetadataMap(MetadataKey)
+	raw, ok, err := meta.LookupCustomMetadataMap(metadataKey)
 	meta.Destroy()
 	if err != nil || !ok {
-		return fmt.Errorf("model %s has no %q metadata: export it with training/main.py export", name, MetadataKey)
+		return fmt.Errorf("model %s has no %q metadata: export it with training/main.py export", name, metadataKey)
 	}
-	if e.contract, err = ParseContract(raw); err != nil {
+	if e.contract, err = parseContract(raw); err != nil {
 		return fmt.Errorf("model %s: %w", name, err)
 	}
 	e.spec = e.contract.Spec()

@@ -52,7 +52,7 @@ func FuzzDecode(f *testing.F) {
 		if px <= 0 || px > fuzzLimits.MaxPixels {
 			t.Fatalf("decoded %v past the limits (header %dx%d)", b, h.Width, h.Height)
 		}
-		if long, short := max(b.Dx(), b.Dy()), min(b.Dx(), b.Dy()); float64(long) > DefaultMaxAspect*float64(short) {
+		if long, short := max(b.Dx(), b.Dy()), min(b.Dx(), b.Dy()); float64(long) > defaultMaxAspect*float64(short) {
 			t.Fatalf("decoded %v past the aspect limit", b)
 		}
 		if h.Cost() < px*4 {
