@@ -225,7 +225,7 @@ func TestBlockedReadYieldsToCancel(t *testing.T) {
 	defer close(b.stop)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	in := Input{Name: "stuck.jpg", Idle: NoIdleLimit, Open: func() (io.ReadCloser, error) { return b, nil }}
+	in := Input{Name: "stuck.jpg", Idle: noIdleLimit, Open: func() (io.ReadCloser, error) { return b, nil }}
 	go func() { <-b.entered; cancel() }()
 	rows, err := runWithin(t, 10*time.Second, ctx, []Input{in}, &fakeEstimator{}, Options{Workers: 1})
 	if !errors.Is(err, context.Canceled) {
