@@ -1,5 +1,5 @@
-// Command hostile writes the adversarial corpus of internal/testutil/hostile, or
-// checks a batch run's JSON Lines against it:
+// Command hostile writes the adversarial corpus of internal/testutil/hostile
+// as files, or checks a batch run's JSON Lines against it:
 //
 //	go run ./bench/hostile -out DIR [-good 9900] [-copies 4] [-faces ../shared/data/utkface]
 //	go run ./bench/hostile -check DIR -rows out.jsonl
