@@ -39,7 +39,7 @@ fixture:
 	$(PYTHON) training/main.py fixture --preset $(PRESET) --data $(DATA)
 
 framing:
-	$(GO) run ./bench/framing -data $(firstword $(DATA)) -out training/crop_framing.json
+	$(GO) run ./training/framing -data $(firstword $(DATA)) -out training/crop_framing.json
 
 # Every training source cropped by the CLI's own detection and alignment, so
 # that training sees exactly what inference gives the model (needs make setup).

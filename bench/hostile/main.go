@@ -1,5 +1,5 @@
-// Command hostile writes the adversarial corpus of bench/hostile/corpus, or
-// checks a batch run's JSON Lines against it:
+// Command hostile writes the adversarial corpus of internal/testutil/hostile
+// as files, or checks a batch run's JSON Lines against it:
 //
 //	go run ./bench/hostile -out DIR [-good 9900] [-copies 4] [-faces ../shared/data/utkface]
 //	go run ./bench/hostile -check DIR -rows out.jsonl
@@ -22,7 +22,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/agegender/agegender/bench/hostile/corpus"
+	"github.com/agegender/agegender/internal/testutil/hostile"
 )
 
 func main() {
@@ -42,23 +42,23 @@ func run() error {
 	flag.Parse()
 	switch {
 	case *out != "":
-		return write(*out, corpus.Options{Good: *good, Copies: *copies, Faces: *faces})
+		return write(*out, hostile.Options{Good: *good, Copies: *copies, Faces: *faces})
 	case *check != "" && *rows != "":
 		return checkRows(*check, *rows)
 	}
 	return errors.New("give -out DIR, or -check DIR -rows FILE")
 }
 
-func write(dir string, o corpus.Options) error {
+func write(dir string, o hostile.Options) error {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return err
 	}
-	c, err := corpus.Write(dir, o)
+	c, err := hostile.Write(dir, o)
 	if err != nil {
 		return err
 	}
 	var want strings.Builder
-	hostile := 0
+	nHostile := 0
 	for _, k := range c.Cases {
 		w := k.Want
 		if w == "" {
@@ -66,7 +66,7 @@ func write(dir string, o corpus.Options) error {
 		}
 		want.WriteString(w + "\n")
 		if k.Hostile {
-			hostile++
+			nHostile++
 		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, "list.txt"), []byte(c.List()), 0o644); err != nil {
@@ -75,7 +75,7 @@ func write(dir string, o corpus.Options) error {
 	if err := os.WriteFile(filepath.Join(dir, "want.txt"), []byte(want.String()), 0o644); err != nil {
 		return err
 	}
-	fmt.Printf("%d inputs (%d hostile) in %s\n", len(c.Cases), hostile, dir)
+	fmt.Printf("%d inputs (%d hostile) in %s\n", len(c.Cases), nHostile, dir)
 	return nil
 }
 

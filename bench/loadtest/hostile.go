@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/agegender/agegender/bench/hostile/corpus"
+	"github.com/agegender/agegender/internal/testutil/hostile"
 )
 
 // class is one kind of upload in the mixed load, and how to send it.
@@ -55,20 +55,20 @@ func hostileClasses(good []byte, goodName string, uploadTimeout time.Duration) [
 		}}
 	}
 	return []class{
-		file("header-50000x50000", corpus.PNGHeaderOnly(50000, 50000)),
-		file("header-10000x10000", corpus.PNGHeaderOnly(10000, 10000)),
-		file("bomb-10000x10000", corpus.BlankGrayPNG(10000, 10000)),
-		file("bomb-5000x5000", corpus.BlankGrayPNG(5000, 5000)),
-		file("strip-100000x1", corpus.BlankGrayPNG(100000, 1)),
+		file("header-50000x50000", hostile.PNGHeaderOnly(50000, 50000)),
+		file("header-10000x10000", hostile.PNGHeaderOnly(10000, 10000)),
+		file("bomb-10000x10000", hostile.BlankGrayPNG(10000, 10000)),
+		file("bomb-5000x5000", hostile.BlankGrayPNG(5000, 5000)),
+		file("strip-100000x1", hostile.BlankGrayPNG(100000, 1)),
 		{"truncated-crop", func(ctx context.Context, c *http.Client, base string) (int, error) {
 			return postFile(ctx, c, base, good[:len(good)/2], goodName)
 		}},
 		slow,
 		oversize,
-		jpegFile("scan-bomb-800x800", corpus.ProgressiveJPEG(800, 800, 1, 100000)),
-		jpegFile("scan-passes-1500x1500", corpus.ProgressiveJPEG(1500, 1500, 1, 31)),
-		jpegFile("cmyk-progressive-2000x2000", corpus.ProgressiveJPEG(2000, 2000, 4, 1)),
-		file("interlaced16-2000x2000", corpus.InterlacedPNG16(2000, 2000)),
+		jpegFile("scan-bomb-800x800", hostile.ProgressiveJPEG(800, 800, 1, 100000)),
+		jpegFile("scan-passes-1500x1500", hostile.ProgressiveJPEG(1500, 1500, 1, 31)),
+		jpegFile("cmyk-progressive-2000x2000", hostile.ProgressiveJPEG(2000, 2000, 4, 1)),
+		file("interlaced16-2000x2000", hostile.InterlacedPNG16(2000, 2000)),
 		stalled,
 	}
 }

@@ -12,59 +12,25 @@
 package main
 
 import (
-	"bufio"
-	"encoding/csv"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"image"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"slices"
-	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/agegender/agegender/internal/assets"
 	result "github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/predict"
 	"github.com/agegender/agegender/internal/predict/detect"
 	"github.com/agegender/agegender/internal/preprocess"
-	"github.com/agegender/agegender/models"
 )
-
-type truth struct {
-	box     result.Box
-	invalid bool
-	gender  string // Male, Female or "" (not labelled / not sure)
-	age     string // perceived age group or ""
-}
-
-var bands = []float64{20, 40, 80}
-var ageGroups = []string{"Young Adult", "Adult", "Middle age", "Senior"}
-
-// groupUpper are the ages at which a predicted age leaves each perceived
-// group for the next. The labels give no years; these are fixed once
-// (young adult under 30, adult 30-44, middle age 45-59, senior 60 and up)
-// so that models are compared on one mapping, never tuned per model.
-var groupUpper = []float64{30, 45, 60}
-
-// ageGroup is the index in ageGroups of a predicted age.
-func ageGroup(age float64) int {
-	for i, hi := range groupUpper {
-		if age < hi {
-			return i
-		}
-	}
-	return len(groupUpper)
-}
 
 func main() {
 	if err := run(); err != nil {
@@ -105,66 +71,23 @@ func run() error {
 	if *limit > 0 && *limit < len(photos) {
 		photos = photos[:*limit]
 	}
-	lib, err := assets.ORTLibrary.Find("")
-	if err != nil {
-		return err
-	}
-	det, detName := models.Detector(), models.DetectorName
-	if *detectorPath != "" {
-		if det, err = os.ReadFile(*detectorPath); err != nil {
-			return err
-		}
-		detName = *detectorPath
-	}
-	model, modelName := models.Default(), models.DefaultName
-	if *modelPath != "" {
-		if model, err = os.ReadFile(*modelPath); err != nil {
-			return err
-		}
-		modelName = filepath.Base(*modelPath)
-	}
-	eng, err := predict.New(predict.Options{LibraryPath: lib, Model: model, ModelName: modelName,
-		Detector: det, DetectorName: detName, Mode: result.DetectOn, Detect: p})
+	eng, err := predict.Open(context.Background(), predict.Config{Model: *modelPath, Detector: *detectorPath,
+		Mode: result.DetectOn, Detect: p})
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
 
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+		stop, err := startProfile(*cpuProfile)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+		defer stop()
 	}
-	found := make([][]result.Face, len(photos))
-	errs := make([]error, len(photos))
-	start := time.Now()
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < *workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				found[i], errs[i] = predictPhoto(eng, filepath.Join(*root, "images", photos[i]))
-			}
-		}()
-	}
-	for i := range photos {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	elapsed := time.Since(start)
-	for i, err := range errs {
-		if err != nil && !errors.Is(err, result.ErrNoFace) {
-			return fmt.Errorf("%s: %w", photos[i], err)
-		}
+	found, elapsed, err := predictAll(eng, filepath.Join(*root, "images"), photos, *workers)
+	if err != nil {
+		return err
 	}
 	if *dump != "" {
 		if err := writeDump(*dump, photos, gt, found); err != nil {
@@ -186,6 +109,55 @@ func run() error {
 	return nil
 }
 
+// startProfile starts a CPU profile written to path; stop ends it and
+// closes the file.
+func startProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}
+
+// predictAll finds and estimates the faces of every photo with a few
+// workers, and returns them in the photos' order with the time taken. A
+// photo without a face is no error.
+func predictAll(eng *predict.Engine, dir string, photos []string, workers int) ([][]result.Face, time.Duration, error) {
+	found := make([][]result.Face, len(photos))
+	errs := make([]error, len(photos))
+	start := time.Now()
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				found[i], errs[i] = predictPhoto(eng, filepath.Join(dir, photos[i]))
+			}
+		}()
+	}
+	for i := range photos {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	elapsed := time.Since(start)
+	for i, err := range errs {
+		if err != nil && !errors.Is(err, result.ErrNoFace) {
+			return nil, 0, fmt.Errorf("%s: %w", photos[i], err)
+		}
+	}
+	return found, elapsed, nil
+}
+
 func predictPhoto(eng *predict.Engine, path string) ([]result.Face, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -198,256 +170,6 @@ func predictPhoto(eng *predict.Engine, path string) ([]result.Face, error) {
 	}
 	faces, errs := eng.Faces([]*image.NRGBA{preprocess.NRGBA(dec.Image)})
 	return faces[0], errs[0]
-}
-
-// readTruth parses boxes.txt and joins demographics.csv onto its boxes.
-func readTruth(root string) ([]string, map[string][]truth, error) {
-	f, err := os.Open(filepath.Join(root, "boxes.txt"))
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	var photos []string
-	gt := map[string][]truth{}
-	line := func() (string, error) {
-		if !sc.Scan() {
-			return "", io.ErrUnexpectedEOF
-		}
-		return strings.TrimSpace(sc.Text()), nil
-	}
-	for sc.Scan() {
-		name := strings.TrimSpace(sc.Text())
-		if name == "" {
-			continue
-		}
-		l, err := line()
-		if err != nil {
-			return nil, nil, err
-		}
-		n, err := strconv.Atoi(l)
-		if err != nil {
-			return nil, nil, fmt.Errorf("boxes.txt: count for %s: %w", name, err)
-		}
-		var boxes []truth
-		for k := 0; k < n; k++ {
-			l, err := line()
-			if err != nil {
-				return nil, nil, err
-			}
-			var x, y, w, h float64
-			var inv int
-			if _, err := fmt.Sscan(l, &x, &y, &w, &h, &inv); err != nil {
-				return nil, nil, fmt.Errorf("boxes.txt: %s box %d: %w", name, k, err)
-			}
-			boxes = append(boxes, truth{box: result.Box{X: x, Y: y, W: w, H: h}, invalid: inv == 1})
-		}
-		if n == 0 {
-			line() // WIDER writes a dummy box line for photos without faces
-		}
-		photos = append(photos, name)
-		gt[name] = boxes
-	}
-	df, err := os.Open(filepath.Join(root, "demographics.csv"))
-	if err != nil {
-		return nil, nil, err
-	}
-	defer df.Close()
-	rows, err := csv.NewReader(df).ReadAll()
-	if err != nil {
-		return nil, nil, fmt.Errorf("demographics.csv: %w", err)
-	}
-	for _, r := range rows[1:] {
-		k, err := strconv.Atoi(r[1])
-		if err != nil || k >= len(gt[r[0]]) {
-			continue
-		}
-		t := &gt[r[0]][k]
-		if r[2] == "Male" || r[2] == "Female" {
-			t.gender = r[2]
-		}
-		for _, g := range ageGroups {
-			if r[3] == g {
-				t.age = g
-			}
-		}
-	}
-	return photos, gt, nil
-}
-
-// Summary is what the scorer prints.
-type Summary struct {
-	Photos         int                `json:"photos"`
-	RecallBySize   map[string]float64 `json:"recall_by_min_side"`
-	FacesBySize    map[string]int     `json:"valid_faces_by_min_side"`
-	FalsePerPhoto  float64            `json:"false_boxes_per_photo"`
-	Detections     int                `json:"detections"`
-	GenderAccuracy float64            `json:"gender_accuracy"`
-	GenderN        int                `json:"gender_n"`
-	MedianAge      map[string]float64 `json:"median_age_by_group"`
-	// AgeGroupExact and AgeGroupWithinOne are the shares of faces with a
-	// perceived age group whose predicted age falls in that group (by
-	// groupUpper), or in it or a neighbouring one.
-	AgeGroupExact     float64        `json:"age_group_exact"`
-	AgeGroupWithinOne float64        `json:"age_group_within_one"`
-	AgeN              map[string]int `json:"age_n_by_group"`
-	PhotosPerSecond   float64        `json:"photos_per_second"`
-	Params            string         `json:"params"`
-}
-
-func score(photos []string, gt map[string][]truth, found [][]result.Face) Summary {
-	s := Summary{Photos: len(photos), RecallBySize: map[string]float64{}, FacesBySize: map[string]int{},
-		MedianAge: map[string]float64{}, AgeN: map[string]int{}}
-	hits := map[string]int{}
-	var falses, genderOK, groupN, groupExact, groupNear int
-	ages := map[string][]float64{}
-	for i, name := range photos {
-		truths := gt[name]
-		faces := found[i]
-		s.Detections += len(faces)
-		match := matchBoxes(truths, faces)
-		for d, f := range faces {
-			best := 0.0
-			for _, t := range truths {
-				best = math.Max(best, detect.IoU(t.box, f.Box))
-			}
-			if best < 0.5 {
-				falses++
-			}
-			_ = d
-		}
-		for k, t := range truths {
-			if t.invalid {
-				continue
-			}
-			side := math.Min(t.box.W, t.box.H)
-			d, ok := match[k]
-			for _, b := range bands {
-				if side >= b {
-					key := fmt.Sprintf(">=%.0f", b)
-					s.FacesBySize[key]++
-					if ok {
-						hits[key]++
-					}
-				}
-			}
-			if !ok {
-				continue
-			}
-			if t.gender != "" {
-				s.GenderN++
-				if faces[d].Gender == t.gender {
-					genderOK++
-				}
-			}
-			if t.age != "" {
-				ages[t.age] = append(ages[t.age], faces[d].Age)
-				diff := ageGroup(faces[d].Age) - slices.Index(ageGroups, t.age)
-				groupN++
-				if diff == 0 {
-					groupExact++
-				}
-				if diff >= -1 && diff <= 1 {
-					groupNear++
-				}
-			}
-		}
-	}
-	for k, n := range s.FacesBySize {
-		s.RecallBySize[k] = round(float64(hits[k])/float64(n), 3)
-	}
-	s.FalsePerPhoto = round(float64(falses)/float64(len(photos)), 3)
-	if s.GenderN > 0 {
-		s.GenderAccuracy = round(float64(genderOK)/float64(s.GenderN), 3)
-	}
-	if groupN > 0 {
-		s.AgeGroupExact = round(float64(groupExact)/float64(groupN), 3)
-		s.AgeGroupWithinOne = round(float64(groupNear)/float64(groupN), 3)
-	}
-	for g, a := range ages {
-		sort.Float64s(a)
-		s.MedianAge[g] = round(a[len(a)/2], 1)
-		s.AgeN[g] = len(a)
-	}
-	return s
-}
-
-// matchBoxes pairs truth boxes with detections one to one, best IoU first,
-// keeping pairs at IoU >= 0.5. It returns truth index -> detection index.
-func matchBoxes(truths []truth, faces []result.Face) map[int]int {
-	type pair struct {
-		t, d int
-		iou  float64
-	}
-	var pairs []pair
-	for ti, t := range truths {
-		for di, f := range faces {
-			if v := detect.IoU(t.box, f.Box); v >= 0.5 {
-				pairs = append(pairs, pair{ti, di, v})
-			}
-		}
-	}
-	sort.Slice(pairs, func(i, j int) bool { return pairs[i].iou > pairs[j].iou })
-	out := map[int]int{}
-	used := map[int]bool{}
-	for _, p := range pairs {
-		if _, ok := out[p.t]; ok || used[p.d] {
-			continue
-		}
-		out[p.t] = p.d
-		used[p.d] = true
-	}
-	return out
-}
-
-// printCurve scores the detections again at each threshold from lo up: the
-// detector runs once, at lo, and a higher threshold only drops boxes.
-// Steps go up by step; step must be positive.
-func printCurve(w io.Writer, photos []string, gt map[string][]truth, found [][]result.Face, lo, step, maxFalse float64) {
-	fmt.Fprintf(w, "%-9s %8s %8s %8s %12s\n", "min-score", ">=20", ">=40", ">=80", "false/photo")
-	var best *Summary
-	bestAt := 0.0
-	for k := 0; lo+step*float64(k) < 1; k++ {
-		t := lo + step*float64(k)
-		kept := make([][]result.Face, len(found))
-		for i, faces := range found {
-			for _, f := range faces {
-				if f.Score >= t {
-					kept[i] = append(kept[i], f)
-				}
-			}
-		}
-		s := score(photos, gt, kept)
-		fmt.Fprintf(w, "%-9.2f %8.3f %8.3f %8.3f %12.3f\n", t, s.RecallBySize[">=20"], s.RecallBySize[">=40"], s.RecallBySize[">=80"], s.FalsePerPhoto)
-		if best == nil && s.FalsePerPhoto <= maxFalse {
-			best, bestAt = &s, t
-		}
-	}
-	if best != nil {
-		fmt.Fprintf(w, "lowest threshold with <= %.2f false boxes per photo: %.2f (recall %.3f / %.3f / %.3f, %.3f false)\n\n",
-			maxFalse, bestAt, best.RecallBySize[">=20"], best.RecallBySize[">=40"], best.RecallBySize[">=80"], best.FalsePerPhoto)
-	}
-}
-
-func (s Summary) print(w io.Writer) {
-	fmt.Fprintf(w, "WIDER FACE sample: %d photos, %d detections (%s)\n", s.Photos, s.Detections, s.Params)
-	for _, b := range bands {
-		k := fmt.Sprintf(">=%.0f", b)
-		fmt.Fprintf(w, "  recall, min side %-5s px: %.3f  (%d valid faces)\n", k, s.RecallBySize[k], s.FacesBySize[k])
-	}
-	fmt.Fprintf(w, "  false boxes per photo:     %.3f\n", s.FalsePerPhoto)
-	fmt.Fprintf(w, "  gender accuracy:           %.3f  (%d labelled faces found)\n", s.GenderAccuracy, s.GenderN)
-	for _, g := range ageGroups {
-		fmt.Fprintf(w, "  median age, %-12s %5.1f  (n=%d)\n", g+":", s.MedianAge[g], s.AgeN[g])
-	}
-	fmt.Fprintf(w, "  age group exact / within one: %.3f / %.3f  (young adult <30, adult <45, middle age <60, senior)\n",
-		s.AgeGroupExact, s.AgeGroupWithinOne)
-	fmt.Fprintf(w, "  photos per second:         %.2f\n", s.PhotosPerSecond)
-}
-
-func round(v float64, d int) float64 {
-	p := math.Pow(10, float64(d))
-	return math.Round(v*p) / p
 }
 
 // writeDump records each detection and each valid truth box, so thresholds

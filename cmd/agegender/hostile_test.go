@@ -5,7 +5,7 @@
 
 package main_test
 
-// The adversarial corpus (bench/hostile/corpus) through the real binary:
+// The adversarial corpus (internal/testutil/hostile) through the real binary:
 // every input gets exactly its expected row, the run exits 2, and memory
 // stays bounded. Plus: a run leaves no ONNX Runtime telemetry behind.
 
@@ -23,8 +23,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agegender/agegender/bench/hostile/corpus"
 	"github.com/agegender/agegender/internal/testutil"
+	"github.com/agegender/agegender/internal/testutil/hostile"
 )
 
 // hostileRun is one run of the binary with a chosen environment.
@@ -69,7 +69,7 @@ func runEnv(t *testing.T, env []string, in []byte, limit time.Duration, args ...
 
 func TestHostileCorpus(t *testing.T) {
 	dir := t.TempDir()
-	c, err := corpus.Write(dir, corpus.Options{Good: 30, Copies: 1})
+	c, err := hostile.Write(dir, hostile.Options{Good: 30, Copies: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

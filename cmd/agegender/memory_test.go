@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/agegender/agegender/bench/hostile/corpus"
+	"github.com/agegender/agegender/internal/testutil/hostile"
 )
 
 // The budget counts the detector's passes: a --det-size far above the
@@ -18,7 +18,7 @@ import (
 // photo fits.
 func TestDetectorMemoryIsBudgeted(t *testing.T) {
 	img := filepath.Join(t.TempDir(), "grey-3000.png")
-	if err := os.WriteFile(img, corpus.BlankGrayPNG(3000, 3000), 0o644); err != nil {
+	if err := os.WriteFile(img, hostile.BlankGrayPNG(3000, 3000), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	r := agegender(t, nil, "predict", "--jsonl", "--det-size", "3000", "--max-memory", "256", img)

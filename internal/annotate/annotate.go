@@ -28,8 +28,8 @@ var (
 	wholeColor  = color.NRGBA{R: 255, G: 200, B: 0, A: 255}
 )
 
-// Label is the text drawn above a face, e.g. "F 27 0.93".
-func Label(f face.Face) string {
+// label is the text drawn above a face, e.g. "F 27 0.93".
+func label(f face.Face) string {
 	return fmt.Sprintf("%s %.0f %.2f", f.Gender[:1], f.Age, f.GenderProbability)
 }
 
@@ -58,7 +58,7 @@ func Draw(img image.Image, faces []face.Face) *image.NRGBA {
 			x, y := int(p.X), int(p.Y)
 			fill(out, image.Rect(x-thick-1, y-thick-1, x+thick+2, y+thick+2), c)
 		}
-		text(out, Label(f), r.Min.X, r.Min.Y-thick, scale, c)
+		text(out, label(f), r.Min.X, r.Min.Y-thick, scale, c)
 	}
 	return out
 }
@@ -108,7 +108,7 @@ type Writer struct {
 	since time.Time
 }
 
-// NewWriter creates dir if needed and marks it (outfile.FolderMarker).
+// NewWriter creates dir if needed and marks it (outfile.MarkFolder).
 func NewWriter(dir string, force bool) (*Writer, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("annotation folder: %w", err)

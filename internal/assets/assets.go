@@ -33,8 +33,8 @@ var (
 		Flag: "--ort-lib", Names: []string{"libonnxruntime.so.1", "libonnxruntime.so"}, SetupDir: "lib"}
 )
 
-// SetupCommand is what to run when a piece is missing.
-const SetupCommand = "make setup"
+// setupCommand is what to run when a piece is missing.
+const setupCommand = "make setup"
 
 // Find returns the absolute path of a, trying in order: the flag value, the
 // environment variable, the executable's folder (and its lib/ and models/),
@@ -59,7 +59,7 @@ func (a Asset) Find(flagValue string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%s not found (tried %s); run `%s` in the agegender source folder, or pass its path with %s or $%s",
-		a.What, strings.Join(tried, ", "), SetupCommand, a.Flag, a.EnvVar)
+		a.What, strings.Join(tried, ", "), setupCommand, a.Flag, a.EnvVar)
 }
 
 func (a Asset) searchDirs() []string {
@@ -85,9 +85,9 @@ func (a Asset) searchDirs() []string {
 	return dirs
 }
 
-// MaxLibraryBytes bounds the library's size: ONNX Runtime's CPU build is
+// maxLibraryBytes bounds the library's size: ONNX Runtime's CPU build is
 // 46 MB, and loading a file maps all of it.
-const MaxLibraryBytes = 1 << 30
+const maxLibraryBytes = 1 << 30
 
 // existing checks that p is a regular file on a real file system, as an
 // input is: loading a FIFO blocks forever and a device or a file of /proc
@@ -96,7 +96,7 @@ func existing(p, what, source string) (string, error) {
 	st, err := safeio.Check(p)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return "", fmt.Errorf("%s %s (from %s) does not exist; run `%s` or fix the path", what, p, source, SetupCommand)
+			return "", fmt.Errorf("%s %s (from %s) does not exist; run `%s` or fix the path", what, p, source, setupCommand)
 		}
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
@@ -104,8 +104,8 @@ func existing(p, what, source string) (string, error) {
 		}
 		return "", fmt.Errorf("%s %s (from %s): %w", what, p, source, err)
 	}
-	if st.Size() > MaxLibraryBytes {
-		return "", fmt.Errorf("%s %s (from %s): %s, over the %s limit", what, p, source, bytesize.Amount(st.Size()), bytesize.Limit(MaxLibraryBytes))
+	if st.Size() > maxLibraryBytes {
+		return "", fmt.Errorf("%s %s (from %s): %s, over the %s limit", what, p, source, bytesize.Amount(st.Size()), bytesize.Limit(maxLibraryBytes))
 	}
 	return filepath.Abs(p)
 }

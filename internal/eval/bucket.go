@@ -5,10 +5,7 @@ package eval
 // age range fares.
 var bucketNames = [...]string{"0-9", "10-19", "20-39", "40-59", "60+"}
 
-// Buckets returns the age bucket names in order.
-func Buckets() []string { return append([]string(nil), bucketNames[:]...) }
-
-// bucketOf is the index in Buckets of a true age; fractional ages belong to
+// bucketOf is the index in bucketNames of a true age; fractional ages belong to
 // the bucket of their whole years.
 func bucketOf(age float64) int {
 	switch {

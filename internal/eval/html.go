@@ -6,26 +6,26 @@ import (
 	"html/template"
 )
 
-// HTMLListLimit caps each list of unscored inputs in index.html, which a
+// htmlListLimit caps each list of unscored inputs in index.html, which a
 // browser must render; summary.json beside it lists them all.
-const HTMLListLimit = 500
+const htmlListLimit = 500
 
 var page = template.Must(template.New("index.html").Funcs(template.FuncMap{
 	"num":    func(v float64, prec int) string { return num(v, prec) },
 	"signed": func(v float64, prec int) string { return signed(v, prec) },
 	"pct":    pct,
 	"group":  func(name string, m Metrics) Group { return Group{Name: name, Metrics: m} },
-	"capped": func(n int) bool { return n > HTMLListLimit },
-	"limit":  func() int { return HTMLListLimit },
+	"capped": func(n int) bool { return n > htmlListLimit },
+	"limit":  func() int { return htmlListLimit },
 	"failures": func(fs []Failure) []Failure {
-		if len(fs) > HTMLListLimit {
-			return fs[:HTMLListLimit]
+		if len(fs) > htmlListLimit {
+			return fs[:htmlListLimit]
 		}
 		return fs
 	},
 	"names": func(ns []string) []string {
-		if len(ns) > HTMLListLimit {
-			return ns[:HTMLListLimit]
+		if len(ns) > htmlListLimit {
+			return ns[:htmlListLimit]
 		}
 		return ns
 	},

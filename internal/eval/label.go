@@ -14,11 +14,11 @@ import (
 	"github.com/agegender/agegender/internal/safeio"
 )
 
-// Races are UTKFace's race classes, indexed by the race field of its names.
+// races are UTKFace's race classes, indexed by the race field of its names.
 var races = [...]string{"White", "Black", "Asian", "Indian", "Others"}
 
-// RaceName names a UTKFace race index, or returns "" for -1 and unknown values.
-func RaceName(race int) string {
+// raceName names a UTKFace race index, or returns "" for -1 and unknown values.
+func raceName(race int) string {
 	if race < 0 || race >= len(races) {
 		return ""
 	}
@@ -30,7 +30,8 @@ type Label struct {
 	Age float64 `json:"age"`
 	// Gender is face.Male or face.Female.
 	Gender string `json:"gender"`
-	// Race is a UTKFace race index (see RaceName), or -1 when unknown.
+	// Race is a UTKFace race index (0 White, 1 Black, 2 Asian, 3 Indian,
+	// 4 Others), or -1 when unknown.
 	Race int `json:"race"`
 }
 

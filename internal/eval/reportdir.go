@@ -15,11 +15,11 @@ import (
 
 // Report file names. summary.json marks a folder as an eval report.
 const (
-	SummaryFile        = "summary.json"
+	summaryFile        = "summary.json"
 	IndexFile          = "index.html"
-	AgeScatterFile     = "age_scatter.png"
-	MAEByBucketFile    = "mae_by_bucket.png"
-	GenderByBucketFile = "gender_by_bucket.png"
+	ageScatterFile     = "age_scatter.png"
+	maeByBucketFile    = "mae_by_bucket.png"
+	genderByBucketFile = "gender_by_bucket.png"
 )
 
 // CheckReportDir says whether WriteReport may write into dir. It may when dir
@@ -42,10 +42,10 @@ func CheckReportDir(dir string) error {
 	if err != nil {
 		return fmt.Errorf("report folder: %w", err)
 	}
-	if len(entries) == 0 || isOurSummary(filepath.Join(dir, SummaryFile)) {
+	if len(entries) == 0 || isOurSummary(filepath.Join(dir, summaryFile)) {
 		return nil
 	}
-	return fmt.Errorf("report folder %s is not empty and has no %s from an earlier eval; give a new or empty folder", dir, SummaryFile)
+	return fmt.Errorf("report folder %s is not empty and has no %s from an earlier eval; give a new or empty folder", dir, summaryFile)
 }
 
 // isOurSummary reports whether path is a JSON object with our counts, not
@@ -82,7 +82,7 @@ func WriteReport(dir string, s Summary, points []Point) error {
 	}
 	var js bytes.Buffer
 	if err := WriteJSON(&js, s); err != nil {
-		return fmt.Errorf("encode %s: %w", SummaryFile, err)
+		return fmt.Errorf("encode %s: %w", summaryFile, err)
 	}
 	scatter, err := ageScatter(s, points)
 	if err != nil {
@@ -107,10 +107,10 @@ func WriteReport(dir string, s Summary, points []Point) error {
 		name string
 		data []byte
 	}{
-		{SummaryFile, js.Bytes()},
-		{AgeScatterFile, scatter},
-		{MAEByBucketFile, mae},
-		{GenderByBucketFile, gender},
+		{summaryFile, js.Bytes()},
+		{ageScatterFile, scatter},
+		{maeByBucketFile, mae},
+		{genderByBucketFile, gender},
 		{IndexFile, html},
 	} {
 		if err := writeFile(filepath.Join(dir, f.name), f.data); err != nil {

@@ -19,7 +19,7 @@ func TestWriteReport(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	for _, name := range []string{AgeScatterFile, MAEByBucketFile, GenderByBucketFile} {
+	for _, name := range []string{ageScatterFile, maeByBucketFile, genderByBucketFile} {
 		f, err := os.Open(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
@@ -34,7 +34,7 @@ func TestWriteReport(t *testing.T) {
 		}
 	}
 
-	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	b, err := os.ReadFile(filepath.Join(dir, summaryFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,12 +81,12 @@ func TestReportDirRule(t *testing.T) {
 	if err := write(busy); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Errorf("write into a folder with other files: %v, want a refusal", err)
 	}
-	if _, err := os.Stat(filepath.Join(busy, SummaryFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(busy, summaryFile)); err == nil {
 		t.Error("a refused folder got a summary.json")
 	}
 
 	foreign := t.TempDir()
-	os.WriteFile(filepath.Join(foreign, SummaryFile), []byte(`{"total": 3}`), 0o644)
+	os.WriteFile(filepath.Join(foreign, summaryFile), []byte(`{"total": 3}`), 0o644)
 	if err := write(foreign); err == nil {
 		t.Error("a summary.json that is not ours was overwritten")
 	}

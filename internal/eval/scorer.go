@@ -8,8 +8,8 @@ import (
 	"github.com/agegender/agegender/internal/face"
 )
 
-// WorstCount is how many of the largest age errors a Summary lists.
-const WorstCount = 10
+// worstCount is how many of the largest age errors a Summary lists.
+const worstCount = 10
 
 // Scorer accumulates the results of a run. It keeps one Point per scored
 // input (for the plots and the worst list) and the names of the inputs it
@@ -77,9 +77,9 @@ func (s *Scorer) Summary() Summary {
 		}
 		b := bucketOf(p.TrueAge)
 		byAge[b] = append(byAge[b], p)
-		if RaceName(p.Race) != "" {
+		if raceName(p.Race) != "" {
 			byRace[p.Race] = append(byRace[p.Race], p)
-			if p.TrueAge >= AdultAge {
+			if p.TrueAge >= adultAge {
 				adultByRace[p.Race] = append(adultByRace[p.Race], p)
 			}
 		}
@@ -96,12 +96,12 @@ func (s *Scorer) Summary() Summary {
 		}
 		sum.AdultRaceMAESpread = hi - lo
 	}
-	sum.Worst = worst(s.points, WorstCount)
+	sum.Worst = worst(s.points, worstCount)
 	return sum
 }
 
-// AdultAge is the youngest true age counted in Summary.AdultByRace.
-const AdultAge = 20
+// adultAge is the youngest true age counted in Summary.AdultByRace.
+const adultAge = 20
 
 // raceGroups scores the races that have points, in race order.
 func raceGroups(byRace [][]Point) []Group {

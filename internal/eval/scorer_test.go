@@ -62,7 +62,7 @@ func TestScorerSummary(t *testing.T) {
 	if len(s.ByAge) != 5 {
 		t.Fatalf("%d age buckets, want 5", len(s.ByAge))
 	}
-	for i, name := range Buckets() {
+	for i, name := range bucketNames {
 		if s.ByAge[i].Name != name {
 			t.Errorf("bucket %d is %q, want %q", i, s.ByAge[i].Name, name)
 		}
@@ -123,7 +123,7 @@ func TestScorerWorstKeepsTen(t *testing.T) {
 			Label{30, face.Male, -1}, true)
 	}
 	w := s.Summary().Worst
-	if len(w) != WorstCount || w[0].Input != "o" || w[9].Input != "f" {
+	if len(w) != worstCount || w[0].Input != "o" || w[9].Input != "f" {
 		t.Errorf("worst = %v .. %v (%d), want o .. f (10)", w[0].Input, w[len(w)-1].Input, len(w))
 	}
 }

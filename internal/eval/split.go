@@ -7,16 +7,16 @@ import (
 	"path/filepath"
 )
 
-// ValidationPercent is the share of files training holds out for validation.
-const ValidationPercent = 15
+// validationPercent is the share of files training holds out for validation.
+const validationPercent = 15
 
 // IsValidation reports whether a file belongs to the validation split, by
 // the rule training/data.py uses: the first 8 hex digits of sha1(base file
-// name) read as an integer, mod 100, below ValidationPercent. Hashing the base
+// name) read as an integer, mod 100, below validationPercent. Hashing the base
 // name keeps the split independent of folders and file order.
 func IsValidation(name string) bool {
 	sum := sha1.Sum([]byte(filepath.Base(name)))
-	return binary.BigEndian.Uint32(sum[:4])%100 < ValidationPercent
+	return binary.BigEndian.Uint32(sum[:4])%100 < validationPercent
 }
 
 // Split selects the files an evaluation keeps.

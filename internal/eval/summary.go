@@ -28,7 +28,7 @@ type Summary struct {
 	// ByRace has one group per UTKFace race present among the scored inputs;
 	// it is absent when no label carried a race.
 	ByRace []Group `json:"by_race,omitempty"`
-	// AdultByRace is ByRace over the faces of AdultAge or older, and
+	// AdultByRace is ByRace over the faces aged 20 or older (adultAge), and
 	// AdultRaceMAESpread the largest minus the smallest age MAE among its
 	// groups: how evenly the model serves adults of every race (children's
 	// errors are smaller for everyone and would mask it).

@@ -10,9 +10,9 @@ import (
 	"github.com/agegender/agegender/internal/report"
 )
 
-// TextListLimit caps each list of failed, no-face and unlabelled inputs in
+// textListLimit caps each list of failed, no-face and unlabelled inputs in
 // the text summary, which is for reading; the JSON summary lists them all.
-const TextListLimit = 20
+const textListLimit = 20
 
 // WriteText renders s for a terminal: the metrics per group, the gender
 // confusion matrix, the worst age errors and the inputs that were not scored.
@@ -43,13 +43,13 @@ func WriteText(w io.Writer, s Summary) error {
 		rows = append(rows, metricsRow(g.Name, g.Metrics))
 	}
 	for _, g := range s.AdultByRace {
-		rows = append(rows, metricsRow(fmt.Sprintf("%s, %d+", g.Name, AdultAge), g.Metrics))
+		rows = append(rows, metricsRow(fmt.Sprintf("%s, %d+", g.Name, adultAge), g.Metrics))
 	}
 	if err := table(&b, header, rows); err != nil {
 		return err
 	}
 	if len(s.AdultByRace) > 1 {
-		fmt.Fprintf(&b, "age MAE spread across races, ages %d+: %s years\n", AdultAge, num(s.AdultRaceMAESpread, 2))
+		fmt.Fprintf(&b, "age MAE spread across races, ages %d+: %s years\n", adultAge, num(s.AdultRaceMAESpread, 2))
 	}
 
 	cm := s.Overall.GenderConfusion
@@ -94,14 +94,14 @@ func metricsRow(name string, m Metrics) []string {
 		pct(m.AgeWithin5), signed(m.AgeBias, 2), pct(m.GenderAccuracy), num(m.GenderECE, 3)}
 }
 
-// list prints at most TextListLimit items; error texts already name their input.
+// list prints at most textListLimit items; error texts already name their input.
 func list(b *bytes.Buffer, title string, items []string) {
 	if len(items) == 0 {
 		return
 	}
 	fmt.Fprintf(b, "\n%s (%d)\n", title, len(items))
 	for i, it := range items {
-		if i == TextListLimit {
+		if i == textListLimit {
 			fmt.Fprintf(b, "  ... and %d more (all are listed by --json)\n", len(items)-i)
 			break
 		}

@@ -9,7 +9,7 @@ import (
 
 func TestWriteText(t *testing.T) {
 	sc := handScorer()
-	for i := range TextListLimit + 5 {
+	for i := range textListLimit + 5 {
 		sc.Add(resultImage(fmt.Sprintf("u%02d.jpg", i)), Label{}, false)
 	}
 	var buf bytes.Buffer

@@ -146,20 +146,21 @@ func (f *File) Abort() {
 	}
 }
 
-// FolderMarker is the file that marks a folder agegender writes outputs
+// folderMarker is the file that marks a folder agegender writes outputs
 // into (--annotate's): folder walks skip a folder that holds it, so that a
 // run over a folder with its annotations inside does not read its own
 // copies back, this run or the next.
-const FolderMarker = ".agegender-output"
+const folderMarker = ".agegender-output"
 
 // AnnotatedSuffix ends the names of --annotate's copies. A walk whose root
 // is itself a marked folder (--annotate given the input folder) is walked,
 // since the user named it, but files with this suffix are skipped.
 const AnnotatedSuffix = ".annotated.jpg"
 
-// MarkFolder puts FolderMarker in dir, if it is not there.
+// MarkFolder puts the marker file (.agegender-output) in dir, if it is not
+// there.
 func MarkFolder(dir string) error {
-	p := filepath.Join(dir, FolderMarker)
+	p := filepath.Join(dir, folderMarker)
 	if _, err := os.Lstat(p); err == nil {
 		return nil
 	}
@@ -170,8 +171,8 @@ func MarkFolder(dir string) error {
 	return nil
 }
 
-// IsMarked reports whether dir holds FolderMarker.
+// IsMarked reports whether dir holds the marker file MarkFolder puts there.
 func IsMarked(dir string) bool {
-	_, err := os.Lstat(filepath.Join(dir, FolderMarker))
+	_, err := os.Lstat(filepath.Join(dir, folderMarker))
 	return err == nil
 }

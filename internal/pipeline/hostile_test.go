@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agegender/agegender/bench/hostile/corpus"
 	"github.com/agegender/agegender/internal/budget"
 	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/testutil/hostile"
 )
 
 // runWithin runs Run and fails the test if it does not return in time: a
@@ -113,7 +113,7 @@ func TestFolderArgumentWithNoInputsIsAnError(t *testing.T) {
 func TestBudgetRefusesBombsAndAdmitsTheRest(t *testing.T) {
 	var ins []Input
 	for i := range 100 {
-		ins = append(ins, Reader("bomb"+string(rune('a'+i%26)), bytes.NewReader(corpus.PNGHeaderOnly(10000, 10000))))
+		ins = append(ins, Reader("bomb"+string(rune('a'+i%26)), bytes.NewReader(hostile.PNGHeaderOnly(10000, 10000))))
 		ins = append(ins, Reader("ok", bytes.NewReader(pngs[1+i%5])))
 	}
 	b := budget.New(3 * (int64(len(pngs[5])) + 5*2*8))
@@ -257,7 +257,7 @@ func TestBlockedReadYieldsToCancel(t *testing.T) {
 	defer close(b.stop)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	in := Input{Name: "stuck.jpg", Idle: NoIdleLimit, Open: func() (io.ReadCloser, error) { return b, nil }}
+	in := Input{Name: "stuck.jpg", Idle: noIdleLimit, Open: func() (io.ReadCloser, error) { return b, nil }}
 	go func() { <-b.entered; cancel() }()
 	rows, err := runWithin(t, 10*time.Second, ctx, []Input{in}, &fakeEstimator{}, Options{Workers: 1})
 	if !errors.Is(err, context.Canceled) {

@@ -100,11 +100,22 @@ func Run(ctx context.Context, inputs iter.Seq[Input], est face.Estimator, sink S
 	defer cancel()
 
 	// window bounds inputs between the producer and the writer, and so the
-	// reorder buffer below.
+	// reorder buffer in deliver.
 	window := make(chan struct{}, o.Workers*o.Chunk*4)
-	jobs := make(chan job, o.Workers*o.Chunk)
-	results := make(chan done, o.Workers*o.Chunk)
+	jobs := feed(ctx, inputs, window, o.Workers*o.Chunk)
+	results := work(ctx, jobs, est, o)
+	sum, writeErr := deliver(results, window, sink, cancel)
+	sum.Elapsed = time.Since(start)
+	if writeErr != nil {
+		return sum, writeErr
+	}
+	return sum, ctx.Err()
+}
 
+// feed numbers the inputs and sends them on the channel it returns, each
+// once it has a place in window; it stops taking inputs when ctx ends.
+func feed(ctx context.Context, inputs iter.Seq[Input], window chan<- struct{}, buffer int) <-chan job {
+	jobs := make(chan job, buffer)
 	go func() {
 		defer close(jobs)
 		seq := 0
@@ -123,26 +134,20 @@ func Run(ctx context.Context, inputs iter.Seq[Input], est face.Estimator, sink S
 			seq++
 		}
 	}()
+	return jobs
+}
 
+// work starts o.Workers workers over jobs, each taking up to o.Chunk of them
+// at a time, and returns their results, in no particular order; the channel
+// closes when every worker is done.
+func work(ctx context.Context, jobs <-chan job, est face.Estimator, o Options) <-chan done {
+	results := make(chan done, o.Workers*o.Chunk)
 	workersDone := make(chan struct{})
 	for w := 0; w < o.Workers; w++ {
 		go func() {
 			defer func() { workersDone <- struct{}{} }()
 			for first := range jobs {
-				chunk := []job{first}
-			fill:
-				for len(chunk) < o.Chunk {
-					select {
-					case j, ok := <-jobs:
-						if !ok {
-							break fill
-						}
-						chunk = append(chunk, j)
-					default:
-						break fill
-					}
-				}
-				process(ctx, chunk, est, o, func(d done) { results <- d })
+				process(ctx, takeChunk(first, jobs, o.Chunk), est, o, func(d done) { results <- d })
 			}
 		}()
 	}
@@ -152,7 +157,31 @@ func Run(ctx context.Context, inputs iter.Seq[Input], est face.Estimator, sink S
 		}
 		close(results)
 	}()
+	return results
+}
 
+// takeChunk adds to first the jobs already waiting, up to size in all: a
+// worker does not wait for a full chunk.
+func takeChunk(first job, jobs <-chan job, size int) []job {
+	chunk := []job{first}
+	for len(chunk) < size {
+		select {
+		case j, ok := <-jobs:
+			if !ok {
+				return chunk
+			}
+			chunk = append(chunk, j)
+		default:
+			return chunk
+		}
+	}
+	return chunk
+}
+
+// deliver hands the results to sink in input order, freeing a place in
+// window for each, and counts them. After the sink's first error it calls
+// cancel and drains the rest without handing them on.
+func deliver(results <-chan done, window <-chan struct{}, sink Sink, cancel func()) (Summary, error) {
 	var sum Summary
 	var writeErr error
 	pending := map[int]done{}
@@ -164,34 +193,34 @@ func Run(ctx context.Context, inputs iter.Seq[Input], est face.Estimator, sink S
 			if !ok {
 				break
 			}
-			res := pd.res
 			delete(pending, next)
 			next++
 			<-window
 			if writeErr != nil {
 				continue
 			}
-			sum.Inputs++
-			if res.Failed() {
-				sum.Failed++
-			} else {
-				sum.OK++
-			}
-			sum.Faces += len(res.Faces)
-			if res.Warning != nil {
-				sum.Warnings++
-			}
-			if err := sink(res); err != nil {
+			sum.count(pd.res)
+			if err := sink(pd.res); err != nil {
 				writeErr = fmt.Errorf("write results: %w", err)
 				cancel()
 			}
 		}
 	}
-	sum.Elapsed = time.Since(start)
-	if writeErr != nil {
-		return sum, writeErr
+	return sum, writeErr
+}
+
+// count adds one result to the summary.
+func (s *Summary) count(res Result) {
+	s.Inputs++
+	if res.Failed() {
+		s.Failed++
+	} else {
+		s.OK++
 	}
-	return sum, ctx.Err()
+	s.Faces += len(res.Faces)
+	if res.Warning != nil {
+		s.Warnings++
+	}
 }
 
 // process decodes a chunk and runs its images through the model together,

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agegender/agegender/bench/hostile/corpus"
 	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/preprocess"
+	"github.com/agegender/agegender/internal/testutil/hostile"
 )
 
 // A full disk must end the run with an error, not silently drop results or
@@ -168,7 +168,7 @@ func TestRunBoundsInputsInFlight(t *testing.T) {
 func TestRunCancelStopsADecode(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	bomb := corpus.ProgressiveJPEG(1000, 1000, 1, 2000)
+	bomb := hostile.ProgressiveJPEG(1000, 1000, 1, 2000)
 	in := Input{Name: "bomb.jpg", Open: func() (io.ReadCloser, error) {
 		cancel() // Ctrl-C arrives once the input is being read
 		return io.NopCloser(bytes.NewReader(bomb)), nil

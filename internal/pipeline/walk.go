@@ -28,9 +28,9 @@ type Input struct {
 	Open func() (io.ReadCloser, error)
 	// Idle is how long a read of it may make no progress before it fails;
 	// with Idle set its reads also stop at once when the run is cancelled.
-	// NoIdleLimit keeps only the latter (stdin, which a person or a slow
-	// pipe may feed); 0 reads Open's reader as it is, for readers that
-	// cannot block.
+	// A negative Idle (noIdleLimit) keeps only the latter (stdin, which a
+	// person or a slow pipe may feed); 0 reads Open's reader as it is, for
+	// readers that cannot block.
 	Idle time.Duration
 	// Err is set when the input failed before it could be opened (a folder
 	// that could not be read, a path that does not exist): it is still
@@ -44,22 +44,22 @@ var DefaultExtensions = []string{".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif"
 // File is an Input that reads a file; anything but a regular file on a real
 // file system (a FIFO, a device, a socket, a folder, a file of /proc or /sys,
 // also through a link) fails when opened, without blocking.
-func File(path string) Input {
+func file(path string) Input {
 	return Input{Name: path, Idle: safeio.DefaultIdle, Open: func() (io.ReadCloser, error) { return safeio.Open(path) }}
 }
 
-// NoIdleLimit is an Input.Idle: reads stop when the run is cancelled, and
+// noIdleLimit is an Input.Idle: reads stop when the run is cancelled, and
 // may otherwise wait as long as they take.
-const NoIdleLimit time.Duration = -1
+const noIdleLimit time.Duration = -1
 
 // Reader is an Input that reads r once, such as stdin.
 func Reader(name string, r io.Reader) Input {
-	return Input{Name: name, Idle: NoIdleLimit, Open: func() (io.ReadCloser, error) { return io.NopCloser(r), nil }}
+	return Input{Name: name, Idle: noIdleLimit, Open: func() (io.ReadCloser, error) { return io.NopCloser(r), nil }}
 }
 
 // Walk yields the files named by paths in order. A folder is walked
 // recursively in lexical order, keeping files whose extension is in exts
-// and skipping folders marked as agegender's outputs (outfile.FolderMarker);
+// and skipping folders marked as agegender's outputs (outfile.IsMarked);
 // a file named directly is always kept, whatever its extension, since the
 // user asked for it.
 func Walk(paths []string, exts []string) iter.Seq[Input] {
@@ -78,7 +78,7 @@ func walkOne(root string, exts []string, yield func(Input) bool) bool {
 		return yield(Input{Name: root, Rel: ".", Err: describe(root, err)})
 	}
 	if !st.IsDir() {
-		in := File(root)
+		in := file(root)
 		in.Rel = filepath.Base(root)
 		return yield(in)
 	}
@@ -112,7 +112,7 @@ func walkOne(root string, exts []string, yield func(Input) bool) bool {
 			return nil
 		}
 		found++
-		in := File(p)
+		in := file(p)
 		in.Rel = relTo(walkRoot, p)
 		if !yield(in) {
 			stopped = true

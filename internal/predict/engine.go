@@ -41,7 +41,7 @@ type Options struct {
 // and share it; Close releases ONNX Runtime.
 type Engine struct {
 	opts      Options
-	contract  Contract
+	contract  contract
 	spec      preprocess.Spec
 	session   *session
 	detector  *detect.Detector
@@ -66,7 +66,7 @@ func (e *Engine) WorkingMemory(width, height int) int64 {
 }
 
 // Detections runs the engine's face detector with p in place of the engine's
-// own parameters, for tools that study raw detections (bench/framing), so that
+// own parameters, for tools that study raw detections (training/framing), so that
 // they need no ONNX Runtime environment of their own.
 func (e *Engine) Detections(ctx context.Context, img *image.NRGBA, p face.DetectParams) ([]detect.Detection, error) {
 	if e.detector == nil {

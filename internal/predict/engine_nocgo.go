@@ -8,16 +8,16 @@ import (
 	"github.com/agegender/agegender/internal/face"
 )
 
-// ErrNoCgo is what New says in a build without cgo: ONNX Runtime is a C
+// errNoCgo is what New says in a build without cgo: ONNX Runtime is a C
 // library, so such a build can check flags and inputs but not run the model.
-var ErrNoCgo = errors.New("this agegender was built without cgo, so it cannot load ONNX Runtime: " +
+var errNoCgo = errors.New("this agegender was built without cgo, so it cannot load ONNX Runtime: " +
 	"rebuild it with CGO_ENABLED=1 and a C compiler (`make build`)")
 
 // session stands in for ONNX Runtime's, which needs cgo.
 type session struct{}
 
-// New fails: see ErrNoCgo.
-func New(Options) (*Engine, error) { return nil, ErrNoCgo }
+// New fails: see errNoCgo.
+func New(Options) (*Engine, error) { return nil, errNoCgo }
 
 // Info describes the engine; without ONNX Runtime there is little to say.
 func (e *Engine) Info() face.EngineInfo { return face.EngineInfo{Mode: e.opts.Mode} }
@@ -25,7 +25,7 @@ func (e *Engine) Info() face.EngineInfo { return face.EngineInfo{Mode: e.opts.Mo
 // Close has nothing to release.
 func (e *Engine) Close() error { return nil }
 
-// RunTensor fails: see ErrNoCgo.
+// RunTensor fails: see errNoCgo.
 func (e *Engine) RunTensor([]float32, int) (ages, pFemale []float32, err error) {
-	return nil, nil, ErrNoCgo
+	return nil, nil, errNoCgo
 }

@@ -20,40 +20,11 @@ type session = ort.DynamicAdvancedSession
 // New starts ONNX Runtime and loads the models. It refuses to start a second
 // engine in one process, because ORT's environment is process-wide.
 func New(o Options) (e *Engine, err error) {
-	if o.Threads <= 0 {
-		o.Threads = 1
-	}
-	if o.MaxBatch <= 0 {
-		o.MaxBatch = 32
-	}
-	if o.Mode == "" {
-		o.Mode = face.DetectAuto
-	}
-	if o.Mode != face.DetectOff && len(o.Detector) == 0 {
-		return nil, fmt.Errorf("detection mode %q needs a face detector model, and none was given; use --detect off to skip detection", o.Mode)
-	}
-	if err := o.Detect.Validate(); err != nil && o.Mode != face.DetectOff {
+	if err := o.setDefaults(); err != nil {
 		return nil, err
 	}
-	if ort.IsInitialized() {
-		return nil, errors.New("an ONNX Runtime engine is already running in this process")
-	}
-	// ONNX Runtime's telemetry (on in the npm build) starts with the
-	// environment: it writes $TMPDIR/mat-debug-<pid>.log and an event
-	// database, with the executable's path and a device id, under
-	// ~/.cache/Microsoft. DisableTelemetry below comes too late to stop
-	// either; only this variable, read when the environment is created, does.
-	// It is process-wide, as the environment itself is.
-	if err := os.Setenv("ORT_DISABLE_TELEMETRY", "1"); err != nil {
-		return nil, fmt.Errorf("turn off ONNX Runtime telemetry: %w", err)
-	}
-	ort.SetSharedLibraryPath(o.LibraryPath)
-	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
-		return nil, fmt.Errorf("start ONNX Runtime from %s: %w", o.LibraryPath, err)
-	}
-	if err := ort.DisableTelemetry(); err != nil {
-		ort.DestroyEnvironment()
-		return nil, fmt.Errorf("turn off ONNX Runtime telemetry: %w", err)
+	if err := startEnvironment(o.LibraryPath); err != nil {
+		return nil, err
 	}
 	// The deferred Close must see the engine even though every error return
 	// sets the named result to nil.
@@ -65,24 +36,9 @@ func New(o Options) (e *Engine, err error) {
 		}
 	}()
 
-	meta, err := ort.GetModelMetadataWithONNXData(o.Model)
-	if err != nil {
-		return nil, fmt.Errorf("read model %s: %w", o.ModelName, err)
+	if err := e.readContract(); err != nil {
+		return nil, err
 	}
-	raw, ok, err := meta.LookupCustomMetadataMap(MetadataKey)
-	meta.Destroy()
-	if err != nil || !ok {
-		return nil, fmt.Errorf("model %s has no %q metadata: export it with training/main.py export", o.ModelName, MetadataKey)
-	}
-	if e.contract, err = ParseContract(raw); err != nil {
-		return nil, fmt.Errorf("model %s: %w", o.ModelName, err)
-	}
-	e.spec = e.contract.Spec()
-	e.femaleOut = e.contract.Outputs.Gender.Positive == face.Female
-	if err := e.checkShapes(); err != nil {
-		return nil, fmt.Errorf("model %s: %w", o.ModelName, err)
-	}
-
 	opts, err := sessionOptions(o.Threads)
 	if err != nil {
 		return nil, err
@@ -99,6 +55,77 @@ func New(o Options) (e *Engine, err error) {
 		}
 	}
 	return e, nil
+}
+
+// setDefaults fills in the zero values that mean a default, and checks the
+// detection options before anything is started.
+func (o *Options) setDefaults() error {
+	if o.Threads <= 0 {
+		o.Threads = 1
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 32
+	}
+	if o.Mode == "" {
+		o.Mode = face.DetectAuto
+	}
+	if o.Mode != face.DetectOff && len(o.Detector) == 0 {
+		return fmt.Errorf("detection mode %q needs a face detector model, and none was given; use --detect off to skip detection", o.Mode)
+	}
+	if err := o.Detect.Validate(); err != nil && o.Mode != face.DetectOff {
+		return err
+	}
+	return nil
+}
+
+// startEnvironment loads the ONNX Runtime library and creates its
+// process-wide environment, with telemetry off.
+func startEnvironment(libraryPath string) error {
+	if ort.IsInitialized() {
+		return errors.New("an ONNX Runtime engine is already running in this process")
+	}
+	// ONNX Runtime's telemetry (on in the npm build) starts with the
+	// environment: it writes $TMPDIR/mat-debug-<pid>.log and an event
+	// database, with the executable's path and a device id, under
+	// ~/.cache/Microsoft. DisableTelemetry below comes too late to stop
+	// either; only this variable, read when the environment is created, does.
+	// It is process-wide, as the environment itself is.
+	if err := os.Setenv("ORT_DISABLE_TELEMETRY", "1"); err != nil {
+		return fmt.Errorf("turn off ONNX Runtime telemetry: %w", err)
+	}
+	ort.SetSharedLibraryPath(libraryPath)
+	if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
+		return fmt.Errorf("start ONNX Runtime from %s: %w", libraryPath, err)
+	}
+	if err := ort.DisableTelemetry(); err != nil {
+		ort.DestroyEnvironment()
+		return fmt.Errorf("turn off ONNX Runtime telemetry: %w", err)
+	}
+	return nil
+}
+
+// readContract reads the model's metadata, the contract its input and
+// outputs follow, and checks the graph against it.
+func (e *Engine) readContract() error {
+	name := e.opts.ModelName
+	meta, err := ort.GetModelMetadataWithONNXData(e.opts.Model)
+	if err != nil {
+		return fmt.Errorf("read model %s: %w", name, err)
+	}
+	raw, ok, err := meta.LookupCustomMetadataMap(metadataKey)
+	meta.Destroy()
+	if err != nil || !ok {
+		return fmt.Errorf("model %s has no %q metadata: export it with training/main.py export", name, metadataKey)
+	}
+	if e.contract, err = parseContract(raw); err != nil {
+		return fmt.Errorf("model %s: %w", name, err)
+	}
+	e.spec = e.contract.Spec()
+	e.femaleOut = e.contract.Outputs.Gender.Positive == face.Female
+	if err := e.checkShapes(); err != nil {
+		return fmt.Errorf("model %s: %w", name, err)
+	}
+	return nil
 }
 
 func sessionOptions(threads int) (*ort.SessionOptions, error) {

@@ -28,10 +28,10 @@ const (
 	cropMaxAspect = 2.0
 )
 
-// MinFaceSide is the shortest side, in pixels, of an image that is sent to
+// minFaceSide is the shortest side, in pixels, of an image that is sent to
 // the model whole (mode off, or the crop fallback of mode auto). Below it
 // there is no face to read: a 1x1 image was answered "89 years".
-const MinFaceSide = 32
+const minFaceSide = 32
 
 // paddedMaxSide bounds the padded retry: a larger image is shrunk to this
 // long side before its margin is added, so the copy stays under 11 MB
@@ -51,8 +51,8 @@ func (e *Engine) locate(ctx context.Context, img *image.NRGBA) ([]faceJob, error
 		crop: img,
 	}
 	if e.opts.Mode == face.DetectOff {
-		if min(b.Dx(), b.Dy()) < MinFaceSide {
-			return nil, fmt.Errorf("image is %dx%d, under the %d px minimum side of a face", b.Dx(), b.Dy(), MinFaceSide)
+		if min(b.Dx(), b.Dy()) < minFaceSide {
+			return nil, fmt.Errorf("image is %dx%d, under the %d px minimum side of a face", b.Dx(), b.Dy(), minFaceSide)
 		}
 		return []faceJob{whole}, nil
 	}
@@ -126,7 +126,7 @@ func (e *Engine) detectPadded(ctx context.Context, img *image.NRGBA) ([]detect.D
 
 func looksLikeCrop(b image.Rectangle) bool {
 	w, h := float64(b.Dx()), float64(b.Dy())
-	return min(w, h) >= MinFaceSide && max(w, h) <= cropMaxSide && max(w, h)/min(w, h) <= cropMaxAspect
+	return min(w, h) >= minFaceSide && max(w, h) <= cropMaxSide && max(w, h)/min(w, h) <= cropMaxAspect
 }
 
 func faceFromDetection(d detect.Detection) face.Face {

@@ -7,12 +7,12 @@ import (
 	"github.com/agegender/agegender/internal/preprocess"
 )
 
-// MetadataKey is the ONNX metadata_props key that holds the model contract.
-const MetadataKey = "agegender"
+// metadataKey is the ONNX metadata_props key that holds the model contract.
+const metadataKey = "agegender"
 
-// Contract is the part of a model's metadata the engine needs. training/
+// contract is the part of a model's metadata the engine needs. training/
 // pipeline.py (contract()) writes it; any model carrying it runs unchanged.
-type Contract struct {
+type contract struct {
 	Schema  int    `json:"schema"`
 	Name    string `json:"name"`
 	Version string `json:"version"`
@@ -41,7 +41,7 @@ type Contract struct {
 
 // Framing says where a face sits in the crops the model was trained on, as
 // fractions of the crop side, measured by running the detector on UTKFace's
-// aligned crops (see bench/framing). Zero values mean "no framing measured".
+// aligned crops (see training/framing). Zero values mean "no framing measured".
 type Framing struct {
 	Style string `json:"style"`
 	// Box is the detector's face box in the crop.
@@ -61,11 +61,11 @@ type Framing struct {
 // Measured reports whether the framing can place a detected face.
 func (f Framing) Measured() bool { return f.BoxSide > 0 && f.BoxCenterX > 0 && f.BoxCenterY > 0 }
 
-// ParseContract reads and checks the metadata JSON.
-func ParseContract(raw string) (Contract, error) {
-	var c Contract
+// parseContract reads and checks the metadata JSON.
+func parseContract(raw string) (contract, error) {
+	var c contract
 	if err := json.Unmarshal([]byte(raw), &c); err != nil {
-		return c, fmt.Errorf("metadata %q is not valid JSON: %w", MetadataKey, err)
+		return c, fmt.Errorf("metadata %q is not valid JSON: %w", metadataKey, err)
 	}
 	if c.Schema != 1 {
 		return c, fmt.Errorf("metadata schema %d is not supported (want 1)", c.Schema)
@@ -92,7 +92,7 @@ func ParseContract(raw string) (Contract, error) {
 }
 
 // Spec is the preprocessing the contract asks for.
-func (c Contract) Spec() preprocess.Spec {
+func (c contract) Spec() preprocess.Spec {
 	return preprocess.Spec{
 		Width: c.Input.Width, Height: c.Input.Height, Gray: c.Input.Color == "gray",
 		Scale: float32(c.Input.Scale), Offset: float32(c.Input.Offset),

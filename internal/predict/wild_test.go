@@ -158,7 +158,7 @@ func loadCrop(t *testing.T, path string) *image.NRGBA {
 }
 
 // UTKFace's face box within its 200x200 crop, as YuNet draws it: medians
-// measured by bench/framing (training/crop_framing.json).
+// measured by training/framing (training/crop_framing.json).
 const (
 	faceCenterX = 0.4854
 	faceCenterY = 0.4464

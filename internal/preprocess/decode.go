@@ -25,45 +25,45 @@ import (
 
 // Limits bound what Decode accepts, so that one hostile file cannot exhaust memory.
 type Limits struct {
-	// MaxBytes is the largest encoded file read; 0 means DefaultMaxBytes.
+	// MaxBytes is the largest encoded file read; 0 means defaultMaxBytes.
 	MaxBytes int64
 	// MaxPixels is the largest width*height decoded, checked from the header
-	// before any pixel is decoded; 0 means DefaultMaxPixels.
+	// before any pixel is decoded; 0 means defaultMaxPixels.
 	MaxPixels int64
 	// MaxAspect is the largest ratio of the long side to the short one; 0
-	// means DefaultMaxAspect. Within the pixel limit a strip can still be
+	// means defaultMaxAspect. Within the pixel limit a strip can still be
 	// 100000 px long, and every step after decoding (the detector's padded
 	// copy, its tiles) grows with the long side, not with the pixels.
 	MaxAspect float64
 	// MaxScans and MaxScanPasses bound a JPEG's decode work (jpegscan.go);
-	// 0 means DefaultMaxScans and DefaultMaxScanPasses.
+	// 0 means defaultMaxScans and defaultMaxScanPasses.
 	MaxScans      int
 	MaxScanPasses float64
 }
 
 const (
-	DefaultMaxBytes  = 64 << 20
-	DefaultMaxPixels = 100_000_000
-	// DefaultMaxAspect admits panoramas (a 360-degree one is about 6:1) and
+	defaultMaxBytes  = 64 << 20
+	defaultMaxPixels = 100_000_000
+	// defaultMaxAspect admits panoramas (a 360-degree one is about 6:1) and
 	// refuses strips and banners that hold no face a detector could find.
-	DefaultMaxAspect = 20
+	defaultMaxAspect = 20
 )
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxBytes <= 0 {
-		l.MaxBytes = DefaultMaxBytes
+		l.MaxBytes = defaultMaxBytes
 	}
 	if l.MaxPixels <= 0 {
-		l.MaxPixels = DefaultMaxPixels
+		l.MaxPixels = defaultMaxPixels
 	}
 	if l.MaxAspect <= 0 {
-		l.MaxAspect = DefaultMaxAspect
+		l.MaxAspect = defaultMaxAspect
 	}
 	if l.MaxScans <= 0 {
-		l.MaxScans = DefaultMaxScans
+		l.MaxScans = defaultMaxScans
 	}
 	if l.MaxScanPasses <= 0 {
-		l.MaxScanPasses = DefaultMaxScanPasses
+		l.MaxScanPasses = defaultMaxScanPasses
 	}
 	return l
 }
@@ -109,11 +109,6 @@ func ReadAll(r io.Reader, name string, lim Limits) ([]byte, error) {
 		return nil, fmt.Errorf("%s: file is over the %s limit", name, bytesize.Limit(lim.MaxBytes))
 	}
 	return data, nil
-}
-
-// DecodeBytes is Decode over bytes already in memory.
-func DecodeBytes(data []byte, name string, maxBytes, maxPixels int64) (Decoded, error) {
-	return Decode(bytes.NewReader(data), name, Limits{MaxBytes: maxBytes, MaxPixels: maxPixels})
 }
 
 // Header is what an image's header declares, read before any pixel is decoded.

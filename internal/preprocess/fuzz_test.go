@@ -10,8 +10,8 @@ import (
 	"math"
 	"testing"
 
-	"github.com/agegender/agegender/bench/hostile/corpus"
 	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/testutil/hostile"
 )
 
 // fuzzLimits keep each input cheap: a decoder bug shows as well on a
@@ -32,12 +32,12 @@ func FuzzDecode(f *testing.F) {
 	// JPEGs of one, three and four components, one over the scan limit, a
 	// sequential one that scans its component twice, a 16-bit interlaced
 	// PNG.
-	f.Add(corpus.ProgressiveJPEG(16, 12, 1, 2))
-	f.Add(corpus.ProgressiveJPEG(16, 12, 3, 1))
-	f.Add(corpus.ProgressiveJPEG(16, 12, 4, 1))
-	f.Add(corpus.ProgressiveJPEG(8, 8, 1, 600))
-	f.Add(corpus.BaselineJPEG(16, 12, 2))
-	f.Add(corpus.InterlacedPNG16(9, 7))
+	f.Add(hostile.ProgressiveJPEG(16, 12, 1, 2))
+	f.Add(hostile.ProgressiveJPEG(16, 12, 3, 1))
+	f.Add(hostile.ProgressiveJPEG(16, 12, 4, 1))
+	f.Add(hostile.ProgressiveJPEG(8, 8, 1, 600))
+	f.Add(hostile.BaselineJPEG(16, 12, 2))
+	f.Add(hostile.InterlacedPNG16(9, 7))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h, herr := ReadHeader(data, "fuzz", fuzzLimits)
 		dec, err := Decode(bytes.NewReader(data), "fuzz", fuzzLimits)
@@ -52,7 +52,7 @@ func FuzzDecode(f *testing.F) {
 		if px <= 0 || px > fuzzLimits.MaxPixels {
 			t.Fatalf("decoded %v past the limits (header %dx%d)", b, h.Width, h.Height)
 		}
-		if long, short := max(b.Dx(), b.Dy()), min(b.Dx(), b.Dy()); float64(long) > DefaultMaxAspect*float64(short) {
+		if long, short := max(b.Dx(), b.Dy()), min(b.Dx(), b.Dy()); float64(long) > defaultMaxAspect*float64(short) {
 			t.Fatalf("decoded %v past the aspect limit", b)
 		}
 		if h.Cost() < px*4 {

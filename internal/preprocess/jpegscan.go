@@ -14,15 +14,15 @@ import (
 // script: 6 for grey, 10 for colour), which together walk the image's blocks
 // about 5 times (6 for grey).
 const (
-	// DefaultMaxScans is the number of scans libjpeg-turbo's own fuzzers and
+	// defaultMaxScans is the number of scans libjpeg-turbo's own fuzzers and
 	// benchmark allow (TJPARAM_SCANLIMIT 500); past it a file is refused
 	// whatever its size, because each scan also costs a fixed setup.
-	DefaultMaxScans = 500
-	// DefaultMaxScanPasses bounds the blocks all scans walk together, in
+	defaultMaxScans = 500
+	// defaultMaxScanPasses bounds the blocks all scans walk together, in
 	// whole images: 32 is five times a normal file's, so decoding costs at
 	// most a few times what any image of its size costs, and the pixel limit
 	// bounds that.
-	DefaultMaxScanPasses = 32
+	defaultMaxScanPasses = 32
 )
 
 // jpegComponent is one component of a frame: its id and sampling factors.

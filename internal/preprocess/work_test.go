@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/image/tiff"
 
-	"github.com/agegender/agegender/bench/hostile/corpus"
+	"github.com/agegender/agegender/internal/testutil/hostile"
 )
 
 // A JPEG's decode work is bounded from its markers before a pixel is
@@ -23,26 +23,26 @@ import (
 // that hide scans where the decoder never reads them (after EOI, inside an
 // APP segment such as an EXIF thumbnail) are not refused for them.
 func TestReadHeaderBoundsJPEGWork(t *testing.T) {
-	ordinary := corpus.ProgressiveJPEG(640, 480, 3, 1)
-	bomb := corpus.ProgressiveJPEG(4700, 4700, 1, 2000)
+	ordinary := hostile.ProgressiveJPEG(640, 480, 3, 1)
+	bomb := hostile.ProgressiveJPEG(4700, 4700, 1, 2000)
 	for _, c := range []struct {
 		name string
 		data []byte
 		want string // part of the error, "" to decode
 	}{
-		{"grey.jpg", corpus.ProgressiveJPEG(640, 480, 1, 1), ""},
+		{"grey.jpg", hostile.ProgressiveJPEG(640, 480, 1, 1), ""},
 		{"colour.jpg", ordinary, ""},
-		{"cmyk.jpg", corpus.ProgressiveJPEG(640, 480, 4, 3), ""},
+		{"cmyk.jpg", hostile.ProgressiveJPEG(640, 480, 4, 3), ""},
 		{"baseline.jpg", encodeJPEG(t, gradient(640, 480)), ""},
-		{"after-eoi.jpg", append(corpus.ProgressiveJPEG(64, 64, 1, 1), bomb[2:]...), ""},
-		{"in-app1.jpg", withSegments(ordinary, app1(corpus.ProgressiveJPEG(64, 64, 1, 40))), ""},
+		{"after-eoi.jpg", append(hostile.ProgressiveJPEG(64, 64, 1, 1), bomb[2:]...), ""},
+		{"in-app1.jpg", withSegments(ordinary, app1(hostile.ProgressiveJPEG(64, 64, 1, 40))), ""},
 		{"bomb.jpg", bomb, "2001 scans, over the 500 scan limit"},
-		{"tiny-scans.jpg", corpus.ProgressiveJPEG(8, 8, 1, 600), "601 scans, over the 500 scan limit"},
-		{"passes.jpg", corpus.ProgressiveJPEG(2000, 2000, 1, 40), "decode the image 41 times over, over the limit of 32"},
-		{"colour-passes.jpg", corpus.ProgressiveJPEG(1000, 1000, 3, 40), "decode the image 41 times over"},
-		{"cmyk-passes.jpg", corpus.ProgressiveJPEG(1000, 1000, 4, 40), "decode the image 41 times over"},
-		{"repeated-baseline.jpg", corpus.BaselineJPEG(640, 480, 3), "scans component 1 3 times"},
-		{"two-frames.jpg", twoFrames(corpus.ProgressiveJPEG(64, 64, 1, 1)), "a second frame header"},
+		{"tiny-scans.jpg", hostile.ProgressiveJPEG(8, 8, 1, 600), "601 scans, over the 500 scan limit"},
+		{"passes.jpg", hostile.ProgressiveJPEG(2000, 2000, 1, 40), "decode the image 41 times over, over the limit of 32"},
+		{"colour-passes.jpg", hostile.ProgressiveJPEG(1000, 1000, 3, 40), "decode the image 41 times over"},
+		{"cmyk-passes.jpg", hostile.ProgressiveJPEG(1000, 1000, 4, 40), "decode the image 41 times over"},
+		{"repeated-baseline.jpg", hostile.BaselineJPEG(640, 480, 3), "scans component 1 3 times"},
+		{"two-frames.jpg", twoFrames(hostile.ProgressiveJPEG(64, 64, 1, 1)), "a second frame header"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, herr := ReadHeader(c.data, c.name, Limits{})
@@ -74,7 +74,7 @@ func twoFrames(data []byte) []byte {
 // A decode whose caller has gone stops: the CPU goes back to work that is
 // still wanted (a timed-out request's slot, Ctrl-C in a batch).
 func TestDecodeContextStopsWhenDone(t *testing.T) {
-	data := corpus.ProgressiveJPEG(1000, 1000, 1, 20)
+	data := hostile.ProgressiveJPEG(1000, 1000, 1, 20)
 	h, err := ReadHeader(data, "slow.jpg", Limits{})
 	if err != nil {
 		t.Fatal(err)
@@ -107,11 +107,11 @@ func TestCostCoversDecoderAllocations(t *testing.T) {
 		name string
 		data []byte
 	}{
-		{"grey-progressive.jpg", corpus.ProgressiveJPEG(1000, 800, 1, 1)},
-		{"ycbcr-progressive.jpg", corpus.ProgressiveJPEG(1000, 800, 3, 1)},
-		{"cmyk-progressive.jpg", corpus.ProgressiveJPEG(1000, 800, 4, 1)},
+		{"grey-progressive.jpg", hostile.ProgressiveJPEG(1000, 800, 1, 1)},
+		{"ycbcr-progressive.jpg", hostile.ProgressiveJPEG(1000, 800, 3, 1)},
+		{"cmyk-progressive.jpg", hostile.ProgressiveJPEG(1000, 800, 4, 1)},
 		{"baseline.jpg", baseline.Bytes()},
-		{"interlaced16.png", corpus.InterlacedPNG16(1000, 800)},
+		{"interlaced16.png", hostile.InterlacedPNG16(1000, 800)},
 		{"rgba16.png", encodePNG(t, image.NewNRGBA64(image.Rect(0, 0, 1000, 800)))},
 		{"paletted.gif", encodeGIF(t, 1000, 800)},
 		{"deflate.tiff", tif.Bytes()},

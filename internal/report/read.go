@@ -66,17 +66,16 @@ func b64Key(b string) string { return "\x00base64:" + b }
 
 // RecordReader reads a CSV or JSON Lines output one input at a time.
 type RecordReader struct {
-	format    Format
-	name      string // the file, for errors
-	cr        *countReader
-	br        *bufio.Reader // jsonl
-	csv       *csv.Reader
-	off       int64    // end of the last record returned
-	held      []string // csv: the row read past the end of the last record
-	heldAt    int64    // csv: where held ends
-	heldLine  int      // csv: the line held starts on
-	header    bool
-	headerEnd int64
+	format   Format
+	name     string // the file, for errors
+	cr       *countReader
+	br       *bufio.Reader // jsonl
+	csv      *csv.Reader
+	off      int64    // end of the last record returned
+	held     []string // csv: the row read past the end of the last record
+	heldAt   int64    // csv: where held ends
+	heldLine int      // csv: the line held starts on
+	header   bool
 	// lastRowLine is where the last CSV row read ends (near enough: its
 	// last cell's first line), to place a row too long to read.
 	lastRowLine int
@@ -92,7 +91,7 @@ func NewRecordReader(format Format, r io.Reader, name string) (*RecordReader, er
 	case FormatCSV:
 		// The CSV reader has no bound of its own on a row (a quoted cell
 		// can run to the end of the file).
-		rr.cr.limit = MaxRecordBytes
+		rr.cr.limit = maxRecordBytes
 		rr.csv = csv.NewReader(rr.cr)
 		rr.csv.FieldsPerRecord = len(columns)
 		rr.csv.ReuseRecord = false
@@ -111,18 +110,10 @@ func (rr *RecordReader) Next() (Record, error) {
 	return rr.nextRows()
 }
 
-// HeaderEnd is where the CSV header ends (0 for JSON Lines, or before it is read).
-func (rr *RecordReader) HeaderEnd() int64 {
-	if rr.format == FormatCSV && rr.header {
-		return rr.headerEnd
-	}
-	return 0
-}
-
 func (rr *RecordReader) nextLine() (Record, error) {
 	line, err := rr.readLine()
 	if errors.Is(err, errLongLine) {
-		return Record{}, fmt.Errorf("%s: line %d is longer than %d MB, which no agegender record is", rr.name, rr.line+1, MaxRecordBytes>>20)
+		return Record{}, fmt.Errorf("%s: line %d is longer than %d MB, which no agegender record is", rr.name, rr.line+1, maxRecordBytes>>20)
 	}
 	start := rr.off
 	if len(line) > 0 && line[len(line)-1] != '\n' {
@@ -146,19 +137,19 @@ func (rr *RecordReader) nextLine() (Record, error) {
 	return Record{Key: key, Line: line, Start: start, End: rr.off, LineNo: rr.line}, nil
 }
 
-// MaxRecordBytes bounds a JSON Lines record read back: one image's faces
+// maxRecordBytes bounds a JSON Lines record read back: one image's faces
 // take kilobytes, and a file of one endless line must not take all memory.
-const MaxRecordBytes = 16 << 20
+const maxRecordBytes = 16 << 20
 
 var errLongLine = errors.New("line too long")
 
-// readLine is ReadBytes('\n') that gives up past MaxRecordBytes.
+// readLine is ReadBytes('\n') that gives up past maxRecordBytes.
 func (rr *RecordReader) readLine() ([]byte, error) {
 	var line []byte
 	for {
 		part, err := rr.br.ReadSlice('\n')
 		line = append(line, part...)
-		if len(line) > MaxRecordBytes {
+		if len(line) > maxRecordBytes {
 			return nil, errLongLine
 		}
 		if !errors.Is(err, bufio.ErrBufferFull) {
@@ -178,7 +169,7 @@ func (rr *RecordReader) readRow() ([]string, error) {
 		return nil, io.EOF
 	}
 	if errors.Is(err, errLongLine) {
-		return nil, fmt.Errorf("%s: the row after line %d is longer than %d MB, which no agegender row is", rr.name, rr.lastRowLine, MaxRecordBytes>>20)
+		return nil, fmt.Errorf("%s: the row after line %d is longer than %d MB, which no agegender row is", rr.name, rr.lastRowLine, maxRecordBytes>>20)
 	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) && rr.cr.eof && rr.csv.InputOffset() == rr.cr.n {
@@ -209,8 +200,7 @@ func (rr *RecordReader) nextRows() (Record, error) {
 			return Record{}, fmt.Errorf("%s: the first line is not agegender's CSV header (%q)", rr.name, row)
 		}
 		rr.header = true
-		rr.headerEnd = rr.csv.InputOffset()
-		rr.off = rr.headerEnd
+		rr.off = rr.csv.InputOffset()
 	}
 	start := rr.off
 	rec := Record{Start: start}

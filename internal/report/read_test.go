@@ -107,10 +107,10 @@ func TestRecordReaderRefusesDamage(t *testing.T) {
 }
 
 // A JSON Lines "record" longer than any agegender writes is refused once it
-// passes MaxRecordBytes, not read whole: a resume file or shard of one
+// passes maxRecordBytes, not read whole: a resume file or shard of one
 // endless line grew memory without bound.
 func TestRecordReaderBoundsALine(t *testing.T) {
-	long := io.MultiReader(strings.NewReader(`{"input":"`), io.LimitReader(zeros{}, MaxRecordBytes+1))
+	long := io.MultiReader(strings.NewReader(`{"input":"`), io.LimitReader(zeros{}, maxRecordBytes+1))
 	rr, err := NewRecordReader(FormatJSONL, long, "big.jsonl")
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +132,7 @@ func (zeros) Read(p []byte) (int, error) {
 // A CSV row is bounded as a JSON Lines record is: one endless quoted cell
 // is refused, not read whole.
 func TestRecordReaderBoundsACSVRow(t *testing.T) {
-	long := io.MultiReader(bytes.NewReader(CSVHeader()), strings.NewReader(`"`), io.LimitReader(zeros{}, MaxRecordBytes+1))
+	long := io.MultiReader(bytes.NewReader(CSVHeader()), strings.NewReader(`"`), io.LimitReader(zeros{}, maxRecordBytes+1))
 	rr, err := NewRecordReader(FormatCSV, long, "big.csv")
 	if err != nil {
 		t.Fatal(err)

@@ -43,9 +43,9 @@ var kernelFS = map[int64]string{
 	0x65735543:               "fusectl",  // FUSE_CTL_SUPER_MAGIC
 }
 
-// ErrNotRegular is wrapped by every refusal of a file that is not a regular
+// errNotRegular is wrapped by every refusal of a file that is not a regular
 // file on a real file system.
-var ErrNotRegular = fmt.Errorf("not a regular file")
+var errNotRegular = fmt.Errorf("not a regular file")
 
 // Check returns path's file information if it is a regular file on a real
 // file system (following links, as opening it would), and says what it is
@@ -88,7 +88,7 @@ func OpenNoFollow(path string) (*os.File, error) {
 	st, err := os.Lstat(path)
 	if err == nil {
 		if st.Mode()&fs.ModeSymlink != 0 {
-			return nil, fmt.Errorf("%w: a symbolic link (never followed here, so that it cannot redirect what is written)", ErrNotRegular)
+			return nil, fmt.Errorf("%w: a symbolic link (never followed here, so that it cannot redirect what is written)", errNotRegular)
 		}
 		if err := regular(st.Mode()); err != nil {
 			return nil, err
@@ -110,7 +110,7 @@ func open(path string, flag int) (*os.File, error) {
 	f, err := os.OpenFile(path, flag|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0o644)
 	if err != nil {
 		if flag&syscall.O_NOFOLLOW != 0 && isLoop(err) {
-			return nil, fmt.Errorf("%w: a symbolic link (never followed here, so that it cannot redirect what is written)", ErrNotRegular)
+			return nil, fmt.Errorf("%w: a symbolic link (never followed here, so that it cannot redirect what is written)", errNotRegular)
 		}
 		return nil, err
 	}
@@ -144,7 +144,7 @@ func isLoop(err error) bool {
 
 func realFS(sfs unix.Statfs_t) error {
 	if name, ok := kernelFS[int64(sfs.Type)]; ok {
-		return fmt.Errorf("%w: a file of %s, a kernel interface whose reads can block forever", ErrNotRegular, name)
+		return fmt.Errorf("%w: a file of %s, a kernel interface whose reads can block forever", errNotRegular, name)
 	}
 	return nil
 }
@@ -166,7 +166,7 @@ func regular(m fs.FileMode) error {
 	case m&fs.ModeDevice != 0:
 		kind = "a block device"
 	default:
-		return ErrNotRegular
+		return errNotRegular
 	}
-	return fmt.Errorf("%w: %s", ErrNotRegular, kind)
+	return fmt.Errorf("%w: %s", errNotRegular, kind)
 }

@@ -42,8 +42,8 @@ func TestOpenRefusesWhatCanBlock(t *testing.T) {
 			t.Errorf("Open(%s) opened it", c.path)
 			continue
 		}
-		if !errors.Is(err, ErrNotRegular) || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("Open(%s) = %v, want ErrNotRegular saying %q", c.path, err, c.want)
+		if !errors.Is(err, errNotRegular) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Open(%s) = %v, want errNotRegular saying %q", c.path, err, c.want)
 		}
 	}
 }

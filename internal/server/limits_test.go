@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agegender/agegender/bench/hostile/corpus"
+	"github.com/agegender/agegender/internal/testutil/hostile"
 )
 
 // flatPNG is a valid grey PNG of w x h that compresses a thousandfold.
-func flatPNG(w, h uint32) []byte { return corpus.BlankGrayPNG(w, h) }
+func flatPNG(w, h uint32) []byte { return hostile.BlankGrayPNG(w, h) }
 
 // allocated returns the bytes the Go heap handed out while f ran.
 func allocated(f func()) uint64 {
@@ -36,9 +36,9 @@ func TestHeaderOverLimitsRefusedBeforeDecoding(t *testing.T) {
 		code int
 		want []string
 	}{
-		{"pixels", Config{}, corpus.PNGHeaderOnly(20000, 20000), 400, []string{"20000x20000", "100 megapixel limit"}},
+		{"pixels", Config{}, hostile.PNGHeaderOnly(20000, 20000), 400, []string{"20000x20000", "100 megapixel limit"}},
 		{"strip", Config{}, flatPNG(100000, 1), 400, []string{"100000x1", "20:1 limit"}},
-		{"memory", Config{}, corpus.PNGHeaderOnly(10000, 10000), 413, []string{"image needs 774.2 MB", "over the memory budget of 240.0 MB"}},
+		{"memory", Config{}, hostile.PNGHeaderOnly(10000, 10000), 413, []string{"image needs 774.2 MB", "over the memory budget of 240.0 MB"}},
 		{"bomb", Config{MaxMemory: 64 << 20}, flatPNG(3000, 3000), 413, []string{"image needs 54.2 MB", "of 36.0 MB for one image"}},
 		// The engine's detector passes at a large --det-size (WorkCost) are charged too.
 		{"detector", Config{WorkCost: func(w, h int) int64 { return 64 * int64(w) * int64(h) }}, flatPNG(3000, 3000), 413, []string{"image needs 6", "of 240.0 MB for one image"}},

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agegender/agegender/bench/hostile/corpus"
 	"github.com/agegender/agegender/internal/preprocess"
+	"github.com/agegender/agegender/internal/testutil/hostile"
 )
 
 // A scan bomb (a small progressive JPEG of thousands of scans, each walking
@@ -20,7 +20,7 @@ import (
 // decode stops when its request times out, so that the one CPU slot is free
 // for the crop sent next. Two such uploads once held both slots for 90 s.
 func TestScanBombCannotHoldASlot(t *testing.T) {
-	bomb := corpus.ProgressiveJPEG(1000, 1000, 1, 20000)
+	bomb := hostile.ProgressiveJPEG(1000, 1000, 1, 20000)
 	crop := pngBytes(t, 64, 64)
 	for _, c := range []struct {
 		name   string

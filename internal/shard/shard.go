@@ -20,8 +20,8 @@ type Spec struct {
 	Index, Count int
 }
 
-// All is the whole input: one shard of one.
-var All = Spec{Index: 0, Count: 1}
+// all is the whole input: one shard of one.
+var all = Spec{Index: 0, Count: 1}
 
 // Has reports whether the input at rel belongs to this shard.
 func (s Spec) Has(rel string) bool {
@@ -66,14 +66,14 @@ func check(index, count int, source string) (Spec, error) {
 const (
 	// EnvJobIndex is set by Kubernetes in each pod of an Indexed Job.
 	EnvJobIndex = "JOB_COMPLETION_INDEX"
-	// EnvCount gives the shard count where the scheduler does not (an
+	// envCount gives the shard count where the scheduler does not (an
 	// Indexed Job's .spec.completions); --shard-count takes precedence.
-	EnvCount = "AGEGENDER_SHARD_COUNT"
+	envCount = "AGEGENDER_SHARD_COUNT"
 	// Slurm job arrays: the task's id, the array's count, lowest id and step.
-	EnvSlurmID    = "SLURM_ARRAY_TASK_ID"
-	EnvSlurmCount = "SLURM_ARRAY_TASK_COUNT"
-	EnvSlurmMin   = "SLURM_ARRAY_TASK_MIN"
-	EnvSlurmStep  = "SLURM_ARRAY_TASK_STEP"
+	envSlurmID    = "SLURM_ARRAY_TASK_ID"
+	envSlurmCount = "SLURM_ARRAY_TASK_COUNT"
+	envSlurmMin   = "SLURM_ARRAY_TASK_MIN"
+	envSlurmStep  = "SLURM_ARRAY_TASK_STEP"
 )
 
 // FromEnv finds the shard a scheduler gave this process. count is
@@ -90,13 +90,13 @@ const (
 // out of range is an error naming the variables.
 func FromEnv(getenv func(string) string, count int) (s Spec, from string, found bool, err error) {
 	if count == 0 {
-		if v := getenv(EnvCount); v != "" {
+		if v := getenv(envCount); v != "" {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
 			if err != nil {
-				return Spec{}, "", false, fmt.Errorf("%s=%q: not a whole number", EnvCount, v)
+				return Spec{}, "", false, fmt.Errorf("%s=%q: not a whole number", envCount, v)
 			}
 			if n < 1 {
-				return Spec{}, "", false, fmt.Errorf("%s=%q: the shard count must be at least 1", EnvCount, v)
+				return Spec{}, "", false, fmt.Errorf("%s=%q: the shard count must be at least 1", envCount, v)
 			}
 			count = n
 		}
@@ -117,7 +117,7 @@ func FromEnv(getenv func(string) string, count int) (s Spec, from string, found 
 	case slurmOK:
 		return slurm, slurmFrom, true, nil
 	}
-	return All, "", false, nil
+	return all, "", false, nil
 }
 
 func envInt(getenv func(string) string, name string) (n int, set bool, err error) {
@@ -138,7 +138,7 @@ func fromKubernetes(getenv func(string) string, count int) (Spec, string, bool, 
 		return Spec{}, "", false, err
 	}
 	if count == 0 {
-		return Spec{}, "", false, fmt.Errorf("%s=%d is set but not the shard count: pass --shard-count or set %s to the Job's completions", EnvJobIndex, index, EnvCount)
+		return Spec{}, "", false, fmt.Errorf("%s=%d is set but not the shard count: pass --shard-count or set %s to the Job's completions", EnvJobIndex, index, envCount)
 	}
 	from := fmt.Sprintf("%s=%d of %d", EnvJobIndex, index, count)
 	s, err := check(index, count, from)
@@ -146,34 +146,34 @@ func fromKubernetes(getenv func(string) string, count int) (Spec, string, bool, 
 }
 
 func fromSlurm(getenv func(string) string, count int) (Spec, string, bool, error) {
-	id, set, err := envInt(getenv, EnvSlurmID)
+	id, set, err := envInt(getenv, envSlurmID)
 	if err != nil || !set {
 		return Spec{}, "", false, err
 	}
-	n, nSet, err := envInt(getenv, EnvSlurmCount)
+	n, nSet, err := envInt(getenv, envSlurmCount)
 	if err != nil {
 		return Spec{}, "", false, err
 	}
 	if !nSet {
-		return Spec{}, "", false, fmt.Errorf("%s=%d is set but %s is not", EnvSlurmID, id, EnvSlurmCount)
+		return Spec{}, "", false, fmt.Errorf("%s=%d is set but %s is not", envSlurmID, id, envSlurmCount)
 	}
 	if count != 0 && count != n {
-		return Spec{}, "", false, fmt.Errorf("%s=%d disagrees with the shard count %d (--shard-count or %s)", EnvSlurmCount, n, count, EnvCount)
+		return Spec{}, "", false, fmt.Errorf("%s=%d disagrees with the shard count %d (--shard-count or %s)", envSlurmCount, n, count, envCount)
 	}
-	low, _, err := envInt(getenv, EnvSlurmMin)
+	low, _, err := envInt(getenv, envSlurmMin)
 	if err != nil {
 		return Spec{}, "", false, err
 	}
-	step, stepSet, err := envInt(getenv, EnvSlurmStep)
+	step, stepSet, err := envInt(getenv, envSlurmStep)
 	if err != nil {
 		return Spec{}, "", false, err
 	}
 	if !stepSet {
 		step = 1
 	}
-	from := fmt.Sprintf("%s=%d of %s=%d (%s=%d, step %d)", EnvSlurmID, id, EnvSlurmCount, n, EnvSlurmMin, low, step)
+	from := fmt.Sprintf("%s=%d of %s=%d (%s=%d, step %d)", envSlurmID, id, envSlurmCount, n, envSlurmMin, low, step)
 	if step < 1 || (id-low)%step != 0 {
-		return Spec{}, "", false, fmt.Errorf("%s: the task ids are not an evenly stepped range (%s=%d); use --array=0-%d, or pass --shard", from, EnvSlurmStep, step, n-1)
+		return Spec{}, "", false, fmt.Errorf("%s: the task ids are not an evenly stepped range (%s=%d); use --array=0-%d, or pass --shard", from, envSlurmStep, step, n-1)
 	}
 	s, err := check((id-low)/step, n, from)
 	return s, from, err == nil, err

@@ -52,8 +52,8 @@ func LocalPath(s string) (string, error) {
 	return u.Path, nil
 }
 
-// Location is a parsed object storage URL.
-type Location struct {
+// location is a parsed object storage URL.
+type location struct {
 	// Bucket is the URL that opens the bucket (scheme, bucket, query).
 	Bucket string
 	// Key is the object key or prefix, without a leading slash.
@@ -64,23 +64,23 @@ type Location struct {
 
 // Name is how an object is named in rows: scheme://bucket/key, without the
 // URL's query, which may carry an endpoint.
-func (l Location) Name(key string) string { return l.Base + "/" + key }
+func (l location) Name(key string) string { return l.Base + "/" + key }
 
-// Parse splits s3://bucket/key?query.
-func Parse(s string) (Location, error) {
+// parseLocation splits s3://bucket/key?query.
+func parseLocation(s string) (location, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return Location{}, fmt.Errorf("%s: %w", s, err)
+		return location{}, fmt.Errorf("%s: %w", s, err)
 	}
 	if u.Host == "" {
-		return Location{}, fmt.Errorf("%s: no bucket name (want %s://BUCKET/PREFIX)", s, u.Scheme)
+		return location{}, fmt.Errorf("%s: no bucket name (want %s://BUCKET/PREFIX)", s, u.Scheme)
 	}
 	base := u.Scheme + "://" + u.Host
 	bucket := base
 	if u.RawQuery != "" {
 		bucket += "?" + u.RawQuery
 	}
-	return Location{Bucket: bucket, Key: strings.TrimPrefix(u.Path, "/"), Base: base}, nil
+	return location{Bucket: bucket, Key: strings.TrimPrefix(u.Path, "/"), Base: base}, nil
 }
 
 // Buckets opens each bucket once for a run and closes them all at its end.
@@ -95,15 +95,15 @@ type Buckets struct {
 
 // NewBuckets returns an empty set.
 func NewBuckets() *Buckets {
-	return &Buckets{Idle: DefaultIdle, open: map[string]*blob.Bucket{}}
+	return &Buckets{Idle: defaultIdle, open: map[string]*blob.Bucket{}}
 }
 
-// DefaultIdle is Buckets.Idle unless changed: longer than a local file's,
+// defaultIdle is Buckets.Idle unless changed: longer than a local file's,
 // since a busy object store can pause for seconds and still deliver.
-const DefaultIdle = time.Minute
+const defaultIdle = time.Minute
 
-// Get opens (or returns the open) bucket of loc.
-func (bs *Buckets) Get(ctx context.Context, loc Location) (*blob.Bucket, error) {
+// get opens (or returns the open) bucket of loc.
+func (bs *Buckets) get(ctx context.Context, loc location) (*blob.Bucket, error) {
 	bs.mu.Lock()
 	defer bs.mu.Unlock()
 	if b, ok := bs.open[loc.Bucket]; ok {
@@ -144,12 +144,12 @@ func (bs *Buckets) Close() error {
 func Inputs(ctx context.Context, bs *Buckets, arg string, exts []string) iter.Seq[pipeline.Input] {
 	return func(yield func(pipeline.Input) bool) {
 		fail := func(err error) { yield(pipeline.Input{Name: arg, Rel: ".", Err: err}) }
-		loc, err := Parse(arg)
+		loc, err := parseLocation(arg)
 		if err != nil {
 			fail(err)
 			return
 		}
-		b, err := bs.Get(ctx, loc)
+		b, err := bs.get(ctx, loc)
 		if err != nil {
 			fail(fmt.Errorf("%s: %w", arg, err))
 			return
@@ -194,7 +194,7 @@ func Inputs(ctx context.Context, bs *Buckets, arg string, exts []string) iter.Se
 	}
 }
 
-func object(ctx context.Context, b *blob.Bucket, idle time.Duration, loc Location, key, rel string) pipeline.Input {
+func object(ctx context.Context, b *blob.Bucket, idle time.Duration, loc location, key, rel string) pipeline.Input {
 	name := loc.Name(key)
 	return pipeline.Input{Name: name, Rel: rel, Open: func() (io.ReadCloser, error) {
 		r, err := b.NewReader(ctx, key, nil)
@@ -214,11 +214,11 @@ func describe(name string, err error) error {
 
 // Open streams the object at url.
 func Open(ctx context.Context, bs *Buckets, rawURL string) (io.ReadCloser, error) {
-	loc, err := Parse(rawURL)
+	loc, err := parseLocation(rawURL)
 	if err != nil {
 		return nil, err
 	}
-	b, err := bs.Get(ctx, loc)
+	b, err := bs.get(ctx, loc)
 	if err != nil {
 		return nil, err
 	}
@@ -234,11 +234,11 @@ var ErrExists = errors.New("already exists")
 
 // Exists reports whether the object at rawURL is there.
 func Exists(ctx context.Context, bs *Buckets, rawURL string) (bool, error) {
-	loc, err := Parse(rawURL)
+	loc, err := parseLocation(rawURL)
 	if err != nil {
 		return false, err
 	}
-	b, err := bs.Get(ctx, loc)
+	b, err := bs.get(ctx, loc)
 	if err != nil {
 		return false, err
 	}
@@ -254,8 +254,8 @@ func Exists(ctx context.Context, bs *Buckets, rawURL string) (bool, error) {
 func Download(ctx context.Context, bs *Buckets, rawURL string, w io.Writer) (found bool, err error) {
 	r, err := Open(ctx, bs, rawURL)
 	if err != nil {
-		loc, _ := Parse(rawURL)
-		b, berr := bs.Get(ctx, loc)
+		loc, _ := parseLocation(rawURL)
+		b, berr := bs.get(ctx, loc)
 		if berr == nil {
 			if ok, eerr := b.Exists(ctx, loc.Key); eerr == nil && !ok {
 				return false, nil
@@ -274,11 +274,11 @@ func Download(ctx context.Context, bs *Buckets, rawURL string, w io.Writer) (fou
 // replace the write is conditional (If-None-Match: *), so an object that
 // appeared during the run is kept and ErrExists returned.
 func Upload(ctx context.Context, bs *Buckets, rawURL, src string, replace bool) error {
-	loc, err := Parse(rawURL)
+	loc, err := parseLocation(rawURL)
 	if err != nil {
 		return err
 	}
-	b, err := bs.Get(ctx, loc)
+	b, err := bs.get(ctx, loc)
 	if err != nil {
 		return err
 	}
@@ -324,7 +324,7 @@ func contentType(key string) string {
 // warning to stdout, into the rows of a run writing there, and goes on
 // with empty ones; here their absence is an error that says where
 // credentials come from.
-func openGCS(ctx context.Context, loc Location) (*blob.Bucket, error) {
+func openGCS(ctx context.Context, loc location) (*blob.Bucket, error) {
 	if strings.Contains(loc.Bucket, "?") {
 		return nil, fmt.Errorf("gs:// URLs take no query; credentials come from Application Default Credentials")
 	}

@@ -18,11 +18,11 @@ import (
 )
 
 func TestParse(t *testing.T) {
-	loc, err := Parse("s3://bkt/a/b?region=eu-west-1")
+	loc, err := parseLocation("s3://bkt/a/b?region=eu-west-1")
 	if err != nil || loc.Bucket != "s3://bkt?region=eu-west-1" || loc.Key != "a/b" || loc.Name("a/b/c.jpg") != "s3://bkt/a/b/c.jpg" {
 		t.Errorf("%+v %v", loc, err)
 	}
-	if _, err := Parse("s3:///key"); err == nil {
+	if _, err := parseLocation("s3:///key"); err == nil {
 		t.Error("no bucket: no error")
 	}
 	if p, err := LocalPath("file:///data/x"); err != nil || p != "/data/x" {
@@ -110,7 +110,7 @@ func TestGCSWithoutCredentials(t *testing.T) {
 	r, w, _ := os.Pipe()
 	os.Stdout = w
 	bs := NewBuckets()
-	_, err := bs.Get(context.Background(), Location{Bucket: "gs://b", Base: "gs://b"})
+	_, err := bs.get(context.Background(), location{Bucket: "gs://b", Base: "gs://b"})
 	os.Stdout = stdout
 	w.Close()
 	printed, _ := io.ReadAll(r)

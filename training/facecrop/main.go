@@ -34,12 +34,10 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/agegender/agegender/internal/assets"
 	"github.com/agegender/agegender/internal/eval"
 	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/predict"
 	"github.com/agegender/agegender/internal/preprocess"
-	"github.com/agegender/agegender/models"
 )
 
 func main() {
@@ -73,12 +71,9 @@ func run() error {
 	if *limit > 0 && len(rows) > *limit {
 		rows = rows[:*limit]
 	}
-	lib, err := assets.ORTLibrary.Find("")
-	if err != nil {
-		return err
-	}
-	eng, err := predict.New(predict.Options{LibraryPath: lib, Model: models.Default(), ModelName: models.DefaultName,
-		Detector: models.Detector(), DetectorName: models.DetectorName, Mode: face.DetectAuto, Detect: face.DefaultDetectParams()})
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	eng, err := predict.Open(ctx, predict.Config{Mode: face.DetectAuto, Detect: face.DefaultDetectParams()})
 	if err != nil {
 		return err
 	}
@@ -86,8 +81,6 @@ func run() error {
 	if err := os.MkdirAll(*outDir, 0o755); err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
 
 	results := cropAll(ctx, eng, rows, *outDir, max(1, *workers))
 	var out strings.Builder

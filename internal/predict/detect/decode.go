@@ -15,11 +15,11 @@ import (
 
 // Keypoint indices, in the order both detectors emit them. Sides are the
 // subject's: the right eye is on the image's left for a face looking at the
-// camera.
+// camera. Outside this package the nose is reached by its name (Point).
 const (
 	RightEye = iota
 	LeftEye
-	Nose
+	nose
 	MouthRight
 	MouthLeft
 	NumKeypoints
@@ -61,27 +61,27 @@ func (d Detection) Point(name string) (face.Point, bool) {
 	return face.Point{}, false
 }
 
-// Level is one stride's outputs for a Cols x Rows grid of cells. Score holds
+// level is one stride's outputs for a Cols x Rows grid of cells. Score holds
 // Anchors values per cell; Obj, when the model has it (YuNet), one per cell;
 // Box 4 and Kps 10 values per anchor.
-type Level struct {
+type level struct {
 	Stride, Cols, Rows, Anchors int
 	Score, Obj, Box, Kps        []float32
 }
 
 // complete reports whether the level's slices hold what its grid needs, so
 // that a model with unexpected output shapes fails closed, not out of range.
-func (l Level) complete() bool {
+func (l level) complete() bool {
 	n := l.Cols * l.Rows * l.Anchors
 	return l.Stride > 0 && n > 0 && len(l.Score) >= n && len(l.Box) >= 4*n && len(l.Kps) >= 10*n &&
 		(l.Obj == nil || len(l.Obj) >= l.Cols*l.Rows)
 }
 
-// DecodeYuNet turns YuNet's outputs into detections scoring at least
+// decodeYuNet turns YuNet's outputs into detections scoring at least
 // minScore, in model-input pixels. The score is OpenCV's sqrt(cls * obj);
 // each cell has one prior at its top-left corner, boxes are a centre offset
 // and log size in strides, keypoints offsets in strides.
-func DecodeYuNet(levels []Level, minScore float64) []Detection {
+func decodeYuNet(levels []level, minScore float64) []Detection {
 	var out []Detection
 	for _, l := range levels {
 		if !l.complete() || l.Obj == nil {
@@ -110,11 +110,11 @@ func DecodeYuNet(levels []Level, minScore float64) []Detection {
 	return out
 }
 
-// DecodeSCRFD turns SCRFD's outputs into detections scoring at least
+// decodeSCRFD turns SCRFD's outputs into detections scoring at least
 // minScore, in model-input pixels. Anchors per cell are stored one after
 // another and share the cell's top-left corner; boxes are distances from it
 // to each side, keypoints offsets from it, all in strides.
-func DecodeSCRFD(levels []Level, minScore float64) []Detection {
+func decodeSCRFD(levels []level, minScore float64) []Detection {
 	var out []Detection
 	for _, l := range levels {
 		if !l.complete() {
@@ -180,7 +180,7 @@ func IoU(a, b face.Box) float64 {
 // NMS keeps the best detection of every group overlapping at IoU above iou
 // and drops the rest (hard NMS, as both detectors were trained to expect).
 // Output is sorted by score, best first; ties keep their input order.
-func NMS(dets []Detection, iou float64) []Detection {
+func nms(dets []Detection, iou float64) []Detection {
 	sorted := append([]Detection(nil), dets...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Score > sorted[j].Score })
 	var out []Detection

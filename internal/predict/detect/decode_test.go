@@ -14,9 +14,9 @@ func near(a, b float64) bool { return math.Abs(a-b) < 1e-6 }
 
 // yunetLevel is an all-zero stride-s level of a w x h input with one cell
 // set: cls and obj scores and raw box/keypoint regressions.
-func yunetLevel(s, w, h, cell int, cls, obj float32, box [4]float32, kps [10]float32) Level {
+func yunetLevel(s, w, h, cell int, cls, obj float32, box [4]float32, kps [10]float32) level {
 	n := (w / s) * (h / s)
-	l := Level{Stride: s, Cols: w / s, Rows: h / s, Anchors: 1,
+	l := level{Stride: s, Cols: w / s, Rows: h / s, Anchors: 1,
 		Score: make([]float32, n), Obj: make([]float32, n), Box: make([]float32, 4*n), Kps: make([]float32, 10*n)}
 	l.Score[cell], l.Obj[cell] = cls, obj
 	copy(l.Box[4*cell:], box[:])
@@ -28,7 +28,7 @@ func TestDecodeYuNet(t *testing.T) {
 	// Stride 16 on a 64x48 input: 4 columns, 3 rows; cell 6 is column 2, row 1.
 	kps := [10]float32{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0}
 	l := yunetLevel(16, 64, 48, 6, 0.81, 0.64, [4]float32{0.5, -0.25, float32(math.Log(2)), 0}, kps)
-	dets := DecodeYuNet([]Level{l}, 0.5)
+	dets := decodeYuNet([]level{l}, 0.5)
 	if len(dets) != 1 {
 		t.Fatalf("got %d detections, want 1", len(dets))
 	}
@@ -47,25 +47,25 @@ func TestDecodeYuNet(t *testing.T) {
 			t.Errorf("keypoint %d at %+v, want (%v, %v)", j, d.Keypoints[j], wx, wy)
 		}
 	}
-	if got := DecodeYuNet([]Level{l}, 0.73); len(got) != 0 {
+	if got := decodeYuNet([]level{l}, 0.73); len(got) != 0 {
 		t.Errorf("threshold above the score kept %d detections", len(got))
 	}
 }
 
 func TestDecodeYuNetRejectsBrokenValues(t *testing.T) {
 	nan := float32(math.NaN())
-	for name, l := range map[string]Level{
+	for name, l := range map[string]level{
 		"NaN score":       yunetLevel(8, 32, 32, 3, nan, 1, [4]float32{}, [10]float32{}),
 		"score above one": yunetLevel(8, 32, 32, 3, 7, 0, [4]float32{}, [10]float32{}),
 		"infinite size":   yunetLevel(8, 32, 32, 3, 1, 1, [4]float32{0, 0, 1000, 0}, [10]float32{}),
 	} {
-		if got := DecodeYuNet([]Level{l}, 0.5); len(got) != 0 {
+		if got := decodeYuNet([]level{l}, 0.5); len(got) != 0 {
 			t.Errorf("%s: decoded %+v", name, got)
 		}
 	}
 	short := yunetLevel(8, 32, 32, 3, 1, 1, [4]float32{}, [10]float32{})
 	short.Kps = short.Kps[:5]
-	if got := DecodeYuNet([]Level{short}, 0.5); len(got) != 0 {
+	if got := decodeYuNet([]level{short}, 0.5); len(got) != 0 {
 		t.Errorf("a level with missing keypoints decoded %d detections", len(got))
 	}
 }
@@ -74,12 +74,12 @@ func TestDecodeSCRFD(t *testing.T) {
 	// Stride 8 on 32x16: 4x2 cells, 2 anchors each; anchor 11 is cell 5
 	// (column 1, row 1), so its point is (8, 8).
 	n := 4 * 2 * 2
-	l := Level{Stride: 8, Cols: 4, Rows: 2, Anchors: 2,
+	l := level{Stride: 8, Cols: 4, Rows: 2, Anchors: 2,
 		Score: make([]float32, n), Box: make([]float32, 4*n), Kps: make([]float32, 10*n)}
 	l.Score[11] = 0.9
 	copy(l.Box[44:], []float32{0.5, 1, 1.5, 2})
 	copy(l.Kps[110:], []float32{1, -1, 0, 0, 0, 0, 0, 0, 0, 0})
-	dets := DecodeSCRFD([]Level{l}, 0.5)
+	dets := decodeSCRFD([]level{l}, 0.5)
 	if len(dets) != 1 {
 		t.Fatalf("got %d detections, want 1", len(dets))
 	}
@@ -88,7 +88,7 @@ func TestDecodeSCRFD(t *testing.T) {
 	if d.Box != want || !near(d.Score, 0.9) {
 		t.Errorf("got %+v score %v, want %+v score 0.9", d.Box, d.Score, want)
 	}
-	if d.Keypoints[RightEye] != (face.Point{X: 16, Y: 0}) || d.Keypoints[Nose] != (face.Point{X: 8, Y: 8}) {
+	if d.Keypoints[RightEye] != (face.Point{X: 16, Y: 0}) || d.Keypoints[nose] != (face.Point{X: 8, Y: 8}) {
 		t.Errorf("keypoints %+v", d.Keypoints)
 	}
 }
@@ -181,27 +181,27 @@ func TestNMS(t *testing.T) {
 		det(100, 0, 10, 10, 0.7), // apart
 		det(5, 0, 10, 10, 0.8),   // IoU 0.43 with the best: kept at 0.5, dropped at 0.3
 	}
-	got := NMS(dets, 0.5)
+	got := nms(dets, 0.5)
 	if len(got) != 3 || got[0].Score != 0.9 || got[1].Score != 0.8 || got[2].Score != 0.7 {
 		t.Errorf("NMS at 0.5: %+v", got)
 	}
-	if got := NMS(dets, 0.3); len(got) != 2 {
+	if got := nms(dets, 0.3); len(got) != 2 {
 		t.Errorf("NMS at 0.3 kept %d, want 2", len(got))
 	}
-	if got := NMS(nil, 0.3); len(got) != 0 {
+	if got := nms(nil, 0.3); len(got) != 0 {
 		t.Errorf("NMS of nothing: %+v", got)
 	}
 	// Zero-area boxes overlap nothing and must not stop the loop.
-	if got := NMS([]Detection{det(0, 0, 0, 0, 1), det(0, 0, 0, 0, 1)}, 0); len(got) != 2 {
+	if got := nms([]Detection{det(0, 0, 0, 0, 1), det(0, 0, 0, 0, 1)}, 0); len(got) != 2 {
 		t.Errorf("zero-area boxes: %+v", got)
 	}
 }
 
 func TestTransformApply(t *testing.T) {
 	d := det(1, 2, 3, 4, 0.5)
-	d.Keypoints[Nose] = face.Point{X: 2, Y: 3}
+	d.Keypoints[nose] = face.Point{X: 2, Y: 3}
 	got := Transform{ScaleX: 2, ScaleY: 3, OffsetX: 10, OffsetY: 20}.Apply(d)
-	if got.Box != (face.Box{X: 12, Y: 26, W: 6, H: 12}) || got.Keypoints[Nose] != (face.Point{X: 14, Y: 29}) {
+	if got.Box != (face.Box{X: 12, Y: 26, W: 6, H: 12}) || got.Keypoints[nose] != (face.Point{X: 14, Y: 29}) {
 		t.Errorf("got %+v", got)
 	}
 }

@@ -58,7 +58,7 @@ func (d *Detector) DetectContext(ctx context.Context, img *image.NRGBA, p face.D
 		}
 		all = append(all, dets...)
 	}
-	merged := NMS(all, iou)
+	merged := nms(all, iou)
 	out := merged[:0]
 	for _, m := range merged {
 		if math.Max(m.Box.W, m.Box.H) >= p.MinSize {

@@ -21,7 +21,7 @@ type family struct {
 	// bgr; padding takes the value black becomes.
 	bgr         bool
 	mean, scale float32
-	decode      func([]Level, float64) []Detection
+	decode      func([]level, float64) []Detection
 	// DefaultMinScore keeps false boxes at or under 0.4 a photo on the WIDER
 	// FACE sample at the default input size (go run ./bench/widerface).
 	defaultMinScore float64
@@ -40,7 +40,7 @@ var families = []family{
 		name: "YuNet", input: "input",
 		score: "cls_%d", obj: "obj_%d", box: "bbox_%d", kps: "kps_%d", anchors: 1,
 		bgr: true, mean: 0, scale: 1,
-		decode: DecodeYuNet, defaultMinScore: 0.7, nmsIoU: 0.3,
+		decode: decodeYuNet, defaultMinScore: 0.7, nmsIoU: 0.3,
 		scoreScale: "sqrt(cls*obj), 0..1",
 		// Measured (memory.go): 76 bytes a pixel at most, less the tensor.
 		runtimeBytesPerPixel: 64,
@@ -49,7 +49,7 @@ var families = []family{
 		name: "SCRFD", input: "input.1",
 		score: "score_%d", box: "bbox_%d", kps: "kps_%d", anchors: 2,
 		bgr: false, mean: 127.5, scale: 1 / 128.0,
-		decode: DecodeSCRFD, defaultMinScore: 0.45, nmsIoU: 0.4,
+		decode: decodeSCRFD, defaultMinScore: 0.45, nmsIoU: 0.4,
 		// Not measured: twice YuNet's, since SCRFD's first layers are wider.
 		runtimeBytesPerPixel: 128,
 		scoreScale:           "sigmoid, 0..1",
@@ -91,7 +91,7 @@ func recognise(inputs, outputs []string) (family, error) {
 
 // levels slices the model's outputs, in outputNames order, into strides for
 // an input of w x h, after checking that each has the length it should.
-func (f family) levels(outs [][]float32, w, h int) ([]Level, error) {
+func (f family) levels(outs [][]float32, w, h int) ([]level, error) {
 	if err := f.outputLengths(outs, w, h); err != nil {
 		return nil, err
 	}
@@ -99,10 +99,10 @@ func (f family) levels(outs [][]float32, w, h int) ([]Level, error) {
 	if f.obj != "" {
 		per = 4
 	}
-	levels := make([]Level, 0, len(strides))
+	levels := make([]level, 0, len(strides))
 	for i, s := range strides {
 		o := outs[i*per : (i+1)*per]
-		l := Level{Stride: s, Cols: w / s, Rows: h / s, Anchors: f.anchors, Score: o[0]}
+		l := level{Stride: s, Cols: w / s, Rows: h / s, Anchors: f.anchors, Score: o[0]}
 		if f.obj != "" {
 			l.Obj, o = o[1], o[1:]
 		}

@@ -28,14 +28,14 @@ func FuzzDecode(f *testing.F) {
 			return out
 		}
 		n := c * r
-		yunet := Level{Stride: 8, Cols: c, Rows: r, Anchors: 1, Score: at(n, 0), Obj: at(n, 1), Box: at(4*n, 2), Kps: at(10*n, 3)}
-		scrfd := Level{Stride: 8, Cols: c, Rows: r, Anchors: 2, Score: at(2*n, 0), Box: at(8*n, 2), Kps: at(20*n, 3)}
-		for _, d := range append(DecodeYuNet([]Level{yunet}, 0), DecodeSCRFD([]Level{scrfd}, 0)...) {
+		yunet := level{Stride: 8, Cols: c, Rows: r, Anchors: 1, Score: at(n, 0), Obj: at(n, 1), Box: at(4*n, 2), Kps: at(10*n, 3)}
+		scrfd := level{Stride: 8, Cols: c, Rows: r, Anchors: 2, Score: at(2*n, 0), Box: at(8*n, 2), Kps: at(20*n, 3)}
+		for _, d := range append(decodeYuNet([]level{yunet}, 0), decodeSCRFD([]level{scrfd}, 0)...) {
 			b := d.Box
 			if !(b.W > 0 && b.H > 0) || math.IsInf(b.W, 0) || math.IsInf(b.H, 0) || math.IsNaN(b.X) || math.IsNaN(b.Y) || !(d.Score >= 0 && d.Score <= 1) {
 				t.Fatalf("kept %+v", d)
 			}
 		}
-		NMS(DecodeYuNet([]Level{yunet}, 0), 0.3)
+		nms(decodeYuNet([]level{yunet}, 0), 0.3)
 	})
 }

@@ -1,4 +1,4 @@
-package corpus
+package hostile
 
 import (
 	"bytes"

@@ -12,7 +12,7 @@
 // of the model metadata (training/crop_framing.json, read by training/main.py
 // export). The scores go to stderr.
 //
-//	go run ./bench/framing -data ../shared/data/utkface -out training/crop_framing.json
+//	go run ./training/framing -data ../shared/data/utkface -out training/crop_framing.json
 package main
 
 import (
@@ -32,12 +32,10 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/agegender/agegender/internal/assets"
 	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/predict"
 	"github.com/agegender/agegender/internal/predict/detect"
 	"github.com/agegender/agegender/internal/preprocess"
-	"github.com/agegender/agegender/models"
 )
 
 func main() {
@@ -53,15 +51,10 @@ func run() error {
 	limit := flag.Int("limit", 2000, "crops to measure (0: all)")
 	flag.Parse()
 
-	lib, err := assets.ORTLibrary.Find("")
-	if err != nil {
-		return err
-	}
 	// Threads as ORT's default: one per core, as this tool ran before it
 	// used the engine.
-	eng, err := predict.New(predict.Options{
-		LibraryPath: lib, Model: models.Default(), ModelName: models.DefaultName,
-		Detector: models.Detector(), DetectorName: models.DetectorName, Mode: face.DetectOn, Detect: face.DefaultDetectParams(), Threads: runtime.NumCPU(),
+	eng, err := predict.Open(context.Background(), predict.Config{
+		Mode: face.DetectOn, Detect: face.DefaultDetectParams(), Threads: runtime.NumCPU(),
 	})
 	if err != nil {
 		return err
@@ -102,7 +95,7 @@ func run() error {
 		"measured_on": fmt.Sprintf("%d UTKFace crops (%d without a detection), padded 30%%, YuNet-n at long side 640; medians as fractions of the crop side", len(samples), missed),
 		"spread_iqr":  map[string]float64{"box_center_x": iqr(bx), "box_center_y": iqr(by), "box_side": iqr(bs), "eye_distance": iqr(ed)},
 		"placed_by":   fmt.Sprintf("%s: median corner error %.4f of the crop side on held-out crops", chosen.label, chosenErr),
-		"command":     strings.Join(append([]string{"go run ./bench/framing"}, os.Args[1:]...), " "),
+		"command":     strings.Join(append([]string{"go run ./training/framing"}, os.Args[1:]...), " "),
 	}
 	if len(f.Keypoints) > 0 {
 		out["keypoints"] = f.Keypoints

@@ -1,11 +1,11 @@
-// Package corpus writes an adversarial input set for agegender batch: files
+// Package hostile writes an adversarial input set for agegender batch: files
 // that once crashed, hung or bloated it (strips, header-only bombs, a FIFO,
 // links into /proc, a folder named y.jpg, names that are not UTF-8, that
 // start with = or that hold terminal escapes) mixed
 // with good images, and the row each input must get. Nothing is committed:
 // the files are generated at run time, and good images are links to
 // UTKFace crops when a folder of them is given.
-package corpus
+package hostile
 
 import (
 	"bytes"
@@ -130,7 +130,7 @@ func (w *writer) hostile(i int) {
 	w.file("header-10000x10000"+s+".gif", gifHeaderOnly(10000, 10000), "over the memory budget")
 	w.file("header-50000x50000"+s+".png", PNGHeaderOnly(50000, 50000), "megapixel limit")
 	if w.blank == nil {
-		w.blank = blankGrayPNG(10000, 10000)
+		w.blank = BlankGrayPNG(10000, 10000)
 	}
 	w.file("blank-10000x10000"+s+".png", w.blank, "over the memory budget")
 	w.decodeWork(s)
@@ -278,9 +278,10 @@ func PNGHeaderOnly(w, h uint32) []byte {
 	return b.Bytes()
 }
 
-// blankGrayPNG is a valid, complete w x h grey PNG of a few hundred KB,
-// compressed row by row so that writing it takes no w*h buffer.
-func blankGrayPNG(w, h uint32) []byte {
+// BlankGrayPNG is a valid, complete w x h grey PNG of a few hundred KB,
+// compressed row by row so that writing it takes no w*h buffer: a
+// decompression bomb that the server's tests and bench/loadtest post too.
+func BlankGrayPNG(w, h uint32) []byte {
 	var b bytes.Buffer
 	b.WriteString("\x89PNG\r\n\x1a\n")
 	chunk(&b, "IHDR", ihdr(w, h, 0))

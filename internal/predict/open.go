@@ -1,0 +1,92 @@
+package predict
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/agegender/agegender/internal/assets"
+	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/safeio"
+	"github.com/agegender/agegender/models"
+)
+
+// DetectorEnv names a detector file when Config.Detector does not; the
+// caller reads it (Config.DetectorFromEnv), so that the engine reads no
+// environment of its own.
+const DetectorEnv = "AGEGENDER_DETECTOR"
+
+// maxModelBytes bounds a model or detector file, which is read whole into
+// memory: the embedded model is 1.4 MB and the largest SCRFD 17 MB, so 256 MB
+// leaves room for any model that runs on CPU and stops --model /dev/zero-like
+// files long before they matter.
+const maxModelBytes = 256 << 20
+
+// Config names the files an engine is assembled from, by path; an empty path
+// means the default. Open reads them and starts the engine.
+type Config struct {
+	// ORTLibrary is the ONNX Runtime library (--ort-lib); empty searches as
+	// assets.ORTLibrary.Find does.
+	ORTLibrary string
+	// Model is the age/gender model file (--model); empty is the embedded one.
+	Model string
+	// Detector is the face detector file (--detector-model); empty falls back
+	// to DetectorFromEnv, then to the embedded YuNet. No detector is read
+	// with Mode off.
+	Detector string
+	// DetectorFromEnv is $AGEGENDER_DETECTOR's value, or empty for tools that
+	// take the detector from their flags alone.
+	DetectorFromEnv string
+	Mode            face.Mode
+	Detect          face.DetectParams
+	// Threads is as Options.Threads.
+	Threads int
+}
+
+// Open finds the ONNX Runtime library, reads the model and detector files
+// the config names (or takes the embedded ones), and starts an engine with
+// New. Reading stops when ctx ends. It is how the command line, the
+// benchmarks and the training tools all assemble the engine, so that they
+// run the same one.
+func Open(ctx context.Context, c Config) (*Engine, error) {
+	lib, err := assets.ORTLibrary.Find(c.ORTLibrary)
+	if err != nil {
+		return nil, err
+	}
+	var detector []byte
+	var detectorName string
+	if c.Mode != face.DetectOff {
+		if detector, detectorName, err = readDetector(ctx, c.Detector, c.DetectorFromEnv); err != nil {
+			return nil, err
+		}
+	}
+	model, modelName := models.Default(), models.DefaultName
+	if c.Model != "" {
+		if model, err = safeio.ReadFile(ctx, c.Model, maxModelBytes, "read model (from --model)"); err != nil {
+			return nil, err
+		}
+		modelName = c.Model
+	}
+	return New(Options{
+		LibraryPath: lib, Model: model, ModelName: modelName,
+		Detector: detector, DetectorName: detectorName, Mode: c.Mode, Detect: c.Detect, Threads: c.Threads,
+	})
+}
+
+// readDetector returns the detector the flag or, without one, the
+// environment names, else the embedded YuNet.
+func readDetector(ctx context.Context, flagValue, envValue string) ([]byte, string, error) {
+	path, from := flagValue, "--detector-model"
+	if path == "" {
+		path, from = envValue, "$"+DetectorEnv
+	}
+	if path == "" {
+		return models.Detector(), models.DetectorName, nil
+	}
+	// An empty file is refused here: New would take it for no detector at
+	// all and say that none was given.
+	data, err := safeio.ReadFile(ctx, path, maxModelBytes, fmt.Sprintf("read face detector (from %s)", from))
+	if err != nil {
+		return nil, "", err
+	}
+	return data, path, nil
+}
