@@ -27,15 +27,16 @@ type Config struct {
 	// bodies being received (MaxUploadMemory of it) and images being
 	// decoded and analysed (the rest, their encoded bytes included), charged
 	// from their headers before any pixel is decoded; 0 means
-	// DefaultMaxMemory. One image may take at most three quarters of the
-	// images' part.
+	// DefaultMaxMemory, and it may not be under 32 MB. One image may take
+	// at most three quarters of the images' part.
 	MaxMemory int64
 	// MaxUploadMemory is the part of MaxMemory that upload bodies being
 	// received may hold, charged twice over (the buffer grows by doubling);
 	// 0 means DefaultMaxUploadMemory, or a quarter of MaxMemory if that is
-	// less. It is split by how far into its body an upload is (upload.go),
-	// so that stalled large uploads cannot hold up crops; its large tier
-	// holds at least one MaxUpload upload.
+	// less. When set, it must hold one MaxUpload upload and be at most half
+	// of MaxMemory. It is split by how far into its body an upload is
+	// (upload.go), so that stalled large uploads cannot hold up crops; its
+	// large tier holds at least one MaxUpload upload.
 	MaxUploadMemory int64
 	// WorkCost, when set, is the memory the estimator takes for an image of
 	// this size beyond its pixels and the detector working memory every
@@ -52,18 +53,19 @@ type Config struct {
 	// nil discards them.
 	Logger *slog.Logger
 	// MaxBatch bounds the images of concurrent requests estimated in one
-	// call (micro-batching); 0 means DefaultMaxBatch, 1 turns batching off.
+	// call (micro-batching), up to 64; 0 means DefaultMaxBatch, 1 turns
+	// batching off.
 	// Only images under 1/16 of MaxMemory are batched: a large one would hold
 	// the crops of its batch back for seconds.
 	MaxBatch int
 	// BatchWindow is how long a batch waits for more images after its first
-	// before it runs on a free slot; while every slot is busy images join
-	// anyway, up to MaxBatch.
+	// before it runs on a free slot, up to 100 ms; while every slot is busy
+	// images join anyway, up to MaxBatch.
 	BatchWindow time.Duration
 	// DrainDelay is how long Serve, once told to stop, keeps serving with
 	// /ready answering 503 before it closes the listener, so that a load
-	// balancer polling /ready stops sending new requests first; 0 closes at
-	// once.
+	// balancer polling /ready stops sending new requests first, up to 25 s;
+	// 0 closes at once.
 	DrainDelay time.Duration
 
 	// limits bound what an image's header may declare; zero picks
