@@ -22,6 +22,7 @@ import sys  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import evaluate  # noqa: E402
 import export  # noqa: E402
 import pipeline  # noqa: E402
 from errors import TrainingError  # noqa: E402
@@ -85,7 +86,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     if not 1 <= args.train_percent <= 100:
         p.error(f"--train-percent {args.train_percent}: must be 1 to 100")
-    commands = {"train": pipeline.train, "evaluate": pipeline.evaluate, "export": export.export,
+    commands = {"train": pipeline.train, "evaluate": evaluate.evaluate, "export": export.export,
                 "fixture": export.fixture, "card": export.card}
     try:
         return commands[args.cmd](args)

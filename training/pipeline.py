@@ -1,4 +1,5 @@
-"""The train and evaluate commands, and what they share with export."""
+"""The train command, and what evaluate and export share with it: the split,
+the run folder, checkpoints."""
 
 import inspect
 import json
@@ -13,9 +14,9 @@ import torch.nn.functional as F
 import data
 import nets
 import presets
-from augment import augment, round_trip
+from augment import augment
 from errors import TrainingError
-from scoring import fit_temperature, headline, metrics, normalize, predict_all
+from scoring import by_source, fit_temperature, metrics, normalize, predict_all
 
 
 def setup_torch(threads, device=""):
@@ -297,15 +298,6 @@ def train_epoch(net, teacher, preset, optim, training, perm, gen, device, steps_
     return {"loss": round(tot / n, 4), "age_loss": round(tot_a / n, 4), "gender_loss": round(tot_g / n, 4)}, steps
 
 
-def by_source(samples, age_pred, female_prob):
-    """The metrics of each source's share of samples."""
-    out = {}
-    for src in sorted({s.source for s in samples}):
-        idx = [i for i, s in enumerate(samples) if s.source == src]
-        out[src] = metrics([samples[i] for i in idx], age_pred[idx], female_prob[idx])
-    return out
-
-
 def save_checkpoint(ck, net, opt, sched, gen, state, preset):
     tmp = ck + ".tmp"
     torch.save({"model": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
@@ -375,45 +367,3 @@ def load_trained(folder, preset, device, untrained=False):
         if "gender_temperature" in state:
             net.temperature.fill_(state["gender_temperature"])
     return net.to(device).eval(), state
-
-
-def evaluate(args):
-    preset = presets.get(args.preset)
-    device = setup_torch(args.threads, args.device)
-    sources = sources_of(args)
-    _, _, (val_s, xv), skipped = load_split(preset, sources)
-    net, state = load_trained(run_dir(args.runs, preset, sources), preset, device)
-    flip = preset.flip_average if args.flip_average == "preset" else args.flip_average == "on"
-    if args.face_px:
-        xv = round_trip(xv.float(), args.face_px).round().clamp(0, 255).to(torch.uint8)
-    ap, fp = predict_all(net, xv, device, flip)
-    if args.ensemble_with:
-        # What averaging two trained presets would buy, without exporting it.
-        other = presets.get(args.ensemble_with)
-        if (other.size, other.gray) != (preset.size, preset.gray):
-            raise TrainingError(f"--ensemble-with {other.name}: its input differs from {preset.name}'s")
-        net2, _ = load_trained(run_dir(args.runs, other, sources), other, device)
-        ap2, fp2 = predict_all(net2, xv, device, flip)
-        m = metrics(val_s, (ap + ap2) / 2, (fp + fp2) / 2)
-        print(json.dumps({"overall": m["overall"], "flip_average": flip, "ensemble": [preset.name, other.name]}))
-        return 0
-    m = metrics(val_s, ap, fp)
-    m["headline"] = headline(m)
-    m["by_source"] = by_source(val_s, ap, fp)
-    m["flip_average"] = flip
-    m["face_px"] = args.face_px or preset.size
-    folders = ", ".join(preset.crops or [os.path.basename(os.path.normpath(d)) for d in args.data])
-    m["split"] = f"sha1(file name)[:8] mod 100 < {data.VAL_PERCENT} over {folders}"
-    m["gender_temperature"] = state.get("gender_temperature")
-    m["skipped_names"] = len(skipped)
-    m["epochs"] = state["epoch"]
-    m["train_minutes"] = round(state["seconds"] / 60, 1)
-    name = "metrics" + ("" if args.flip_average == "preset" else f"-flip-{args.flip_average}")
-    name += (f"-{args.face_px}px" if args.face_px else "") + ".json"
-    out = os.path.join(run_dir(args.runs, preset, sources), name)
-    with open(out, "w") as f:
-        json.dump(m, f, indent=2)
-    print(json.dumps({"overall": m["overall"], "headline": m["headline"], "flip_average": flip,
-                      "face_px": m["face_px"]}))
-    print(f"wrote {out} (per age bucket and race too)")
-    return 0

@@ -86,6 +86,15 @@ def metrics(samples, age_pred, female_prob):
     }
 
 
+def by_source(samples, age_pred, female_prob):
+    """The metrics of each source's share of samples."""
+    out = {}
+    for src in sorted({s.source for s in samples}):
+        idx = [i for i, s in enumerate(samples) if s.source == src]
+        out[src] = metrics([samples[i] for i in idx], age_pred[idx], female_prob[idx])
+    return out
+
+
 def headline(m):
     """The figures the model issue judges, in one line of JSON."""
     o, b = m["overall"], m["per_age_bucket"]

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -65,14 +66,14 @@ a load balancer stops sending, then stops accepting connections and lets the
 requests in flight finish.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return serveRun(cmd, ios, &o)
+			return serveRun(cmd.Context(), ios, &o)
 		},
 	}
 	fs := cmd.Flags()
 	o.engine.register(fs, open)
 	fs.StringVar(&o.host, "host", "127.0.0.1", "address to listen on (0.0.0.0: every IPv4 interface, only; \"::\": every IPv6 one, only; \"\": both)")
 	fs.IntVar(&o.port, "port", 5000, "port to listen on")
-	fs.StringVar(&o.maxUpload, "max-upload", "20MB", "largest upload accepted (e.g. 512KB, 20MB)")
+	fs.StringVar(&o.maxUpload, "max-upload", bytesize.Flag(server.DefaultMaxUpload), "largest upload accepted (e.g. 512KB, 20MB)")
 	fs.StringVar(&o.maxMemory, "max-memory", bytesize.Flag(server.DefaultMaxMemory), "memory for uploads being received and images being analysed at once; the process stays about 150 MB above it")
 	fs.StringVar(&o.maxUploadMemory, "max-upload-memory", "", fmt.Sprintf("the part of --max-memory for upload bodies being received, charged twice over; an eighth is kept for the first 64 KB of each, a quarter for bytes up to 1 MB (default: %s, or a quarter of --max-memory if less)", bytesize.Flag(server.DefaultMaxUploadMemory)))
 	fs.DurationVar(&o.uploadTimeout, "upload-timeout", server.DefaultUploadTimeout, "time limit for receiving each upload")
@@ -84,32 +85,17 @@ requests in flight finish.`,
 	return cmd
 }
 
-func serveRun(cmd *cobra.Command, ios *IOStreams, o *serveOptions) (err error) {
-	maxUpload, maxMemory, maxUploadMemory, err := o.sizes()
+func serveRun(ctx context.Context, ios *IOStreams, o *serveOptions) (err error) {
+	cfg, err := o.config()
 	if err != nil {
 		return err
-	}
-	if o.port < 0 || o.port > 65535 {
-		return usagef("--port %d is not a TCP port", o.port)
-	}
-	if o.uploadTimeout <= 0 || o.timeout <= 0 {
-		return usagef("--upload-timeout and --timeout must be positive")
-	}
-	if o.maxBatch < 1 || o.maxBatch > maxBatchLimit {
-		return usagef("--max-batch %d is outside 1..%d", o.maxBatch, maxBatchLimit)
-	}
-	if o.batchWindow < 0 || o.batchWindow > maxBatchWindow {
-		return usagef("--batch-window %s is outside 0..%s", o.batchWindow, maxBatchWindow)
-	}
-	if o.drainDelay < 0 || o.drainDelay > maxDrainDelay {
-		return usagef("--drain-delay %s is outside 0..%s", o.drainDelay, maxDrainDelay)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
 		return usagef("--log-level %q: want debug, info, warn or error", o.logLevel)
 	}
-	logger := newLogger(ios.ErrOut, ios.ErrTTY, level)
-	eng, err := o.engine.open(cmd.Context())
+	cfg.Logger = newLogger(ios.ErrOut, ios.ErrTTY, level)
+	eng, err := o.engine.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -118,65 +104,58 @@ func serveRun(cmd *cobra.Command, ios *IOStreams, o *serveOptions) (err error) {
 			err = cerr
 		}
 	}()
-	// The budget counts what the images hold; the soft limit makes the
-	// garbage collector return what they no longer hold before the heap
-	// doubles, which is what keeps resident memory near the budget. GOMEMLIMIT
-	// set by the user wins.
+	// GOMEMLIMIT set by the user wins.
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(maxMemory + gcHeadroom)
+		debug.SetMemoryLimit(cfg.MemoryLimit())
 	}
 	info := eng.Info()
-	h := server.NewHandler(eng, server.Config{
-		MaxConcurrent:   workerCount(0, o.engine.threads, runtime.NumCPU()),
-		MaxUpload:       maxUpload,
-		MaxMemory:       maxMemory,
-		MaxUploadMemory: maxUploadMemory,
-		WorkCost:        eng.WorkingMemory,
-		UploadTimeout:   o.uploadTimeout,
-		Timeout:         o.timeout,
-		DrainDelay:      o.drainDelay,
-		MaxBatch:        o.maxBatch,
-		BatchWindow:     o.batchWindow,
-		Logger:          logger,
-		Health: map[string]any{
-			"model": info.Model, "model_version": info.ModelVersion, "ort_version": info.ORTVersion,
-			"detect": string(info.Mode), "input": info.Input, "detector": info.Detector,
-		},
-	})
+	cfg.WorkCost = eng.WorkingMemory
+	cfg.Health = map[string]any{
+		"model": info.Model, "model_version": info.ModelVersion, "ort_version": info.ORTVersion,
+		"detect": string(info.Mode), "input": info.Input, "detector": info.Detector,
+	}
+	srv, err := server.New(eng, cfg)
+	if err != nil {
+		return err
+	}
 	ln, err := listen(o.host, o.port)
 	if err != nil {
 		return err
 	}
-	return server.Serve(cmd.Context(), ln, h, logger)
+	return srv.Serve(ctx, ln)
 }
 
-// sizes parses and checks the size flags.
-func (o *serveOptions) sizes() (maxUpload, maxMemory, maxUploadMemory int64, err error) {
-	maxUpload, err = bytesize.Parse(o.maxUpload)
-	if err != nil {
-		return 0, 0, 0, usageError{fmt.Errorf("--max-upload: %w", err)}
+// config parses the flags into the server's Config and checks them, before
+// the engine starts: the port here, every other bound in Config.Validate.
+func (o *serveOptions) config() (server.Config, error) {
+	cfg := server.Config{
+		MaxConcurrent: workerCount(0, o.engine.threads, runtime.NumCPU()),
+		UploadTimeout: o.uploadTimeout,
+		Timeout:       o.timeout,
+		DrainDelay:    o.drainDelay,
+		MaxBatch:      o.maxBatch,
+		BatchWindow:   o.batchWindow,
 	}
-	maxMemory, err = bytesize.Parse(o.maxMemory)
-	if err != nil {
-		return 0, 0, 0, usageError{fmt.Errorf("--max-memory: %w", err)}
+	var err error
+	if cfg.MaxUpload, err = bytesize.Parse(o.maxUpload); err != nil {
+		return cfg, usageError{fmt.Errorf("--max-upload: %w", err)}
 	}
-	if maxMemory < minMaxMemory {
-		return 0, 0, 0, usagef("--max-memory %s is under the %s the engine needs to analyse one photo", o.maxMemory, bytesize.Flag(minMaxMemory))
+	if cfg.MaxMemory, err = bytesize.Parse(o.maxMemory); err != nil {
+		return cfg, usageError{fmt.Errorf("--max-memory: %w", err)}
 	}
-	if o.maxUploadMemory == "" {
-		return maxUpload, maxMemory, 0, nil // the server's default
+	// Empty leaves the server's default.
+	if o.maxUploadMemory != "" {
+		if cfg.MaxUploadMemory, err = bytesize.Parse(o.maxUploadMemory); err != nil {
+			return cfg, usageError{fmt.Errorf("--max-upload-memory: %w", err)}
+		}
 	}
-	maxUploadMemory, err = bytesize.Parse(o.maxUploadMemory)
-	if err != nil {
-		return 0, 0, 0, usageError{fmt.Errorf("--max-upload-memory: %w", err)}
+	if o.port < 0 || o.port > 65535 {
+		return cfg, usagef("--port %d is not a TCP port", o.port)
 	}
-	// Five eighths of it hold the bytes of uploads past 1 MB (server's
-	// upload.go), twice over; the images keep at least half of --max-memory.
-	if maxUploadMemory*5/8 < 2*maxUpload || maxUploadMemory > maxMemory/2 {
-		return 0, 0, 0, usagef("--max-upload-memory %s must hold one --max-upload %s upload (at least %s) and be at most half of --max-memory %s",
-			o.maxUploadMemory, o.maxUpload, bytesize.Flag(2*maxUpload*8/5+1), o.maxMemory)
+	if err := cfg.Validate(); err != nil {
+		return cfg, usageError{err}
 	}
-	return maxUpload, maxMemory, maxUploadMemory, nil
+	return cfg, nil
 }
 
 // newLogger writes text for a person at a terminal and JSON lines for
@@ -188,21 +167,3 @@ func newLogger(w io.Writer, tty bool, level slog.Level) *slog.Logger {
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
-
-// minMaxMemory admits a 1280x960 photo; gcHeadroom is the Go heap the
-// server holds outside the budget (the engine's own buffers, connections).
-const (
-	minMaxMemory = 32 << 20
-	gcHeadroom   = 64 << 20
-)
-
-// maxDrainDelay bounds --drain-delay below the 30 s a pod gets by default
-// between SIGTERM and SIGKILL, leaving time for requests in flight.
-const maxDrainDelay = 25 * time.Second
-
-// A batch larger than 64 crops or a window over 100 ms would only add
-// latency: one engine call on 64 faces already takes tens of milliseconds.
-const (
-	maxBatchLimit  = 64
-	maxBatchWindow = 100 * time.Millisecond
-)

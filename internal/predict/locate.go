@@ -15,11 +15,6 @@ import (
 	"github.com/agegender/agegender/internal/preprocess"
 )
 
-// Tight face crops (like UTKFace's) leave the detector no margin; in mode
-// auto a miss is retried with this much padding on every side, as a fraction
-// of the image side. Measured: bare 200x200 crops 180/200 found, padded 198/200.
-const cropPadding = 0.3
-
 // An image this small and this close to square is taken to be a face crop
 // when even the padded retry finds nothing, so mode auto falls back to the
 // whole image rather than reporting no face (Detected false in the output).
@@ -32,12 +27,6 @@ const (
 // the model whole (mode off, or the crop fallback of mode auto). Below it
 // there is no face to read: a 1x1 image was answered "89 years".
 const minFaceSide = 32
-
-// paddedMaxSide bounds the padded retry: a larger image is shrunk to this
-// long side before its margin is added, so the copy stays under 11 MB
-// however large the photo (a 100000x1 strip once asked for 38 GB). The retry
-// is for tight face crops, which are far smaller than this.
-const paddedMaxSide = 1024
 
 // locate returns the faces of img as jobs for the model, per the mode. A
 // face that is found is always aligned and cropped by the template, whatever
@@ -89,10 +78,10 @@ func (e *Engine) alignedJob(img *image.NRGBA, d detect.Detection) faceJob {
 
 // paddedSize is the size of the copy detectPadded makes of a w x h image.
 func paddedSize(w, h int) image.Point {
-	if long := max(w, h); long > paddedMaxSide {
-		w, h = max(1, w*paddedMaxSide/long), max(1, h*paddedMaxSide/long)
+	if long := max(w, h); long > preprocess.PaddedMaxSide {
+		w, h = max(1, w*preprocess.PaddedMaxSide/long), max(1, h*preprocess.PaddedMaxSide/long)
 	}
-	pad := int(math.Round(cropPadding * float64(max(w, h))))
+	pad := int(math.Round(preprocess.CropPadding * float64(max(w, h))))
 	return image.Point{w + 2*pad, h + 2*pad}
 }
 
@@ -101,14 +90,14 @@ func paddedSize(w, h int) image.Point {
 func (e *Engine) detectPadded(ctx context.Context, img *image.NRGBA) ([]detect.Detection, error) {
 	src, b := img, img.Bounds()
 	sx, sy := 1.0, 1.0 // src pixels per img pixel
-	if long := max(b.Dx(), b.Dy()); long > paddedMaxSide {
-		w := max(1, b.Dx()*paddedMaxSide/long)
-		h := max(1, b.Dy()*paddedMaxSide/long)
+	if long := max(b.Dx(), b.Dy()); long > preprocess.PaddedMaxSide {
+		w := max(1, b.Dx()*preprocess.PaddedMaxSide/long)
+		h := max(1, b.Dy()*preprocess.PaddedMaxSide/long)
 		src = preprocess.Downscale(img, b, w, h)
 		sx, sy = float64(w)/float64(b.Dx()), float64(h)/float64(b.Dy())
 	}
 	sb := src.Bounds()
-	pad := int(math.Round(cropPadding * float64(max(sb.Dx(), sb.Dy()))))
+	pad := int(math.Round(preprocess.CropPadding * float64(max(sb.Dx(), sb.Dy()))))
 	padded := image.NewNRGBA(image.Rect(0, 0, sb.Dx()+2*pad, sb.Dy()+2*pad))
 	draw.Draw(padded, padded.Rect, image.NewUniform(color.NRGBA{R: 128, G: 128, B: 128, A: 255}), image.Point{}, draw.Src)
 	draw.Draw(padded, image.Rect(pad, pad, pad+sb.Dx(), pad+sb.Dy()), src, sb.Min, draw.Src)

@@ -1,14 +1,19 @@
 package server
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"runtime"
 	"time"
 
+	"github.com/agegender/agegender/internal/bytesize"
 	"github.com/agegender/agegender/internal/preprocess"
 )
 
-// Config tunes the handler. Zero values pick the defaults below.
+// Config tunes the server. It mirrors serve's flags, and New fills in its
+// zero fields with the defaults below, so that a Config need name only what
+// it changes.
 type Config struct {
 	// MaxUpload bounds the whole request body in bytes; 0 means DefaultMaxUpload.
 	MaxUpload int64
@@ -18,21 +23,20 @@ type Config struct {
 	// Timeout bounds each request from the end of its upload, including the
 	// wait for memory and an inference slot; 0 means DefaultTimeout.
 	Timeout time.Duration
-	// Limits bound what an image's header may declare.
-	Limits preprocess.Limits
 	// MaxMemory bounds, in bytes, the memory of requests at once: upload
 	// bodies being received (MaxUploadMemory of it) and images being
 	// decoded and analysed (the rest, their encoded bytes included), charged
 	// from their headers before any pixel is decoded; 0 means
-	// DefaultMaxMemory. One image may take at most three quarters of the
-	// images' part.
+	// DefaultMaxMemory, and it may not be under 32 MB. One image may take
+	// at most three quarters of the images' part.
 	MaxMemory int64
 	// MaxUploadMemory is the part of MaxMemory that upload bodies being
 	// received may hold, charged twice over (the buffer grows by doubling);
 	// 0 means DefaultMaxUploadMemory, or a quarter of MaxMemory if that is
-	// less. It is split by how far into its body an upload is (upload.go),
-	// so that stalled large uploads cannot hold up crops; its large tier
-	// holds at least one MaxUpload upload.
+	// less. When set, it must hold one MaxUpload upload and be at most half
+	// of MaxMemory. It is split by how far into its body an upload is
+	// (upload.go), so that stalled large uploads cannot hold up crops; its
+	// large tier holds at least one MaxUpload upload.
 	MaxUploadMemory int64
 	// WorkCost, when set, is the memory the estimator takes for an image of
 	// this size beyond its pixels and the detector working memory every
@@ -49,19 +53,24 @@ type Config struct {
 	// nil discards them.
 	Logger *slog.Logger
 	// MaxBatch bounds the images of concurrent requests estimated in one
-	// call (micro-batching); 0 means DefaultMaxBatch, 1 turns batching off.
+	// call (micro-batching), up to 64; 0 means DefaultMaxBatch, 1 turns
+	// batching off.
 	// Only images under 1/16 of MaxMemory are batched: a large one would hold
 	// the crops of its batch back for seconds.
 	MaxBatch int
 	// BatchWindow is how long a batch waits for more images after its first
-	// before it runs on a free slot; while every slot is busy images join
-	// anyway, up to MaxBatch.
+	// before it runs on a free slot, up to 100 ms; while every slot is busy
+	// images join anyway, up to MaxBatch.
 	BatchWindow time.Duration
 	// DrainDelay is how long Serve, once told to stop, keeps serving with
 	// /ready answering 503 before it closes the listener, so that a load
-	// balancer polling /ready stops sending new requests first; 0 closes at
-	// once.
+	// balancer polling /ready stops sending new requests first, up to 25 s;
+	// 0 closes at once.
 	DrainDelay time.Duration
+
+	// limits bound what an image's header may declare; zero picks
+	// preprocess's defaults, which serve keeps. Tests raise them.
+	limits preprocess.Limits
 }
 
 // Defaults for the zero Config.
@@ -87,7 +96,79 @@ const (
 	DefaultBatchWindow = 0
 )
 
-// withDefaults fills in the zero fields that have a default.
+// Bounds that Validate holds a Config to.
+const (
+	// minMaxMemory admits a 1280x960 photo.
+	minMaxMemory = 32 << 20
+	// A batch larger than 64 crops or a window over 100 ms would only add
+	// latency: one engine call on 64 faces already takes tens of
+	// milliseconds.
+	maxBatchLimit  = 64
+	maxBatchWindow = 100 * time.Millisecond
+	// maxDrainDelay bounds DrainDelay below the 30 s a pod gets by default
+	// between SIGTERM and SIGKILL, leaving time for requests in flight.
+	maxDrainDelay = 25 * time.Second
+)
+
+// gcHeadroom is the Go heap the server holds outside MaxMemory: the
+// engine's own buffers, connections.
+const gcHeadroom = 64 << 20
+
+// Validate reports the first setting outside its bounds, naming it as
+// serve's flag. It checks the Config as it is: New calls it once the zero
+// fields have their defaults, and serve, whose flags set every field, calls
+// it before it opens the engine. MaxUploadMemory is checked only when set,
+// against MaxUpload as set.
+func (cfg Config) Validate() error {
+	if cfg.MaxMemory < minMaxMemory {
+		return fmt.Errorf("--max-memory %s is under the %s the engine needs to analyse one photo",
+			flagSize(cfg.MaxMemory), bytesize.Flag(minMaxMemory))
+	}
+	// Five eighths of it hold the bytes of uploads past 1 MB (upload.go),
+	// twice over; the images keep at least half of MaxMemory.
+	if m := cfg.MaxUploadMemory; m != 0 && (m*5/8 < 2*cfg.MaxUpload || m > cfg.MaxMemory/2) {
+		return fmt.Errorf("--max-upload-memory %s must hold one --max-upload %s upload (at least %s) and be at most half of --max-memory %s",
+			flagSize(m), flagSize(cfg.MaxUpload), bytesize.Flag(2*cfg.MaxUpload*8/5+1), flagSize(cfg.MaxMemory))
+	}
+	if cfg.UploadTimeout <= 0 || cfg.Timeout <= 0 {
+		return errors.New("--upload-timeout and --timeout must be positive")
+	}
+	if cfg.MaxBatch < 1 || cfg.MaxBatch > maxBatchLimit {
+		return fmt.Errorf("--max-batch %d is outside 1..%d", cfg.MaxBatch, maxBatchLimit)
+	}
+	if cfg.BatchWindow < 0 || cfg.BatchWindow > maxBatchWindow {
+		return fmt.Errorf("--batch-window %s is outside 0..%s", cfg.BatchWindow, maxBatchWindow)
+	}
+	if cfg.DrainDelay < 0 || cfg.DrainDelay > maxDrainDelay {
+		return fmt.Errorf("--drain-delay %s is outside 0..%s", cfg.DrainDelay, maxDrainDelay)
+	}
+	return nil
+}
+
+// flagSize words n as a size flag would most likely have spelt it: in the
+// largest unit that divides it.
+func flagSize(n int64) string {
+	switch {
+	case n != 0 && n%(1<<30) == 0:
+		return fmt.Sprintf("%dGB", n>>30)
+	case n != 0 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dMB", n>>20)
+	case n != 0 && n%(1<<10) == 0:
+		return fmt.Sprintf("%dKB", n>>10)
+	}
+	return fmt.Sprint(n)
+}
+
+// MemoryLimit is the soft limit for the Go runtime (debug.SetMemoryLimit)
+// that keeps a server of this Config near its budget: MaxMemory counts what
+// the images hold, and the limit makes the garbage collector return what
+// they no longer hold before the heap doubles.
+func (cfg Config) MemoryLimit() int64 {
+	return cfg.withDefaults().MaxMemory + gcHeadroom
+}
+
+// withDefaults fills in the zero fields that have a default, except
+// MaxUploadMemory, whose default New derives once the Config is valid.
 func (cfg Config) withDefaults() Config {
 	if cfg.MaxUpload <= 0 {
 		cfg.MaxUpload = DefaultMaxUpload
@@ -101,11 +182,19 @@ func (cfg Config) withDefaults() Config {
 	if cfg.MaxMemory <= 0 {
 		cfg.MaxMemory = DefaultMaxMemory
 	}
-	if cfg.MaxUploadMemory <= 0 {
-		cfg.MaxUploadMemory = min(DefaultMaxUploadMemory, cfg.MaxMemory/4)
-	}
 	if cfg.MaxConcurrent <= 0 {
 		cfg.MaxConcurrent = runtime.NumCPU()
 	}
+	if cfg.MaxBatch == 0 {
+		cfg.MaxBatch = DefaultMaxBatch
+	}
 	return cfg
+}
+
+// uploadMemory is MaxUploadMemory, or its default when it is zero.
+func (cfg Config) uploadMemory() int64 {
+	if cfg.MaxUploadMemory > 0 {
+		return cfg.MaxUploadMemory
+	}
+	return min(DefaultMaxUploadMemory, cfg.MaxMemory/4)
 }

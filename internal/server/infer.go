@@ -11,7 +11,7 @@ import (
 	"github.com/agegender/agegender/internal/preprocess"
 )
 
-// Estimator is what the handler needs from the engine, so that tests can
+// Estimator is what the server needs from the engine, so that tests can
 // stand in for ONNX Runtime. predict.Engine satisfies it: it stops between
 // detector regions once ctx is done, so that a timed-out request frees its
 // CPU slot and memory soon after; one ONNX Runtime run (one tile, one batch
@@ -36,7 +36,7 @@ type analysis struct {
 //
 // A large image's work runs at a lower CPU priority (lowerThreadPriority),
 // so that crops sharing a core with it are answered first.
-func (h *handler) analyse(ctx context.Context, hdr preprocess.Header, up *upload, large bool, release func()) analysis {
+func (s *Server) analyse(ctx context.Context, hdr preprocess.Header, up *upload, large bool, release func()) analysis {
 	done := make(chan analysis, 1) // buffered: the goroutine never blocks on an abandoned request
 	go func() {
 		defer release()
@@ -51,13 +51,13 @@ func (h *handler) analyse(ctx context.Context, hdr preprocess.Header, up *upload
 				done <- analysis{err: fmt.Errorf("estimator panicked: %v", p)}
 			}
 		}()
-		done <- h.run(ctx, hdr, up)
+		done <- s.run(ctx, hdr, up)
 	}()
 	select {
 	case a := <-done:
 		return a
 	case <-ctx.Done():
-		return analysis{err: fmt.Errorf("timed out after %s analysing the image: %w", h.cfg.Timeout, ctx.Err())}
+		return analysis{err: fmt.Errorf("timed out after %s analysing the image: %w", s.cfg.Timeout, ctx.Err())}
 	}
 }
 
@@ -67,7 +67,7 @@ func (h *handler) analyse(ctx context.Context, hdr preprocess.Header, up *upload
 // passes to the batcher with the image. Decoding runs on the request's
 // goroutine without a CPU slot: it is Go code, which GOMAXPROCS bounds, and
 // batched images are crop-sized (a 1280x960 JPEG decodes in about 20 ms).
-func (h *handler) analyseInBatch(ctx context.Context, hdr preprocess.Header, up *upload, release func()) (analysis, time.Duration) {
+func (s *Server) analyseInBatch(ctx context.Context, hdr preprocess.Header, up *upload, release func()) (analysis, time.Duration) {
 	img, err := decodeSmall(ctx, hdr, up)
 	if err != nil {
 		release()
@@ -78,7 +78,7 @@ func (h *handler) analyseInBatch(ctx context.Context, hdr preprocess.Header, up 
 		return analysis{err: err}, 0
 	}
 	submitted := time.Now()
-	it, err := h.batch.submit(ctx, img, release)
+	it, err := s.batch.submit(ctx, img, release)
 	if err != nil {
 		return analysis{err: err}, time.Since(submitted)
 	}
@@ -87,9 +87,9 @@ func (h *handler) analyseInBatch(ctx context.Context, hdr preprocess.Header, up 
 		return analysis{faces: r.faces, bounds: img.Bounds(), err: r.err}, r.waited
 	case <-ctx.Done():
 		if !it.started.Load() {
-			return analysis{err: fmt.Errorf("%w: timed out after %s waiting for a batch to run: %w", errBusy, h.cfg.Timeout, ctx.Err())}, time.Since(submitted)
+			return analysis{err: fmt.Errorf("%w: timed out after %s waiting for a batch to run: %w", errBusy, s.cfg.Timeout, ctx.Err())}, time.Since(submitted)
 		}
-		return analysis{err: fmt.Errorf("timed out after %s analysing the image: %w", h.cfg.Timeout, ctx.Err())}, time.Since(submitted)
+		return analysis{err: fmt.Errorf("timed out after %s analysing the image: %w", s.cfg.Timeout, ctx.Err())}, time.Since(submitted)
 	}
 }
 
@@ -111,7 +111,7 @@ func decodeSmall(ctx context.Context, hdr preprocess.Header, up *upload) (img *i
 }
 
 // run is analyse's work, on the goroutine that holds the limits.
-func (h *handler) run(ctx context.Context, hdr preprocess.Header, up *upload) analysis {
+func (s *Server) run(ctx context.Context, hdr preprocess.Header, up *upload) analysis {
 	// Decoding stops at ctx's end, so that a request that timed out gives
 	// its CPU slot back within milliseconds, not when a scan bomb is done.
 	dec, err := hdr.DecodeContext(ctx, up.data, up.name)
@@ -128,7 +128,7 @@ func (h *handler) run(ctx context.Context, hdr preprocess.Header, up *upload) an
 	if err := ctx.Err(); err != nil {
 		return analysis{err: err}
 	}
-	faces, errs := h.est.FacesContext(ctx, []*image.NRGBA{img})
+	faces, errs := s.est.FacesContext(ctx, []*image.NRGBA{img})
 	switch {
 	case len(faces) != 1 || len(errs) != 1:
 		return analysis{err: fmt.Errorf("estimator returned %d results and %d errors for one image", len(faces), len(errs))}

@@ -61,22 +61,16 @@ func newAdmission(maxMemory int64, maxConcurrent int) *admission {
 	}
 }
 
-// Detector working memory beyond the decoded image, mirroring
-// internal/predict: the padded retry copies the image with a margin of 0.3
-// of its long side on every side after shrinking that side to at most 1024
-// px, and the whole-image and tile passes each resize one region to 128 px.
-const (
-	paddedScale   = 1 + 2*0.3
-	paddedMaxSide = 1024
-	resizeBytes   = 1 << 20
-)
+// resizeBytes is the detector's working memory for its whole-image and tile
+// passes, which each resize one region to 128 px.
+const resizeBytes = 1 << 20
 
 // imageCost is what a request is charged once its header is read: the
 // encoded bytes, which move here from the upload budget, decoding and the
-// NRGBA copy (preprocess.Header.Cost) plus the detector's working memory.
+// NRGBA copy (preprocess.Header.Cost) plus the detector's working memory:
+// the padded copy of its retry (preprocess.PaddedCost) and its resizes.
 func imageCost(h preprocess.Header) int64 {
-	side := paddedScale * float64(min(max(h.Width, h.Height), paddedMaxSide))
-	return h.Cost() + int64(4*side*side) + resizeBytes
+	return h.Cost() + preprocess.PaddedCost(h.Width, h.Height) + resizeBytes
 }
 
 // large reports whether an image of this cost takes the large lane.

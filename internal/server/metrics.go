@@ -10,8 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// metrics are what GET /metrics exposes, in a registry of the handler's own:
-// the process-wide default registry would be shared state, and two handlers
+// metrics are what GET /metrics exposes, in a registry of the server's own:
+// the process-wide default registry would be shared state, and two servers
 // in one process (tests do this) would collide on it.
 type metrics struct {
 	reg       *prometheus.Registry
@@ -74,15 +74,29 @@ func routeLabel(path string) string {
 	return "other"
 }
 
+// countRequests is the middleware that counts each request while it is in
+// flight and, once answered, by route and status.
+func countRequests(m *metrics, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		m.inFlight.Inc()
+		defer m.inFlight.Dec()
+		rw := recorderOf(w)
+		next.ServeHTTP(rw, r)
+		m.observe(r.URL.Path, rw, time.Since(start))
+	})
+}
+
 // observe records one answered request.
 func (m *metrics) observe(path string, rw *recorder, took time.Duration) {
 	route := routeLabel(path)
-	m.requests.WithLabelValues(route, strconv.Itoa(rw.status)).Inc()
+	status := rw.statusCode()
+	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(route).Observe(took.Seconds())
 	if rw.queued {
 		m.queueWait.Observe(rw.queueWait.Seconds())
 	}
-	if rw.status == http.StatusOK && route == "/predict" {
+	if status == http.StatusOK && route == "/predict" {
 		m.faces.Add(float64(rw.faces))
 	}
 }

@@ -47,7 +47,7 @@ func sample(fams map[string]*dto.MetricFamily, name string, labels ...string) *d
 }
 
 func TestMetricsCountRequests(t *testing.T) {
-	h := NewHandler(&fakeEstimator{faces: twoFaces()}, Config{})
+	h := newServer(t, &fakeEstimator{faces: twoFaces()}, Config{})
 	for range 3 {
 		if rec := postPredict(t, h, pngBytes(t, 32, 32)); rec.Code != http.StatusOK {
 			t.Fatalf("predict: %d %s", rec.Code, rec.Body)
@@ -96,7 +96,7 @@ func TestMetricsCountRequests(t *testing.T) {
 		t.Error("Go and process metrics missing")
 	}
 	// A second handler has its own registry: its counts start at zero.
-	other := scrape(t, NewHandler(&fakeEstimator{}, Config{}))
+	other := scrape(t, newServer(t, &fakeEstimator{}, Config{}))
 	if m := sample(other, "agegender_http_requests_total", "code=200", "route=/predict"); m != nil {
 		t.Errorf("a fresh handler counts %v", m)
 	}

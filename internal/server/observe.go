@@ -7,10 +7,10 @@ import (
 	"time"
 )
 
-// RequestIDHeader carries a request's id: taken from the request when it
+// requestIDHeader carries a request's id: taken from the request when it
 // holds a sane one (a proxy or the client chose it, so their logs and ours
 // join on it), generated otherwise, and always returned on the response.
-const RequestIDHeader = "X-Request-Id"
+const requestIDHeader = "X-Request-Id"
 
 // maxRequestIDLen fits a UUID, a W3C trace id (32 hex) and most proxies' ids.
 const maxRequestIDLen = 64
@@ -19,7 +19,7 @@ const maxRequestIDLen = 64
 // is written into every log line, so only short ids of letters, digits and
 // ".-_:" are taken: anything else could forge or break log lines.
 func requestID(r *http.Request) string {
-	if id := r.Header.Get(RequestIDHeader); saneID(id) {
+	if id := r.Header.Get(requestIDHeader); saneID(id) {
 		return id
 	}
 	// 26 base32 characters, 130 random bits: unique without coordination.
@@ -74,9 +74,18 @@ func (rw *recorder) Write(p []byte) (int, error) {
 // needs for its read deadline.
 func (rw *recorder) Unwrap() http.ResponseWriter { return rw.ResponseWriter }
 
-// recorderOf returns the recorder ServeHTTP put around w, or a throwaway one
-// when a test calls a route's handler directly, so that handlers can note
-// things without checking.
+// statusCode is the status answered: 200 when the handler wrote nothing,
+// as net/http then answers.
+func (rw *recorder) statusCode() int {
+	if rw.status == 0 {
+		return http.StatusOK
+	}
+	return rw.status
+}
+
+// recorderOf returns the recorder a middleware put around w, or a new one
+// around w, so that middleware share one and handlers can note things
+// without checking.
 func recorderOf(w http.ResponseWriter) *recorder {
 	if rw, ok := w.(*recorder); ok {
 		return rw
@@ -91,28 +100,42 @@ func probe(path string) bool {
 	return path == "/health" || path == "/ready" || path == "/metrics"
 }
 
+// logRequests is the middleware that gives each request its id, answered
+// in the X-Request-Id header, and logs it once answered.
+func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := requestID(r)
+		w.Header().Set(requestIDHeader, id)
+		rw := recorderOf(w)
+		next.ServeHTTP(rw, r)
+		logRequest(log, r, id, rw, time.Since(start))
+	})
+}
+
 // logRequest writes one line per request. Failures carry their error
 // message; 500 (our fault) is an error, other 5xx (overload, timeouts) a
 // warning, everything else info.
-func (h *handler) logRequest(r *http.Request, id string, rw *recorder, took time.Duration) {
+func logRequest(log *slog.Logger, r *http.Request, id string, rw *recorder, took time.Duration) {
+	status := rw.statusCode()
 	level := slog.LevelInfo
 	switch {
-	case rw.status == http.StatusInternalServerError:
+	case status == http.StatusInternalServerError:
 		level = slog.LevelError
-	case rw.status >= 500:
+	case status >= 500:
 		level = slog.LevelWarn
-	case probe(r.URL.Path) && rw.status < 400:
+	case probe(r.URL.Path) && status < 400:
 		level = slog.LevelDebug
 	}
 	ctx := r.Context()
-	if !h.log.Enabled(ctx, level) {
+	if !log.Enabled(ctx, level) {
 		return
 	}
 	attrs := []slog.Attr{
 		slog.String("request_id", id),
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
-		slog.Int("status", rw.status),
+		slog.Int("status", status),
 		slog.Float64("duration_ms", roundMS(took)),
 		slog.Int64("bytes", rw.bytes),
 		slog.String("remote", r.RemoteAddr),
@@ -120,13 +143,13 @@ func (h *handler) logRequest(r *http.Request, id string, rw *recorder, took time
 	if rw.queued {
 		attrs = append(attrs, slog.Float64("queue_ms", roundMS(rw.queueWait)))
 	}
-	if rw.status == http.StatusOK && r.URL.Path == "/predict" {
+	if status == http.StatusOK && r.URL.Path == "/predict" {
 		attrs = append(attrs, slog.Int("faces", rw.faces))
 	}
 	if rw.err != nil {
 		attrs = append(attrs, slog.String("error", rw.err.Error()))
 	}
-	h.log.LogAttrs(ctx, level, "request", attrs...)
+	log.LogAttrs(ctx, level, "request", attrs...)
 }
 
 // roundMS is d in milliseconds to 0.01 ms: finer is noise in a log.

@@ -29,7 +29,7 @@ func (p *niceProbe) FacesContext(ctx context.Context, imgs []*image.NRGBA) ([][]
 // inherits it: its thread is discarded, not reused.
 func TestLargeImageRunsAtLowerPriority(t *testing.T) {
 	probe := &niceProbe{fakeEstimator: &fakeEstimator{faces: twoFaces()}}
-	h := NewHandler(probe, Config{MaxMemory: 64 << 20, MaxConcurrent: 1})
+	h := newServer(t, probe, Config{MaxMemory: 64 << 20, MaxConcurrent: 1})
 	crop, large := pngBytes(t, 64, 64), flatPNG(600, 600)
 	for _, data := range [][]byte{crop, large, large, crop, crop, crop, crop, crop, crop, crop, crop} {
 		if rec := postPredict(t, h, data); rec.Code != http.StatusOK {

@@ -20,49 +20,37 @@ const (
 	shutdownGrace     = 30 * time.Second
 )
 
-// Serve serves h on ln until ctx is cancelled, then shuts down gracefully.
-// When h came from NewHandler, /ready fails from then on and, for its
-// Config.DrainDelay, requests are still served so that load balancers stop
-// sending new ones. Then the listener closes, in-flight requests get up to
-// 30 s to finish, and so do inferences that outlived their timed-out
-// requests, so that the caller may close the engine as soon as Serve
-// returns. Request contexts are not derived from ctx, so cancelling it does
-// not abort them. It returns nil after a clean shutdown.
-func Serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger) error {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+// Serve serves s on ln until ctx is cancelled, then shuts down gracefully:
+// /ready fails from then on and, for Config.DrainDelay, requests are still
+// served so that load balancers stop sending new ones. Then the listener
+// closes, in-flight requests get up to 30 s to finish, and so do inferences
+// that outlived their timed-out requests, so that the caller may close the
+// engine as soon as Serve returns. Request contexts are not derived from
+// ctx, so cancelling it does not abort them. It returns nil after a clean
+// shutdown.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           s,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    1 << 20,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	addr := ln.Addr().String()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	logger.Info("serving", "url", "http://"+addr)
+	s.log.Info("serving", "url", "http://"+addr)
 
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve on %s: %w", addr, err)
 	case <-ctx.Done():
 	}
-	hd, _ := h.(*handler)
-	if hd != nil {
-		hd.draining.Store(true)
-		if d := hd.cfg.DrainDelay; d > 0 {
-			logger.Info("draining: /ready fails, requests are still served", "for", d.String())
-			select {
-			case <-time.After(d):
-			case err := <-errc:
-				return fmt.Errorf("serve on %s: %w", addr, err)
-			}
-		}
+	if err := s.drain(errc); err != nil {
+		return fmt.Errorf("serve on %s: %w", addr, err)
 	}
-	logger.Info("shutting down: no new connections; waiting for requests in flight")
+	s.log.Info("shutting down: no new connections; waiting for requests in flight")
 
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
@@ -73,15 +61,37 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Lo
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve on %s: %w", addr, err)
 	}
-	if hd != nil && hd.batch != nil {
-		if err := hd.batch.close(sctx); err != nil {
-			return fmt.Errorf("shut down %s: %w", addr, err)
-		}
-	}
-	if hd != nil {
-		if err := hd.adm.waitIdle(sctx); err != nil {
-			return fmt.Errorf("shut down %s: %w", addr, err)
-		}
+	if err := s.finishWork(sctx); err != nil {
+		return fmt.Errorf("shut down %s: %w", addr, err)
 	}
 	return nil
+}
+
+// drain makes /ready fail and keeps serving for Config.DrainDelay, unless
+// the server fails first (its error comes on errc).
+func (s *Server) drain(errc <-chan error) error {
+	s.draining.Store(true)
+	d := s.cfg.DrainDelay
+	if d <= 0 {
+		return nil
+	}
+	s.log.Info("draining: /ready fails, requests are still served", "for", d.String())
+	select {
+	case <-time.After(d):
+		return nil
+	case err := <-errc:
+		return err
+	}
+}
+
+// finishWork returns once the work that outlived its requests is done:
+// the batches already formed have run and no inference is running. The
+// handlers must have returned (http.Server.Shutdown).
+func (s *Server) finishWork(ctx context.Context) error {
+	if s.batch != nil {
+		if err := s.batch.close(ctx); err != nil {
+			return err
+		}
+	}
+	return s.adm.waitIdle(ctx)
 }

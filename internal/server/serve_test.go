@@ -24,10 +24,9 @@ func TestServeGracefulShutdown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var logw syncBuffer
+	s := newServer(t, fake, Config{Logger: slog.New(slog.NewJSONHandler(&logw, nil))})
 	served := make(chan error, 1)
-	go func() {
-		served <- Serve(ctx, ln, NewHandler(fake, Config{}), slog.New(slog.NewJSONHandler(&logw, nil)))
-	}()
+	go func() { served <- s.Serve(ctx, ln) }()
 
 	type reply struct {
 		code int
@@ -110,10 +109,9 @@ func TestServeWaitsForOrphanedInference(t *testing.T) {
 	fake := &fakeEstimator{faces: twoFaces(), started: make(chan struct{}), block: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	s := newServer(t, fake, Config{Timeout: 500 * time.Millisecond})
 	served := make(chan error, 1)
-	go func() {
-		served <- Serve(ctx, ln, NewHandler(fake, Config{Timeout: 50 * time.Millisecond}), nil)
-	}()
+	go func() { served <- s.Serve(ctx, ln) }()
 
 	body, ct := multipartBody(t, "file", pngBytes(t, 8, 8))
 	resp, err := http.Post("http://"+ln.Addr().String()+"/predict", ct, body)

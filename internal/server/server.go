@@ -27,8 +27,8 @@
 // Every failure answers {"error": "..."} as application/json:
 //
 //	400  not multipart, no field "file", the file is not a decodable image,
-//	     or its header declares a size over Config.Limits (pixels, aspect
-//	     ratio); the message names the limit
+//	     or its header declares a size over preprocess's limits (pixels,
+//	     aspect ratio); the message names the limit
 //	404  unknown path
 //	405  wrong method (with an Allow header)
 //	408  the upload was not received within Config.UploadTimeout
@@ -51,7 +51,7 @@
 // MaxUpload bytes and UploadTimeout and charged to MaxUploadMemory, before
 // anything else is held, so that a slow client costs a connection and its
 // bytes, nothing more; the header is checked (a JPEG's scans included)
-// against Limits; the memory that decoding and detecting will take is
+// against preprocess's limits; the memory that decoding and detecting will take is
 // reserved from the rest of MaxMemory; and a large image (over 1/16 of it) takes
 // a CPU slot (MaxConcurrent) before its pixels are decoded, while a smaller
 // one is decoded and estimated in a micro-batch that takes a slot when it
@@ -59,118 +59,108 @@
 package server
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"sync/atomic"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/agegender/agegender/internal/budget"
-	"github.com/agegender/agegender/internal/face"
-	"github.com/agegender/agegender/internal/preprocess"
 )
 
-// handler is unexported so that its state (the limits) stays private; it
-// is returned as an http.Handler and recognised by Serve for draining.
-type handler struct {
+// Server is the API: its routes, its limits and the work in progress. It
+// serves as an http.Handler (ServeHTTP), or on a listener until told to
+// stop (Serve).
+type Server struct {
 	est    Estimator
 	cfg    Config
 	health map[string]any
 	adm    *admission
 	// uploads bounds the bodies being received.
 	uploads *uploadBudget
-	mux     *http.ServeMux
 	log     *slog.Logger
 	met     *metrics
 	// batch is nil when batching is off.
 	batch *batcher
 	// draining is set by Serve when it starts to stop; /ready then fails.
 	draining atomic.Bool
+	// handler is the routes inside the logging and metrics middleware.
+	handler http.Handler
 }
 
-// NewHandler returns the API's handler. It has its own ServeMux, so that
-// nothing registered on http.DefaultServeMux (pprof, expvar) leaks into it.
-func NewHandler(est Estimator, cfg Config) http.Handler {
+// New returns the server of est under cfg, whose zero fields take their
+// defaults; it fails when cfg is outside its bounds (Config.Validate). Its
+// routes have a ServeMux of their own, so that nothing registered on
+// http.DefaultServeMux (pprof, expvar) leaks into them.
+func New(est Estimator, cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.MaxUploadMemory = cfg.uploadMemory()
 	// Copied so that a caller changing its map later cannot race with requests.
 	health := make(map[string]any, len(cfg.Health)+1)
 	for k, v := range cfg.Health {
 		health[k] = v
 	}
 	health["status"] = "ok"
-	h := &handler{
+	s := &Server{
 		est:     est,
 		cfg:     cfg,
 		health:  health,
 		adm:     newAdmission(cfg.MaxMemory-cfg.MaxUploadMemory, cfg.MaxConcurrent),
 		uploads: newUploadBudget(cfg.MaxUploadMemory, cfg.MaxUpload),
-		mux:     http.NewServeMux(),
 		log:     cfg.Logger,
 		met:     newMetrics(),
 	}
-	if h.log == nil {
-		h.log = slog.New(slog.DiscardHandler)
-	}
-	if cfg.MaxBatch == 0 {
-		cfg.MaxBatch = DefaultMaxBatch
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.MaxBatch > 1 {
-		h.batch = newBatcher(est, h.adm.slots, cfg.MaxConcurrent, cfg.MaxBatch, max(0, cfg.BatchWindow),
-			func(n int) { h.met.batchSize.Observe(float64(n)) })
-		h.met.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		s.batch = newBatcher(est, s.adm.slots, cfg.MaxConcurrent, cfg.MaxBatch, cfg.BatchWindow,
+			func(n int) { s.met.batchSize.Observe(float64(n)) })
+		s.met.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "agegender_batch_waiting_images",
 			Help: "Crop-sized images decoded and waiting for their micro-batch to start.",
-		}, func() float64 { return float64(h.batch.waiting.Load()) }))
+		}, func() float64 { return float64(s.batch.waiting.Load()) }))
 	}
-	// Methods are checked by hand rather than with "POST /predict" patterns,
-	// because the mux's own 404 and 405 answers are plain text, not JSON.
-	h.mux.HandleFunc("/predict", h.predict)
-	h.mux.HandleFunc("/health", h.healthz)
-	h.mux.HandleFunc("/ready", h.ready)
-	promh := h.met.handler()
-	h.mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+	s.handler = logRequests(s.log, countRequests(s.met, s.routes()))
+	return s, nil
+}
+
+// ServeHTTP answers one request: it gets its id, is routed, and is counted
+// and logged once answered.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+// routes maps the API's paths to their handlers. Methods are checked by
+// hand rather than with "POST /predict" patterns, because the mux's own 404
+// and 405 answers are plain text, not JSON.
+func (s *Server) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/predict", s.predict)
+	mux.HandleFunc("/health", s.healthz)
+	mux.HandleFunc("/ready", s.ready)
+	promh := s.met.handler()
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
 			methodNotAllowed(w, r, http.MethodGet)
 			return
 		}
 		promh.ServeHTTP(w, r)
 	})
-	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint %s; try POST /predict or GET /health", r.URL.Path))
 	})
-	return h
+	return mux
 }
 
-// ServeHTTP gives the request its id, routes it, and logs and counts it.
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	h.met.inFlight.Inc()
-	defer h.met.inFlight.Dec()
-	id := requestID(r)
-	w.Header().Set(RequestIDHeader, id)
-	rw := &recorder{ResponseWriter: w}
-	h.mux.ServeHTTP(rw, r)
-	if rw.status == 0 {
-		// Nothing written: net/http answers 200 with an empty body.
-		rw.status = http.StatusOK
-	}
-	took := time.Since(start)
-	h.met.observe(r.URL.Path, rw, took)
-	h.logRequest(r, id, rw, took)
-}
-
-func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		methodNotAllowed(w, r, http.MethodGet)
 		return
 	}
-	writeJSON(w, http.StatusOK, h.health)
+	writeJSON(w, http.StatusOK, s.health)
 }
 
 // ready answers whether to send this server traffic. It is ready as long as
@@ -179,168 +169,14 @@ func (h *handler) healthz(w http.ResponseWriter, r *http.Request) {
 // unreadiness: when every replica is saturated they would all leave the
 // load balancer at once and turn a slowdown into an outage; overload is
 // answered per request instead (429, 503).
-func (h *handler) ready(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		methodNotAllowed(w, r, http.MethodGet)
 		return
 	}
-	if h.draining.Load() {
+	if s.draining.Load() {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-}
-
-// predictResponse keeps the reference API's three fields first and adds what
-// it could not say: every face and the image size the boxes refer to.
-type predictResponse struct {
-	Age               int         `json:"age"`
-	Gender            string      `json:"gender"`
-	GenderProbability float64     `json:"gender_probability"`
-	Faces             []face.Face `json:"faces"`
-	Width             int         `json:"width"`
-	Height            int         `json:"height"`
-}
-
-// noFaceResponse is the 422 body; Faces is always an empty array, never null.
-type noFaceResponse struct {
-	Error string      `json:"error"`
-	Faces []face.Face `json:"faces"`
-}
-
-// errorResponse is every other failure's body.
-type errorResponse struct {
-	Error string `json:"error"`
-}
-
-const formField = "file"
-
-func (h *handler) predict(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w, r, http.MethodPost)
-		return
-	}
-	up, err := h.readUpload(w, r, h.uploads)
-	if err != nil {
-		writeFailure(w, err)
-		return
-	}
-	// Until analyse takes them over, the upload's bytes are the handler's.
-	handedOff := false
-	defer func() {
-		if !handedOff {
-			up.release()
-		}
-	}()
-	// The clock starts once the upload is in: it bounds the wait for memory
-	// and a slot, and the analysis, not the client's link.
-	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Timeout)
-	defer cancel()
-
-	hdr, err := preprocess.ReadHeader(up.data, up.name, h.cfg.Limits)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	cost := imageCost(hdr)
-	if h.cfg.WorkCost != nil {
-		cost += h.cfg.WorkCost(hdr.Width, hdr.Height)
-	}
-	rec := recorderOf(w)
-	queued := time.Now()
-	var a analysis
-	if h.batch != nil && !h.adm.large(cost) {
-		release, err := h.adm.admitMemory(ctx, cost)
-		rec.queueWait, rec.queued = time.Since(queued), true
-		if err != nil {
-			writeFailure(w, err)
-			return
-		}
-		up.release() // the memory budget holds its bytes from here on
-		handedOff = true
-		var waited time.Duration
-		a, waited = h.analyseInBatch(ctx, hdr, up, release)
-		rec.queueWait += waited
-	} else {
-		release, err := h.adm.admit(ctx, cost)
-		rec.queueWait, rec.queued = time.Since(queued), true
-		if err != nil {
-			writeFailure(w, err)
-			return
-		}
-		up.release() // the memory budget holds its bytes from here on
-		handedOff = true
-		a = h.analyse(ctx, hdr, up, h.adm.large(cost), release)
-	}
-	if a.err == nil && len(a.faces) == 0 {
-		a.err = face.ErrNoFace
-	}
-	if a.err != nil {
-		writeFailure(w, a.err)
-		return
-	}
-	rec.faces = len(a.faces)
-	top := a.faces[face.Largest(a.faces)]
-	writeJSON(w, http.StatusOK, predictResponse{
-		Age:               int(math.Round(top.Age)),
-		Gender:            top.Gender,
-		GenderProbability: top.GenderProbability,
-		Faces:             a.faces,
-		Width:             a.bounds.Dx(),
-		Height:            a.bounds.Dy(),
-	})
-}
-
-// writeFailure answers err with the status that fits it.
-func writeFailure(w http.ResponseWriter, err error) {
-	recorderOf(w).err = err
-	var ue *uploadError
-	switch {
-	case errors.As(err, &ue):
-		// The body may be partly unread; the client must not send another
-		// request on this connection.
-		w.Header().Set("Connection", "close")
-		if ue.status == http.StatusTooManyRequests {
-			w.Header().Set("Retry-After", "2")
-		}
-		writeError(w, ue.status, err.Error())
-	case errors.Is(err, face.ErrNoFace):
-		writeJSON(w, http.StatusUnprocessableEntity, noFaceResponse{Error: face.ErrNoFace.Error(), Faces: []face.Face{}})
-	case errors.Is(err, budget.ErrTooLarge):
-		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
-	case errors.Is(err, errQueueFull):
-		w.Header().Set("Retry-After", "2")
-		writeError(w, http.StatusTooManyRequests, err.Error())
-	case errors.Is(err, errBusy), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		// Canceled: the client went away; nobody reads this, but the log of a
-		// proxy might.
-		writeError(w, http.StatusServiceUnavailable, err.Error())
-	default:
-		writeError(w, http.StatusInternalServerError, err.Error())
-	}
-}
-
-func methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
-	w.Header().Set("Allow", allow)
-	writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s not allowed on %s; use %s", r.Method, r.URL.Path, allow))
-}
-
-func writeError(w http.ResponseWriter, status int, msg string) {
-	if rw := recorderOf(w); rw.err == nil {
-		rw.err = errors.New(msg)
-	}
-	writeJSON(w, status, errorResponse{Error: msg})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		// Only a NaN or an unmarshalable Health value can get here.
-		status = http.StatusInternalServerError
-		body, _ = json.Marshal(errorResponse{Error: fmt.Sprintf("encode response: %v", err)})
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	w.Write(append(body, '\n'))
 }

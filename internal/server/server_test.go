@@ -97,6 +97,16 @@ func multipartBody(t *testing.T, field string, data []byte) (io.Reader, string) 
 	return testutil.MultipartFile(t, field, "photo.png", data)
 }
 
+// newServer is New for a test, whose cfg must be valid.
+func newServer(t *testing.T, est Estimator, cfg Config) *Server {
+	t.Helper()
+	s, err := New(est, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // postPredict sends data as the form field "file" of a POST /predict to h.
 func postPredict(t *testing.T, h http.Handler, data []byte) *httptest.ResponseRecorder {
 	t.Helper()
@@ -118,7 +128,7 @@ func decodeBody(t *testing.T, body []byte) map[string]any {
 }
 
 func TestPredictSuccess(t *testing.T) {
-	h := NewHandler(&fakeEstimator{faces: twoFaces()}, Config{})
+	h := newServer(t, &fakeEstimator{faces: twoFaces()}, Config{})
 	rec := postPredict(t, h, pngBytes(t, 64, 48))
 
 	if rec.Code != http.StatusOK {
@@ -156,7 +166,7 @@ func TestPredictSuccess(t *testing.T) {
 func TestPredictTimeout(t *testing.T) {
 	fake := &fakeEstimator{faces: twoFaces(), block: make(chan struct{})}
 	t.Cleanup(func() { close(fake.block) })
-	h := NewHandler(fake, Config{Timeout: 50 * time.Millisecond})
+	h := newServer(t, fake, Config{Timeout: 500 * time.Millisecond})
 	rec := postPredict(t, h, pngBytes(t, 8, 8))
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("status %d, want 503: %s", rec.Code, rec.Body)
@@ -171,7 +181,7 @@ func TestPredictTimeout(t *testing.T) {
 func TestPredictTimeoutWaitingForSlot(t *testing.T) {
 	fake := &fakeEstimator{faces: twoFaces(), block: make(chan struct{}), started: make(chan struct{})}
 	t.Cleanup(func() { close(fake.block) })
-	h := NewHandler(fake, Config{Timeout: 50 * time.Millisecond, MaxConcurrent: 1})
+	h := newServer(t, fake, Config{Timeout: 500 * time.Millisecond, MaxConcurrent: 1})
 	postPredict(t, h, pngBytes(t, 8, 8)) // times out but keeps its slot while the inference runs on
 	<-fake.started
 	rec := postPredict(t, h, pngBytes(t, 8, 8))
@@ -215,7 +225,7 @@ func TestRoutes(t *testing.T) {
 			if est == nil {
 				est = &fakeEstimator{faces: twoFaces()}
 			}
-			srv := httptest.NewServer(NewHandler(est, tc.cfg))
+			srv := httptest.NewServer(newServer(t, est, tc.cfg))
 			defer srv.Close()
 
 			method, path := tc.method, tc.path
@@ -273,8 +283,8 @@ func TestRoutes(t *testing.T) {
 
 func TestHealth(t *testing.T) {
 	fields := map[string]any{"model": "agegender-v3", "version": "1.2.0", "detect": "auto", "status": "overridden?"}
-	h := NewHandler(&fakeEstimator{}, Config{Health: fields})
-	fields["model"] = "changed after NewHandler"
+	h := newServer(t, &fakeEstimator{}, Config{Health: fields})
+	fields["model"] = "changed after New"
 
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/health", nil))

@@ -38,10 +38,10 @@ func (e *uploadError) Unwrap() error { return e.err }
 // readUpload reads the multipart field "file" of r, within the upload
 // deadline and the byte limit, charging what it reads to ub. A declared
 // Content-Length over the limit is refused before a byte of the body is read.
-func (h *handler) readUpload(w http.ResponseWriter, r *http.Request, ub *uploadBudget) (up *upload, err error) {
-	if r.ContentLength > h.cfg.MaxUpload {
+func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, ub *uploadBudget) (up *upload, err error) {
+	if r.ContentLength > s.cfg.MaxUpload {
 		return nil, &uploadError{http.StatusRequestEntityTooLarge,
-			fmt.Errorf("upload of %d bytes is over the %s limit", r.ContentLength, bytesize.Limit(h.cfg.MaxUpload))}
+			fmt.Errorf("upload of %d bytes is over the %s limit", r.ContentLength, bytesize.Limit(s.cfg.MaxUpload))}
 	}
 	// The deadline applies to this request's body only. Once the body is in
 	// it is lifted, because net/http cancels the request's context when a
@@ -49,7 +49,7 @@ func (h *handler) readUpload(w http.ResponseWriter, r *http.Request, ub *uploadB
 	// moved to now instead, because net/http drains what is left of a body
 	// before closing, and would wait on the very client that stalled.
 	rc := http.NewResponseController(w)
-	if err := rc.SetReadDeadline(time.Now().Add(h.cfg.UploadTimeout)); err == nil {
+	if err := rc.SetReadDeadline(time.Now().Add(s.cfg.UploadTimeout)); err == nil {
 		defer func() {
 			if up != nil {
 				rc.SetReadDeadline(time.Time{})
@@ -58,9 +58,9 @@ func (h *handler) readUpload(w http.ResponseWriter, r *http.Request, ub *uploadB
 			}
 		}()
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.UploadTimeout)
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.UploadTimeout)
 	defer cancel()
-	r.Body = http.MaxBytesReader(w, r.Body, h.cfg.MaxUpload)
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload)
 
 	mr, err := r.MultipartReader()
 	if err != nil {
@@ -73,7 +73,7 @@ func (h *handler) readUpload(w http.ResponseWriter, r *http.Request, ub *uploadB
 			return nil, &uploadError{http.StatusBadRequest, fmt.Errorf("missing form field %q with the image", formField)}
 		}
 		if err != nil {
-			return nil, h.readError(fmt.Errorf("malformed multipart upload: %w", err))
+			return nil, s.readError(fmt.Errorf("malformed multipart upload: %w", err))
 		}
 		if part.FormName() != formField {
 			part.Close()
@@ -84,11 +84,11 @@ func (h *handler) readUpload(w http.ResponseWriter, r *http.Request, ub *uploadB
 			name = "upload"
 		}
 		cr := &chargedReader{ctx: ctx, r: part, ub: ub}
-		data, err := preprocess.ReadAll(cr, name, h.cfg.Limits)
+		data, err := preprocess.ReadAll(cr, name, s.cfg.limits)
 		part.Close()
 		if err != nil {
 			cr.release()
-			return nil, h.readError(err)
+			return nil, s.readError(err)
 		}
 		return &upload{name: name, data: data, release: cr.release}, nil
 	}
@@ -97,14 +97,14 @@ func (h *handler) readUpload(w http.ResponseWriter, r *http.Request, ub *uploadB
 // readError gives a failed read of the body its status: 413 over the byte
 // limit, 408 past the upload deadline, 429 past the large uploads in
 // progress, 400 otherwise.
-func (h *handler) readError(err error) error {
+func (s *Server) readError(err error) error {
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
 		return &uploadError{http.StatusRequestEntityTooLarge, fmt.Errorf("upload is over the %s limit", bytesize.Limit(mbe.Limit))}
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
 		return &uploadError{http.StatusRequestTimeout,
-			fmt.Errorf("upload not received within the %s limit: %w", h.cfg.UploadTimeout, err)}
+			fmt.Errorf("upload not received within the %s limit: %w", s.cfg.UploadTimeout, err)}
 	case errors.Is(err, context.Canceled):
 		return &uploadError{http.StatusRequestTimeout, fmt.Errorf("upload abandoned: %w", err)}
 	case errors.Is(err, errUploadsBusy):

@@ -32,7 +32,7 @@ func TestScanBombCannotHoldASlot(t *testing.T) {
 		{"admitted", preprocess.Limits{MaxScans: 1 << 30, MaxScanPasses: 1 << 30}, http.StatusServiceUnavailable, "timed out"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			h := NewHandler(&fakeEstimator{faces: twoFaces()}, Config{MaxConcurrent: 1, Timeout: time.Second, Limits: c.limits})
+			h := newServer(t, &fakeEstimator{faces: twoFaces()}, Config{MaxConcurrent: 1, Timeout: time.Second, limits: c.limits})
 			rec := postPredict(t, h, bomb)
 			msg, _ := decodeBody(t, rec.Body.Bytes())["error"].(string)
 			if rec.Code != c.code || !strings.Contains(msg, c.want) {
@@ -65,7 +65,7 @@ func TestStalledUploadsDoNotHoldUpACrop(t *testing.T) {
 		{"40 medium", 40, 900 << 10, cropUpload + 4<<10, 5 * time.Second},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			h := NewHandler(&fakeEstimator{faces: twoFaces()},
+			h := newServer(t, &fakeEstimator{faces: twoFaces()},
 				Config{MaxMemory: 48<<20 + 512<<10, UploadTimeout: c.wait, Timeout: 2 * time.Second})
 			srv := stallServer(h, c.stalls, c.readAt)
 			defer srv.Close()
