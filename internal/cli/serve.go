@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"runtime"
@@ -94,7 +93,7 @@ func serveRun(ctx context.Context, ios *IOStreams, o *serveOptions) (err error) 
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
 		return usagef("--log-level %q: want debug, info, warn or error", o.logLevel)
 	}
-	cfg.Logger = newLogger(ios.ErrOut, ios.ErrTTY, level)
+	cfg.Logger = server.NewLogger(ios.ErrOut, ios.ErrTTY, level)
 	eng, err := o.engine.open(ctx)
 	if err != nil {
 		return err
@@ -118,7 +117,7 @@ func serveRun(ctx context.Context, ios *IOStreams, o *serveOptions) (err error) 
 	if err != nil {
 		return err
 	}
-	ln, err := listen(o.host, o.port)
+	ln, err := server.Listen(o.host, o.port)
 	if err != nil {
 		return err
 	}
@@ -156,14 +155,4 @@ func (o *serveOptions) config() (server.Config, error) {
 		return cfg, usageError{err}
 	}
 	return cfg, nil
-}
-
-// newLogger writes text for a person at a terminal and JSON lines for
-// everything else (a log collector, a file, journald).
-func newLogger(w io.Writer, tty bool, level slog.Level) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: level}
-	if tty {
-		return slog.New(slog.NewTextHandler(w, opts))
-	}
-	return slog.New(slog.NewJSONHandler(w, opts))
 }

@@ -1,13 +1,15 @@
-package cli
+package server
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"strconv"
 )
 
-// listen listens on host:port; an IP address listens on its own family only.
-func listen(host string, port int) (net.Listener, error) {
+// Listen listens on host:port; an IP address listens on its own family only.
+func Listen(host string, port int) (net.Listener, error) {
 	ln, err := net.Listen(listenNetwork(host), net.JoinHostPort(host, strconv.Itoa(port)))
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
@@ -29,4 +31,14 @@ func listenNetwork(host string) string {
 	default:
 		return "tcp6"
 	}
+}
+
+// NewLogger writes text for a person at a terminal and JSON lines for
+// everything else (a log collector, a file, journald).
+func NewLogger(w io.Writer, tty bool, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if tty {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
 }

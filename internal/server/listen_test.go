@@ -1,4 +1,4 @@
-package cli
+package server
 
 import (
 	"net"
@@ -14,7 +14,7 @@ func TestListenHostIPv4Only(t *testing.T) {
 		t.Skipf("no IPv6 loopback here: %v", err)
 	}
 	probe.Close()
-	ln, err := listen("0.0.0.0", 0)
+	ln, err := Listen("0.0.0.0", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
