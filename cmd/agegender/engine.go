@@ -11,11 +11,7 @@ import (
 // openEngine starts the engine the flags ask for. It is the only place the
 // command line meets ORT, and the only place that reads $AGEGENDER_DETECTOR;
 // in a build without cgo predict.New says how to get the real engine.
-func openEngine(c cli.EngineConfig) (cli.Engine, error) {
-	ctx := c.Context
-	if ctx == nil {
-		ctx = context.Background()
-	}
+func openEngine(ctx context.Context, c cli.EngineConfig) (cli.Engine, error) {
 	eng, err := predict.Open(ctx, predict.Config{
 		ORTLibrary: c.ORTLibrary, Model: c.Model, Detector: c.Detector, DetectorFromEnv: os.Getenv(predict.DetectorEnv),
 		Mode: c.Mode, Detect: c.Detect, Threads: c.Threads,

@@ -176,7 +176,7 @@ func TestEngineOpenErrorInProcess(t *testing.T) {
 	dir := t.TempDir()
 	pngFile(t, filepath.Join(dir, "a.png"), 40, 40)
 	outPath := filepath.Join(dir, "o.csv")
-	failing := func(EngineConfig) (Engine, error) { return nil, fmt.Errorf("onnxruntime not found") }
+	failing := func(context.Context, EngineConfig) (Engine, error) { return nil, fmt.Errorf("onnxruntime not found") }
 	code, _, errOut := runCLI(t, failing, "", "batch", "--csv", outPath, dir)
 	if code != exitError || !strings.Contains(errOut, "onnxruntime not found") {
 		t.Errorf("exit %d, stderr %q", code, errOut)

@@ -26,12 +26,10 @@ type EngineConfig struct {
 	Detect                      face.DetectParams
 	// Threads is ONNX Runtime's intra-op thread count per inference.
 	Threads int
-	// Context is the run's: reading the model files stops when it ends
-	// (Ctrl-C). nil is context.Background.
-	Context context.Context
 }
 
-// OpenEngine starts an engine. Commands call it after every flag is checked
-// and the output is opened, so that a setup error leaves nothing behind; the
-// caller closes the engine.
-type OpenEngine func(EngineConfig) (Engine, error)
+// OpenEngine starts an engine; reading its files stops when ctx ends
+// (Ctrl-C). Commands call it after every flag is checked and the output is
+// opened, so that a setup error leaves nothing behind; the caller closes the
+// engine.
+type OpenEngine func(ctx context.Context, c EngineConfig) (Engine, error)

@@ -66,8 +66,8 @@ func (f *engineFlags) open(ctx context.Context) (Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return f.opener(EngineConfig{
+	return f.opener(ctx, EngineConfig{
 		ORTLibrary: f.ortLib, Model: f.model, Detector: f.detector,
-		Mode: mode, Detect: params, Threads: f.threads, Context: ctx,
+		Mode: mode, Detect: params, Threads: f.threads,
 	})
 }

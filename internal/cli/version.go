@@ -55,8 +55,8 @@ $AGEGENDER_DETECTOR names) with its default size and score threshold.`,
 // in the output, not as a failure, since version is how one finds out why.
 func versionRun(ctx context.Context, ios *IOStreams, o *versionOptions) error {
 	out := map[string]any{"agegender": buildVersion()}
-	eng, err := o.open(EngineConfig{
-		ORTLibrary: o.ortLib, Model: o.model, Mode: face.DetectAuto, Detect: face.DefaultDetectParams(), Threads: 1, Context: ctx,
+	eng, err := o.open(ctx, EngineConfig{
+		ORTLibrary: o.ortLib, Model: o.model, Mode: face.DetectAuto, Detect: face.DefaultDetectParams(), Threads: 1,
 	})
 	if err != nil {
 		out["error"] = err.Error()
