@@ -5,8 +5,9 @@ import (
 	"os"
 
 	"github.com/agegender/agegender/internal/cli"
+	"github.com/agegender/agegender/internal/iostreams"
 )
 
 func main() {
-	os.Exit(cli.Main(os.Args[1:], cli.System(), openEngine))
+	os.Exit(cli.Main(os.Args[1:], iostreams.System(), openEngine))
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/agegender/agegender/internal/iostreams"
 	"github.com/agegender/agegender/internal/job"
 	"github.com/agegender/agegender/internal/report"
 	"github.com/agegender/agegender/internal/shard"
@@ -27,7 +28,7 @@ type batchOptions struct {
 	checkpoint       time.Duration
 }
 
-func newCmdBatch(ios *IOStreams, open OpenEngine) *cobra.Command {
+func newCmdBatch(ios *iostreams.IOStreams, open OpenEngine) *cobra.Command {
 	var o batchOptions
 	cmd := &cobra.Command{
 		Use:   "batch PATH...",
@@ -108,7 +109,7 @@ Exit codes: 0 all inputs succeeded, 2 some failed, 1 usage or setup error.`,
 	return cmd
 }
 
-func batchRun(ctx context.Context, ios *IOStreams, o *batchOptions, args []string) (err error) {
+func batchRun(ctx context.Context, ios *iostreams.IOStreams, o *batchOptions, args []string) (err error) {
 	if err := checkOutputFlags([2]string{"csv", o.csv}, [2]string{"json", o.json}, [2]string{"jsonl", o.jsonl}, [2]string{"annotate", o.annotate}); err != nil {
 		return err
 	}
@@ -144,7 +145,7 @@ func batchRun(ctx context.Context, ios *IOStreams, o *batchOptions, args []strin
 // resolveShard picks the shard: --shard, else the scheduler's variables. A
 // shard taken from the environment is announced on stderr, since a job array
 // that runs batch for other reasons would otherwise drop inputs silently.
-func (o *batchOptions) resolveShard(ios *IOStreams) (shard.Spec, error) {
+func (o *batchOptions) resolveShard(ios *iostreams.IOStreams) (shard.Spec, error) {
 	if o.shard != "" {
 		s, err := shard.Parse(o.shard)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/agegender/agegender/internal/eval"
+	"github.com/agegender/agegender/internal/iostreams"
 	"github.com/agegender/agegender/internal/pipeline"
 )
 
@@ -23,7 +24,7 @@ type evalOptions struct {
 	workers   int
 }
 
-func newCmdEval(ios *IOStreams, open OpenEngine) *cobra.Command {
+func newCmdEval(ios *iostreams.IOStreams, open OpenEngine) *cobra.Command {
 	var o evalOptions
 	cmd := &cobra.Command{
 		Use:   "eval PATH...",
@@ -83,7 +84,7 @@ scored at all (the summary is still printed).`,
 	return cmd
 }
 
-func evalRun(ctx context.Context, ios *IOStreams, o *evalOptions, args []string) (err error) {
+func evalRun(ctx context.Context, ios *iostreams.IOStreams, o *evalOptions, args []string) (err error) {
 	if err := checkOutputFlags([2]string{"report", o.reportDir}); err != nil {
 		return err
 	}
@@ -112,7 +113,7 @@ func evalRun(ctx context.Context, ios *IOStreams, o *evalOptions, args []string)
 	}
 	defer func() { err = errors.Join(err, eng.Close()) }()
 
-	bar := newProgress(ios, o.quiet)
+	bar := ios.Progress(o.quiet)
 	var done func()
 	if bar != nil {
 		done = func() { bar.Add(1) }
@@ -145,7 +146,7 @@ func evalRun(ctx context.Context, ios *IOStreams, o *evalOptions, args []string)
 	return nil
 }
 
-func printSummary(ios *IOStreams, sum eval.Summary, asJSON bool) error {
+func printSummary(ios *iostreams.IOStreams, sum eval.Summary, asJSON bool) error {
 	if !asJSON {
 		return eval.WriteText(ios.Out, sum)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/agegender/agegender/internal/annotate"
 	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/iostreams"
 	"github.com/agegender/agegender/internal/job"
 	"github.com/agegender/agegender/internal/pipeline"
 	"github.com/agegender/agegender/internal/report"
@@ -41,7 +42,7 @@ type jobSpec struct {
 
 // runJob checks every flag, then opens the output, then the engine, so that
 // a mistake leaves nothing behind, and hands them to job.Run.
-func runJob(ctx context.Context, ios *IOStreams, s jobSpec) (err error) {
+func runJob(ctx context.Context, ios *iostreams.IOStreams, s jobSpec) (err error) {
 	if err := s.run.validate(); err != nil {
 		return err
 	}
@@ -62,7 +63,7 @@ func runJob(ctx context.Context, ios *IOStreams, s jobSpec) (err error) {
 		return errors.Join(err, out.Abort(ctx))
 	}
 	defer func() { err = errors.Join(err, eng.Close()) }()
-	bar := newProgress(ios, s.quiet)
+	bar := ios.Progress(s.quiet)
 	if bar != nil {
 		opts.Done = func() { bar.Add(1) }
 	}
@@ -88,7 +89,7 @@ func runJob(ctx context.Context, ios *IOStreams, s jobSpec) (err error) {
 
 // output opens the run's output: the file or object --resume appends to,
 // or a new one.
-func (s jobSpec) output(ctx context.Context, ios *IOStreams) (job.Output, *job.Resumed, error) {
+func (s jobSpec) output(ctx context.Context, ios *iostreams.IOStreams) (job.Output, *job.Resumed, error) {
 	if s.resume {
 		if err := job.CheckResumable(s.outPath, s.format); err != nil {
 			return nil, nil, usageError{err}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/agegender/agegender/internal/iostreams"
 	"github.com/agegender/agegender/internal/job"
 	"github.com/agegender/agegender/internal/storage"
 )
@@ -17,7 +18,7 @@ type mergeOptions struct {
 	list  job.Listing
 }
 
-func newCmdMerge(ios *IOStreams) *cobra.Command {
+func newCmdMerge(ios *iostreams.IOStreams) *cobra.Command {
 	var o mergeOptions
 	cmd := &cobra.Command{
 		Use:   "merge SHARD_OUTPUT... -- PATH...",
@@ -63,7 +64,7 @@ Exit codes: 0 merged, 1 refused or usage error.`,
 	return cmd
 }
 
-func mergeRun(ctx context.Context, ios *IOStreams, o *mergeOptions, shardPaths, inputArgs []string) (err error) {
+func mergeRun(ctx context.Context, ios *iostreams.IOStreams, o *mergeOptions, shardPaths, inputArgs []string) (err error) {
 	if err := checkOutputFlags([2]string{"out", o.out}); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/agegender/agegender/internal/iostreams"
 	"github.com/agegender/agegender/internal/pipeline"
 	"github.com/agegender/agegender/internal/report"
 )
@@ -17,7 +18,7 @@ type predictOptions struct {
 	force            bool
 }
 
-func newCmdPredict(ios *IOStreams, open OpenEngine) *cobra.Command {
+func newCmdPredict(ios *iostreams.IOStreams, open OpenEngine) *cobra.Command {
 	var o predictOptions
 	cmd := &cobra.Command{
 		Use:   "predict FILE...",
@@ -47,7 +48,7 @@ func newCmdPredict(ios *IOStreams, open OpenEngine) *cobra.Command {
 	return cmd
 }
 
-func predictRun(ctx context.Context, ios *IOStreams, o *predictOptions, args []string) error {
+func predictRun(ctx context.Context, ios *iostreams.IOStreams, o *predictOptions, args []string) error {
 	if err := checkOutputFlags([2]string{"annotate", o.annotate}); err != nil {
 		return err
 	}

@@ -12,11 +12,13 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/agegender/agegender/internal/iostreams"
 )
 
 // Main runs the command line and returns the exit code. open starts the
 // inference engine (cmd/agegender passes ONNX Runtime's).
-func Main(args []string, ios *IOStreams, open OpenEngine) int {
+func Main(args []string, ios *iostreams.IOStreams, open OpenEngine) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// Every command's standard output goes through out, so that a write
@@ -55,7 +57,7 @@ func commandName(root *cobra.Command, args []string) string {
 
 // newRoot builds the command tree; the commands that run the model start it
 // with open.
-func newRoot(ios *IOStreams, open OpenEngine) *cobra.Command {
+func newRoot(ios *iostreams.IOStreams, open OpenEngine) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "agegender",
 		Short: "Find every face in a photo and estimate its age and gender, on CPU",

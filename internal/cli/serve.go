@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/agegender/agegender/internal/bytesize"
+	"github.com/agegender/agegender/internal/iostreams"
 	"github.com/agegender/agegender/internal/server"
 )
 
@@ -30,7 +31,7 @@ type serveOptions struct {
 	logLevel        string
 }
 
-func newCmdServe(ios *IOStreams, open OpenEngine) *cobra.Command {
+func newCmdServe(ios *iostreams.IOStreams, open OpenEngine) *cobra.Command {
 	var o serveOptions
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -84,7 +85,7 @@ requests in flight finish.`,
 	return cmd
 }
 
-func serveRun(ctx context.Context, ios *IOStreams, o *serveOptions) (err error) {
+func serveRun(ctx context.Context, ios *iostreams.IOStreams, o *serveOptions) (err error) {
 	cfg, err := o.config()
 	if err != nil {
 		return err

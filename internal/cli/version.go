@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/iostreams"
 )
 
 // buildVersion reports the module version and VCS revision that the Go
@@ -33,7 +34,7 @@ type versionOptions struct {
 	open          OpenEngine
 }
 
-func newCmdVersion(ios *IOStreams, open OpenEngine) *cobra.Command {
+func newCmdVersion(ios *iostreams.IOStreams, open OpenEngine) *cobra.Command {
 	o := versionOptions{open: open}
 	cmd := &cobra.Command{
 		Use:   "version",
@@ -53,7 +54,7 @@ $AGEGENDER_DETECTOR names) with its default size and score threshold.`,
 
 // versionRun prints the versions; an engine that cannot start is reported
 // in the output, not as a failure, since version is how one finds out why.
-func versionRun(ctx context.Context, ios *IOStreams, o *versionOptions) error {
+func versionRun(ctx context.Context, ios *iostreams.IOStreams, o *versionOptions) error {
 	out := map[string]any{"agegender": buildVersion()}
 	eng, err := o.open(ctx, EngineConfig{
 		ORTLibrary: o.ortLib, Model: o.model, Mode: face.DetectAuto, Detect: face.DefaultDetectParams(), Threads: 1,

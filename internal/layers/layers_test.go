@@ -11,7 +11,7 @@ const module = "github.com/agegender/agegender/"
 // withoutORT are the packages that must not depend on the engine.
 var withoutORT = []string{
 	"face", "bytesize", "budget", "outfile", "assets", "preprocess",
-	"report", "annotate", "eval", "pipeline", "server", "cli", "shard", "storage", "safeio", "job",
+	"report", "annotate", "eval", "pipeline", "server", "cli", "shard", "storage", "safeio", "job", "iostreams",
 }
 
 func TestOnlyPredictLinksORT(t *testing.T) {

@@ -1,4 +1,6 @@
-package cli
+// Package iostreams holds a command's standard streams and what it needs to
+// know about them: which are terminals, and the environment it reads.
+package iostreams
 
 import (
 	"io"

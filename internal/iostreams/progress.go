@@ -1,4 +1,4 @@
-package cli
+package iostreams
 
 import (
 	"time"
@@ -6,9 +6,9 @@ import (
 	"github.com/schollz/progressbar/v3"
 )
 
-// newProgress returns a bar counting images on stderr, or nil when quiet or
+// Progress returns a bar counting images on stderr, or nil when quiet or
 // stderr is not a terminal (a log file would fill with redraws).
-func newProgress(ios *IOStreams, quiet bool) *progressbar.ProgressBar {
+func (ios *IOStreams) Progress(quiet bool) *progressbar.ProgressBar {
 	if quiet || !ios.ErrTTY {
 		return nil
 	}
