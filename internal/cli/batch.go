@@ -122,9 +122,12 @@ func batchRun(ctx context.Context, ios *iostreams.IOStreams, o *batchOptions, ar
 	case o.jsonl != "":
 		path = o.jsonl
 	}
-	part, err := o.resolveShard(ios)
+	part, from, err := shard.Resolve(o.shard, o.shardCount, ios.Getenv)
 	if err != nil {
-		return err
+		return usageError{err}
+	}
+	if from != "" {
+		fmt.Fprintf(ios.ErrOut, "agegender: shard %v from %s (--shard 0/1 processes everything)\n", part, from)
 	}
 	if o.checkpoint < time.Second {
 		return usagef("--checkpoint %v: must be at least 1s", o.checkpoint)
@@ -140,31 +143,4 @@ func batchRun(ctx context.Context, ios *iostreams.IOStreams, o *batchOptions, ar
 		quiet: o.quiet, force: o.force, annotate: o.annotate, summary: true, resume: o.resume,
 		buckets: bs, checkpoint: o.checkpoint,
 	})
-}
-
-// resolveShard picks the shard: --shard, else the scheduler's variables. A
-// shard taken from the environment is announced on stderr, since a job array
-// that runs batch for other reasons would otherwise drop inputs silently.
-func (o *batchOptions) resolveShard(ios *iostreams.IOStreams) (shard.Spec, error) {
-	if o.shard != "" {
-		s, err := shard.Parse(o.shard)
-		if err != nil {
-			return shard.Spec{}, usageError{err}
-		}
-		return s, nil
-	}
-	if o.shardCount < 0 || o.shardCount > shard.MaxCount {
-		return shard.Spec{}, usagef("--shard-count %d: must be 1..%d", o.shardCount, shard.MaxCount)
-	}
-	s, from, found, err := shard.FromEnv(ios.Getenv, o.shardCount)
-	if err != nil {
-		return shard.Spec{}, usageError{err}
-	}
-	if !found && o.shardCount != 0 {
-		return shard.Spec{}, usagef("--shard-count %d needs %s (a Kubernetes Indexed Job) for the index; or pass --shard I/N", o.shardCount, shard.EnvJobIndex)
-	}
-	if found {
-		fmt.Fprintf(ios.ErrOut, "agegender: shard %v from %s (--shard 0/1 processes everything)\n", s, from)
-	}
-	return s, nil
 }

@@ -62,10 +62,33 @@ func check(index, count int, source string) (Spec, error) {
 	return Spec{Index: index, Count: count}, nil
 }
 
-// Environment variables read by FromEnv.
+// Resolve picks a run's shard: flag (--shard) when given, else the
+// scheduler's variables, with count (--shard-count, 0 when not given). from
+// says where a shard taken from the environment came from, "" otherwise,
+// for the notice the caller prints: a job array that runs batch for other
+// reasons would otherwise drop inputs silently.
+func Resolve(flag string, count int, getenv func(string) string) (s Spec, from string, err error) {
+	if flag != "" {
+		s, err := Parse(flag)
+		return s, "", err
+	}
+	if count < 0 || count > MaxCount {
+		return Spec{}, "", fmt.Errorf("--shard-count %d: must be 1..%d", count, MaxCount)
+	}
+	s, from, found, err := fromEnv(getenv, count)
+	if err != nil {
+		return Spec{}, "", err
+	}
+	if !found && count != 0 {
+		return Spec{}, "", fmt.Errorf("--shard-count %d needs %s (a Kubernetes Indexed Job) for the index; or pass --shard I/N", count, envJobIndex)
+	}
+	return s, from, nil
+}
+
+// Environment variables read by fromEnv.
 const (
-	// EnvJobIndex is set by Kubernetes in each pod of an Indexed Job.
-	EnvJobIndex = "JOB_COMPLETION_INDEX"
+	// envJobIndex is set by Kubernetes in each pod of an Indexed Job.
+	envJobIndex = "JOB_COMPLETION_INDEX"
 	// envCount gives the shard count where the scheduler does not (an
 	// Indexed Job's .spec.completions); --shard-count takes precedence.
 	envCount = "AGEGENDER_SHARD_COUNT"
@@ -76,7 +99,7 @@ const (
 	envSlurmStep  = "SLURM_ARRAY_TASK_STEP"
 )
 
-// FromEnv finds the shard a scheduler gave this process. count is
+// fromEnv finds the shard a scheduler gave this process. count is
 // --shard-count (0 when not given). found is false when no scheduler
 // variable is set: the run is not sharded. from says where the shard came
 // from, for the notice the caller prints.
@@ -88,7 +111,7 @@ const (
 // --array=0-28:4 both give 0..N-1, and the count is SLURM_ARRAY_TASK_COUNT.
 // Both set and disagreeing, a count given twice that disagrees, or an index
 // out of range is an error naming the variables.
-func FromEnv(getenv func(string) string, count int) (s Spec, from string, found bool, err error) {
+func fromEnv(getenv func(string) string, count int) (s Spec, from string, found bool, err error) {
 	if count == 0 {
 		if v := getenv(envCount); v != "" {
 			n, err := strconv.Atoi(strings.TrimSpace(v))
@@ -133,14 +156,14 @@ func envInt(getenv func(string) string, name string) (n int, set bool, err error
 }
 
 func fromKubernetes(getenv func(string) string, count int) (Spec, string, bool, error) {
-	index, set, err := envInt(getenv, EnvJobIndex)
+	index, set, err := envInt(getenv, envJobIndex)
 	if err != nil || !set {
 		return Spec{}, "", false, err
 	}
 	if count == 0 {
-		return Spec{}, "", false, fmt.Errorf("%s=%d is set but not the shard count: pass --shard-count or set %s to the Job's completions", EnvJobIndex, index, envCount)
+		return Spec{}, "", false, fmt.Errorf("%s=%d is set but not the shard count: pass --shard-count or set %s to the Job's completions", envJobIndex, index, envCount)
 	}
-	from := fmt.Sprintf("%s=%d of %d", EnvJobIndex, index, count)
+	from := fmt.Sprintf("%s=%d of %d", envJobIndex, index, count)
 	s, err := check(index, count, from)
 	return s, from, err == nil, err
 }

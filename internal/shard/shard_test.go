@@ -64,13 +64,13 @@ func TestFromEnv(t *testing.T) {
 		err   string // substring of the error; "" for none
 	}{
 		{"nothing", env(), 0, all, false, ""},
-		{"k8s with flag count", env(EnvJobIndex, "2"), 4, Spec{2, 4}, true, ""},
-		{"k8s with env count", env(EnvJobIndex, "3", envCount, "4"), 0, Spec{3, 4}, true, ""},
-		{"k8s flag beats env count", env(EnvJobIndex, "3", envCount, "2"), 4, Spec{3, 4}, true, ""},
-		{"k8s without count", env(EnvJobIndex, "2"), 0, Spec{}, false, envCount},
-		{"k8s out of range", env(EnvJobIndex, "4", envCount, "4"), 0, Spec{}, false, EnvJobIndex},
-		{"k8s not a number", env(EnvJobIndex, "two", envCount, "4"), 0, Spec{}, false, EnvJobIndex},
-		{"bad count", env(EnvJobIndex, "0", envCount, "0"), 0, Spec{}, false, envCount},
+		{"k8s with flag count", env(envJobIndex, "2"), 4, Spec{2, 4}, true, ""},
+		{"k8s with env count", env(envJobIndex, "3", envCount, "4"), 0, Spec{3, 4}, true, ""},
+		{"k8s flag beats env count", env(envJobIndex, "3", envCount, "2"), 4, Spec{3, 4}, true, ""},
+		{"k8s without count", env(envJobIndex, "2"), 0, Spec{}, false, envCount},
+		{"k8s out of range", env(envJobIndex, "4", envCount, "4"), 0, Spec{}, false, envJobIndex},
+		{"k8s not a number", env(envJobIndex, "two", envCount, "4"), 0, Spec{}, false, envJobIndex},
+		{"bad count", env(envJobIndex, "0", envCount, "0"), 0, Spec{}, false, envCount},
 		{"slurm from 0", env(envSlurmID, "0", envSlurmCount, "3", envSlurmMin, "0"), 0, Spec{0, 3}, true, ""},
 		{"slurm from 1", env(envSlurmID, "3", envSlurmCount, "3", envSlurmMin, "1"), 0, Spec{2, 3}, true, ""},
 		{"slurm stepped", env(envSlurmID, "8", envSlurmCount, "4", envSlurmMin, "0", envSlurmStep, "4"), 0, Spec{2, 4}, true, ""},
@@ -78,10 +78,10 @@ func TestFromEnv(t *testing.T) {
 		{"slurm list beyond count", env(envSlurmID, "9", envSlurmCount, "3", envSlurmMin, "1"), 0, Spec{}, false, envSlurmID},
 		{"slurm without count", env(envSlurmID, "1"), 0, Spec{}, false, envSlurmCount},
 		{"slurm count disagrees", env(envSlurmID, "1", envSlurmCount, "3"), 4, Spec{}, false, envSlurmCount},
-		{"both agree", env(EnvJobIndex, "1", envSlurmID, "1", envSlurmCount, "3"), 3, Spec{1, 3}, true, ""},
-		{"both disagree", env(EnvJobIndex, "0", envSlurmID, "1", envSlurmCount, "3"), 3, Spec{}, false, "ambiguous"},
+		{"both agree", env(envJobIndex, "1", envSlurmID, "1", envSlurmCount, "3"), 3, Spec{1, 3}, true, ""},
+		{"both disagree", env(envJobIndex, "0", envSlurmID, "1", envSlurmCount, "3"), 3, Spec{}, false, "ambiguous"},
 	} {
-		s, from, found, err := FromEnv(c.env, c.count)
+		s, from, found, err := fromEnv(c.env, c.count)
 		switch {
 		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
 			t.Errorf("%s: err %v, want one naming %s", c.name, err, c.err)
@@ -91,6 +91,35 @@ func TestFromEnv(t *testing.T) {
 			t.Errorf("%s: %v found %v, want %v %v", c.name, s, found, c.want, c.found)
 		case found && from == "":
 			t.Errorf("%s: no source named", c.name)
+		}
+	}
+}
+
+func TestResolve(t *testing.T) {
+	k8s := env(envJobIndex, "2", envCount, "4")
+	for _, c := range []struct {
+		name, flag string
+		count      int
+		env        func(string) string
+		want       Spec
+		from, err  string
+	}{
+		{"the flag wins", "1/3", 0, k8s, Spec{1, 3}, "", ""},
+		{"the environment", "", 0, k8s, Spec{2, 4}, envJobIndex, ""},
+		{"nothing set", "", 0, env(), all, "", ""},
+		{"a count without an index", "", 4, env(), Spec{}, "", "--shard-count 4 needs " + envJobIndex},
+		{"a count out of range", "", -1, env(), Spec{}, "", "--shard-count -1: must be 1.."},
+		{"a bad flag", "3/3", 0, env(), Spec{}, "", "the shard index must be 0..2"},
+	} {
+		s, from, err := Resolve(c.flag, c.count, c.env)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: error %v, want %q", c.name, err, c.err)
+			}
+			continue
+		}
+		if err != nil || s != c.want || !strings.Contains(from, c.from) || (c.from == "") != (from == "") {
+			t.Errorf("%s: %v from %q, %v; want %v from %q", c.name, s, from, err, c.want, c.from)
 		}
 	}
 }
