@@ -10,8 +10,6 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/agegender/agegender/internal/annotate"
 	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/iostreams"
@@ -130,14 +128,6 @@ func (s jobSpec) prepare(ctx context.Context, opts *job.Options) (Engine, error)
 // warnTo prints a warning that does not stop the run.
 func warnTo(w io.Writer) func(error) {
 	return func(err error) { printError(w, "agegender: warning: ", err) }
-}
-
-// registerListing registers how batch lists its inputs (--ext, --null).
-// merge takes the same flags and lists the batch's arguments again, so
-// that its input order is batch's by construction.
-func registerListing(fs *pflag.FlagSet, l *job.Listing, extHelp string) {
-	fs.StringSliceVar(&l.Exts, "ext", nil, extHelp)
-	fs.BoolVarP(&l.Null, "null", "0", false, "with -, paths on stdin are NUL-separated")
 }
 
 // argInputs lists the arguments of a command that reads no object storage,
