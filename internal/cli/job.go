@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"image"
 	"io"
 	"iter"
 	"runtime"
 	"time"
 
 	"github.com/agegender/agegender/internal/annotate"
-	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/iostreams"
 	"github.com/agegender/agegender/internal/job"
 	"github.com/agegender/agegender/internal/pipeline"
@@ -118,10 +116,7 @@ func (s jobSpec) prepare(ctx context.Context, opts *job.Options) (Engine, error)
 	}
 	opts.Pipeline = pipeline.Options{Workers: workerCount(s.run.workers, s.engine.threads, runtime.NumCPU()),
 		Budget: s.run.budget(), WorkCost: eng.WorkingMemory}
-	if annotator != nil {
-		opts.Pipeline.Inspect = func(img *image.NRGBA, im face.Image) error { return annotator.Write(img, im) }
-		opts.Pipeline.InspectCost = 4 // the NRGBA copy the faces are drawn on
-	}
+	opts.Annotate = annotator
 	return eng, nil
 }
 

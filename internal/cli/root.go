@@ -6,13 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/iostreams"
 )
 
@@ -21,18 +21,15 @@ import (
 func Main(args []string, ios *iostreams.IOStreams, open OpenEngine) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	// Every command's standard output goes through out, so that a write
-	// that failed (a full disk, /dev/full) fails the run even where the
-	// command itself, or cobra's help, does not look.
-	out := &stickyWriter{w: ios.Out}
-	streams := *ios
-	streams.Out = out
-	ios = &streams
+	// A write to standard output that failed (a full disk, /dev/full)
+	// fails the run even where the command itself, or cobra's help, does
+	// not look.
+	ios, outErr := ios.StickyOut()
 	root := newRoot(ios, open)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
-	if out.err != nil && (err == nil || errors.Is(err, errSomeFailed)) {
-		err = fmt.Errorf("write standard output: %w", out.err)
+	if werr := outErr(); werr != nil && (err == nil || errors.Is(err, errSomeFailed)) {
+		err = fmt.Errorf("write standard output: %w", werr)
 	}
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		// The run's own error is only "context canceled"; say what happened.
@@ -85,16 +82,30 @@ row), 1 usage or setup error (eval has its own rules: see eval --help).`,
 	return root
 }
 
-// stickyWriter remembers the first write error.
-type stickyWriter struct {
-	w   io.Writer
-	err error
+// Engine is the inference engine as the commands use it: internal/predict's
+// in the binary, a fake in this package's tests.
+type Engine interface {
+	face.Estimator
+	Info() face.EngineInfo
+	// WorkingMemory is what estimating a width x height image takes beyond
+	// its pixels (the detector's passes), charged to the memory budget.
+	WorkingMemory(width, height int) int64
+	Close() error
 }
 
-func (s *stickyWriter) Write(p []byte) (int, error) {
-	n, err := s.w.Write(p)
-	if err != nil && s.err == nil {
-		s.err = err
-	}
-	return n, err
+// EngineConfig is what the engine flags ask for, checked.
+type EngineConfig struct {
+	// ORTLibrary, Model and Detector are the flags' paths; empty means the
+	// defaults (found next to the binary or in .deps, the embedded model).
+	ORTLibrary, Model, Detector string
+	Mode                        face.Mode
+	Detect                      face.DetectParams
+	// Threads is ONNX Runtime's intra-op thread count per inference.
+	Threads int
 }
+
+// OpenEngine starts an engine; reading its files stops when ctx ends
+// (Ctrl-C). Commands call it after every flag is checked and the output is
+// opened, so that a setup error leaves nothing behind; the caller closes the
+// engine.
+type OpenEngine func(ctx context.Context, c EngineConfig) (Engine, error)

@@ -32,3 +32,26 @@ func System() *IOStreams {
 		Getenv: os.Getenv,
 	}
 }
+
+// StickyOut returns streams whose Out remembers its first write error, and
+// a function that reports it.
+func (ios *IOStreams) StickyOut() (*IOStreams, func() error) {
+	out := &stickyWriter{w: ios.Out}
+	streams := *ios
+	streams.Out = out
+	return &streams, func() error { return out.err }
+}
+
+// stickyWriter remembers the first write error.
+type stickyWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (s *stickyWriter) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	if err != nil && s.err == nil {
+		s.err = err
+	}
+	return n, err
+}

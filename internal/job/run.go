@@ -9,8 +9,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"iter"
 
+	"github.com/agegender/agegender/internal/annotate"
 	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/pipeline"
 	"github.com/agegender/agegender/internal/report"
@@ -40,6 +42,8 @@ type Options struct {
 	// stop the run; Note what a resumed output did to its file.
 	Warn func(error)
 	Note func(string)
+	// Annotate, when set, gets a copy of each image with its faces drawn.
+	Annotate *annotate.Writer
 }
 
 // Run estimates the faces of inputs and writes their records to out in
@@ -55,6 +59,10 @@ func Run(ctx context.Context, inputs iter.Seq[pipeline.Input], est face.Estimato
 		}
 		err = errors.Join(err, end(ctx))
 	}()
+	if o.Annotate != nil {
+		o.Pipeline.Inspect = func(img *image.NRGBA, im face.Image) error { return o.Annotate.Write(img, im) }
+		o.Pipeline.InspectCost = 4 // the NRGBA copy the faces are drawn on
+	}
 	app, resumed := out.(appender)
 	if resumed {
 		inputs = app.Pending(inputs, o.Note)
