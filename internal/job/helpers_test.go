@@ -10,6 +10,7 @@ import (
 	"io"
 	"iter"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/agegender/agegender/internal/face"
@@ -71,15 +72,15 @@ func records(t *testing.T, format report.Format, faces int, inputs ...string) st
 // Ctrl-C would, and fails that image and the rest.
 type fakeEstimator struct {
 	cancel      context.CancelFunc
-	cancelAfter int
-	seen        int
+	cancelAfter int64
+	// seen is shared by the pipeline's workers.
+	seen atomic.Int64
 }
 
 func (f *fakeEstimator) FacesContext(ctx context.Context, imgs []*image.NRGBA) ([][]face.Face, []error) {
 	faces, errs := make([][]face.Face, len(imgs)), make([]error, len(imgs))
 	for i, img := range imgs {
-		f.seen++
-		if f.cancelAfter > 0 && f.seen >= f.cancelAfter {
+		if seen := f.seen.Add(1); f.cancelAfter > 0 && seen >= f.cancelAfter {
 			f.cancel()
 		}
 		if err := ctx.Err(); err != nil {
