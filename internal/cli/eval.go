@@ -21,7 +21,7 @@ type evalOptions struct {
 	split     string
 	asJSON    bool
 	quiet     bool
-	workers   int
+	run       runFlags
 }
 
 func newCmdEval(ios *iostreams.IOStreams, open OpenEngine) *cobra.Command {
@@ -80,12 +80,15 @@ scored at all (the summary is still printed).`,
 	fs.StringVar(&o.split, "split", string(eval.SplitAll), "files to evaluate: all, val (training's validation split) or train")
 	fs.BoolVar(&o.asJSON, "json", false, "print the summary as JSON")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no progress bar and no report message")
-	fs.IntVar(&o.workers, "workers", 0, "parallel workers (default: cores / --threads, at least 1)")
+	o.run.register(fs)
 	return cmd
 }
 
 func evalRun(ctx context.Context, ios *iostreams.IOStreams, o *evalOptions, args []string) (err error) {
 	if err := checkOutputFlags([2]string{"report", o.reportDir}); err != nil {
+		return err
+	}
+	if err := o.run.validate(); err != nil {
 		return err
 	}
 	split, err := eval.ParseSplit(o.split)
@@ -118,8 +121,11 @@ func evalRun(ctx context.Context, ios *iostreams.IOStreams, o *evalOptions, args
 	if bar != nil {
 		done = func() { bar.Add(1) }
 	}
-	workers := workerCount(o.workers, o.engine.threads, runtime.NumCPU())
-	sum, points, err := eval.Run(ctx, inputs, eng, lookup, split, pipeline.Options{Workers: workers}, done)
+	// The same memory budget as batch: a labelled folder is as untrusted as
+	// any other.
+	opts := pipeline.Options{Workers: workerCount(o.run.workers, o.engine.threads, runtime.NumCPU()),
+		Budget: o.run.budget(), WorkCost: eng.WorkingMemory}
+	sum, points, err := eval.Run(ctx, inputs, eng, lookup, split, opts, done)
 	if bar != nil {
 		bar.Finish()
 	}

@@ -92,7 +92,7 @@ const (
 )
 
 // runFlags are the flags of the commands that run a batch of inputs
-// (predict and batch).
+// (predict, batch and eval).
 type runFlags struct {
 	workers  int
 	memoryMB int
