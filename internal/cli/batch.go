@@ -63,7 +63,7 @@ finish, instead of through a temporary file: run the same command again with
 cuts away a last row a killed run left half-written, redoes a CSV file's last
 input (CSV cannot show whether all its faces were written), and appends the
 rest. The file's rows must be the listing's first inputs, one each, in
-order, as merge checks shards; a file that is not, or a symbolic link, is
+order, as merge checks shards; a file that is not, or a link, is
 refused and left as it is. Without --resume an existing file is never touched.
 
 A PATH, and the --csv/--jsonl/--json file, may be an s3://BUCKET/PREFIX or

@@ -116,3 +116,21 @@ func TestResumeRefusesWhatCannotBeAppendedTo(t *testing.T) {
 		t.Error("a write went through the link")
 	}
 }
+
+// A hard link at the path is refused like a symbolic one, and the file it
+// shares is left as it is.
+func TestResumeRefusesAHardLink(t *testing.T) {
+	dir := t.TempDir()
+	other := filepath.Join(dir, "precious.jsonl")
+	os.WriteFile(other, []byte("{\"input\":\"x\"}\n{\"inp"), 0o644)
+	link := filepath.Join(dir, "out.jsonl")
+	if err := os.Link(other, link); err != nil {
+		t.Skipf("no hard links here: %v", err)
+	}
+	if _, err := Resume(context.Background(), nil, link, report.FormatJSONL, 0); err == nil || !strings.Contains(err.Error(), "2 hard links") {
+		t.Errorf("resume through a hard link: %v", err)
+	}
+	if got, _ := os.ReadFile(other); string(got) != "{\"input\":\"x\"}\n{\"inp" {
+		t.Errorf("the linked file became %q", got)
+	}
+}

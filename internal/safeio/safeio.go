@@ -82,8 +82,9 @@ func Open(path string) (*os.File, error) {
 }
 
 // OpenNoFollow is Open for a file that is also written (--resume's): it
-// refuses a symbolic link at path, so that a link planted there cannot
-// redirect the writes, and creates the file if it is missing.
+// refuses a symbolic link at path, or a file with more than one hard link,
+// so that a link planted there cannot redirect the writes (or the cut of a
+// torn last row) to another file, and creates the file if it is missing.
 func OpenNoFollow(path string) (*os.File, error) {
 	st, err := os.Lstat(path)
 	if err == nil {
@@ -98,7 +99,18 @@ func OpenNoFollow(path string) (*os.File, error) {
 			return nil, err
 		}
 	}
-	return open(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW)
+	f, err := open(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW)
+	if err != nil {
+		return nil, err
+	}
+	// Checked on the open file, so that a link made after the Lstat counts.
+	if st, err := f.Stat(); err == nil {
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Nlink > 1 {
+			f.Close()
+			return nil, fmt.Errorf("a file with %d hard links (refused, so that writing it cannot change what another name holds)", sys.Nlink)
+		}
+	}
+	return f, nil
 }
 
 func open(path string, flag int) (*os.File, error) {
