@@ -103,3 +103,36 @@ func TestChunkedUploadOverLimit(t *testing.T) {
 		t.Fatalf("length %d, status %d body %s, want a chunked upload refused with 413", req.ContentLength, resp.StatusCode, raw)
 	}
 }
+
+// Past largeUploadsMax uploads over 1 MB in progress, the next one is
+// answered 429 naming the limit, at once, instead of waiting for memory
+// that stalled clients hold.
+func TestTooManyLargeUploadsAnswered429(t *testing.T) {
+	s := newServer(t, &fakeEstimator{faces: twoFaces()},
+		Config{MaxMemory: 512 << 20, MaxUploadMemory: 128 << 20, UploadTimeout: time.Minute})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	form, ct := multipartBody(t, "file", bytes.Repeat([]byte("x"), 2<<20))
+	data, _ := io.ReadAll(form)
+	var stalled []net.Conn
+	for range largeUploadsMax {
+		stalled = append(stalled, rawPost(t, srv, ct, int64(len(data)), data[:smallUpload+200<<10])) // past 1 MB, then stalled
+	}
+	// Closed before srv.Close, which would wait for their upload timeout.
+	defer func() {
+		for _, c := range stalled {
+			c.Close()
+		}
+	}()
+	for give := time.Now().Add(30 * time.Second); s.uploads.largeIn.Load() < largeUploadsMax; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(give) {
+			t.Fatalf("%d uploads past 1 MB after 30 s, want %d", s.uploads.largeIn.Load(), largeUploadsMax)
+		}
+	}
+	next := rawPost(t, srv, ct, int64(len(data)), nil)
+	go next.Write(data) // the server stops reading it
+	code, body := readReply(t, next, 30*time.Second)
+	if code != http.StatusTooManyRequests || !strings.Contains(body, "too many large uploads in progress (limit 8); retry later") {
+		t.Fatalf("status %d body %s, want 429 naming the limit", code, body)
+	}
+}
