@@ -29,10 +29,16 @@ func Amount(n int64) string {
 	return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
 }
 
-// Flag words n as a size flag's default, as Parse reads it.
+// Flag words n as a size flag would spell it, as Parse reads it: in the
+// largest unit that divides it.
 func Flag(n int64) string {
-	if n%(1<<20) == 0 {
+	switch {
+	case n != 0 && n%(1<<30) == 0:
+		return fmt.Sprintf("%dGB", n>>30)
+	case n != 0 && n%(1<<20) == 0:
 		return fmt.Sprintf("%dMB", n>>20)
+	case n != 0 && n%(1<<10) == 0:
+		return fmt.Sprintf("%dKB", n>>10)
 	}
 	return fmt.Sprint(n)
 }

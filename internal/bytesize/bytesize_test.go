@@ -13,6 +13,14 @@ func TestLimit(t *testing.T) {
 	}
 }
 
+func TestFlagSpellsTheLargestUnit(t *testing.T) {
+	for n, want := range map[int64]string{1 << 30: "1GB", 384 << 20: "384MB", 512 << 10: "512KB", 12345: "12345", 0: "0"} {
+		if got := Flag(n); got != want {
+			t.Errorf("Flag(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
 func TestParseFlagRoundTrip(t *testing.T) {
 	for _, n := range []int64{384 << 20, 1 << 30, 12345} {
 		if got, err := Parse(Flag(n)); err != nil || got != n {

@@ -122,13 +122,13 @@ const gcHeadroom = 64 << 20
 func (cfg Config) Validate() error {
 	if cfg.MaxMemory < minMaxMemory {
 		return fmt.Errorf("--max-memory %s is under the %s the engine needs to analyse one photo",
-			flagSize(cfg.MaxMemory), bytesize.Flag(minMaxMemory))
+			bytesize.Flag(cfg.MaxMemory), bytesize.Flag(minMaxMemory))
 	}
 	// Five eighths of it hold the bytes of uploads past 1 MB (upload.go),
 	// twice over; the images keep at least half of MaxMemory.
 	if m := cfg.MaxUploadMemory; m != 0 && (m*5/8 < 2*cfg.MaxUpload || m > cfg.MaxMemory/2) {
 		return fmt.Errorf("--max-upload-memory %s must hold one --max-upload %s upload (at least %s) and be at most half of --max-memory %s",
-			flagSize(m), flagSize(cfg.MaxUpload), bytesize.Flag(2*cfg.MaxUpload*8/5+1), flagSize(cfg.MaxMemory))
+			bytesize.Flag(m), bytesize.Flag(cfg.MaxUpload), bytesize.Flag(2*cfg.MaxUpload*8/5+1), bytesize.Flag(cfg.MaxMemory))
 	}
 	if cfg.UploadTimeout <= 0 || cfg.Timeout <= 0 {
 		return errors.New("--upload-timeout and --timeout must be positive")
@@ -143,20 +143,6 @@ func (cfg Config) Validate() error {
 		return fmt.Errorf("--drain-delay %s is outside 0..%s", cfg.DrainDelay, maxDrainDelay)
 	}
 	return nil
-}
-
-// flagSize words n as a size flag would most likely have spelt it: in the
-// largest unit that divides it.
-func flagSize(n int64) string {
-	switch {
-	case n != 0 && n%(1<<30) == 0:
-		return fmt.Sprintf("%dGB", n>>30)
-	case n != 0 && n%(1<<20) == 0:
-		return fmt.Sprintf("%dMB", n>>20)
-	case n != 0 && n%(1<<10) == 0:
-		return fmt.Sprintf("%dKB", n>>10)
-	}
-	return fmt.Sprint(n)
 }
 
 // MemoryLimit is the soft limit for the Go runtime (debug.SetMemoryLimit)
