@@ -39,7 +39,8 @@ type Options struct {
 	// Done is called once per input written (a progress bar); may be nil.
 	Done func()
 	// Warn receives an input's warning or a failed checkpoint, which do not
-	// stop the run; Note what a resumed output did to its file.
+	// stop the run; Note what a resumed output did to its file. nil
+	// discards them.
 	Warn func(error)
 	Note func(string)
 	// Annotate, when set, gets a copy of each image with its faces drawn.
@@ -59,6 +60,12 @@ func Run(ctx context.Context, inputs iter.Seq[pipeline.Input], est face.Estimato
 		}
 		err = errors.Join(err, end(ctx))
 	}()
+	if o.Warn == nil {
+		o.Warn = func(error) {}
+	}
+	if o.Note == nil {
+		o.Note = func(string) {}
+	}
 	if o.Annotate != nil {
 		o.Pipeline.Inspect = func(img *image.NRGBA, im face.Image) error { return o.Annotate.Write(img, im) }
 		o.Pipeline.InspectCost = 4 // the NRGBA copy the faces are drawn on
