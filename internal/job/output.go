@@ -32,8 +32,9 @@ type Output interface {
 // s3:// or gs:// URL is an object, written from a local spool on Commit;
 // anything else a file, written to a temporary file and moved into place on
 // Commit. Without force an existing file or object is refused. Temporary
-// files of path already there are named through warn: a killed run left
-// them, or another run is writing the same file, which will not both succeed.
+// files of path already there are named through warn (unless nil): a
+// killed run left them, or another run is writing the same file, which
+// will not both succeed.
 func Create(ctx context.Context, bs *storage.Buckets, path string, force bool, stdout io.Writer, warn func(error)) (Output, error) {
 	if path == "-" || path == "" {
 		return toStdout(stdout), nil
@@ -65,7 +66,7 @@ func Create(ctx context.Context, bs *storage.Buckets, path string, force bool, s
 	if err != nil {
 		return nil, err
 	}
-	if len(stale) > 0 {
+	if len(stale) > 0 && warn != nil {
 		warn(fmt.Errorf("temporary files of %s from a killed or concurrent run: %s (delete them once no other run writes %s)",
 			path, strings.Join(stale, " "), path))
 	}
