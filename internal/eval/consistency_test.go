@@ -18,7 +18,7 @@ func resultImage(name string, faces ...face.Face) face.Image {
 	return face.Image{Input: name, Detect: face.DetectAuto, Faces: faces}
 }
 
-// truth is a generated label, kept apart from the Scorer's label parsing.
+// truth is a generated label, kept apart from the scorer's label parsing.
 type truth struct {
 	age    int
 	female bool
@@ -69,7 +69,7 @@ func generated() ([]face.Image, map[string]truth) {
 func TestSummaryAgreesWithJSONL(t *testing.T) {
 	ims, truths := generated()
 
-	sc := NewScorer()
+	sc := newScorer()
 	var buf bytes.Buffer
 	w, err := report.New(report.FormatJSONL, &buf, report.Options{})
 	if err != nil {

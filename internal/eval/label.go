@@ -74,19 +74,19 @@ func LoadLabels(path string) (func(input string) (Label, bool), error) {
 		return nil, fmt.Errorf("labels: %w", err)
 	}
 	defer f.Close()
-	labels, err := ReadLabelsCSV(f)
+	labels, err := readLabelsCSV(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return NewLabelIndex(labels).Lookup, nil
+	return newLabelIndex(labels).Lookup, nil
 }
 
-// ReadLabelsCSV reads labels from a CSV file with the header path,age,gender
+// readLabelsCSV reads labels from a CSV file with the header path,age,gender
 // (in any column order, file standing for path; other columns are ignored). gender is Male/Female,
 // M/F (any case) or 0/1 with 0 = male and 1 = female, as in UTKFace names.
-// The map is keyed by path as written; race is -1. Use NewLabelIndex to match
+// The map is keyed by path as written; race is -1. Use newLabelIndex to match
 // inputs against it.
-func ReadLabelsCSV(r io.Reader) (map[string]Label, error) {
+func readLabelsCSV(r io.Reader) (map[string]Label, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
@@ -157,8 +157,8 @@ func parseGender(s string) (string, bool) {
 	return "", false
 }
 
-// LabelIndex finds the label of an input in a labels CSV.
-type LabelIndex struct {
+// labelIndex finds the label of an input in a labels CSV.
+type labelIndex struct {
 	byPath map[string]Label
 	byBase map[string]Label
 	// ambiguous base names belong to several labelled paths, so a bare
@@ -166,9 +166,9 @@ type LabelIndex struct {
 	ambiguous map[string]bool
 }
 
-// NewLabelIndex indexes labels by path and by base name.
-func NewLabelIndex(labels map[string]Label) *LabelIndex {
-	x := &LabelIndex{byPath: map[string]Label{}, byBase: map[string]Label{}, ambiguous: map[string]bool{}}
+// newLabelIndex indexes labels by path and by base name.
+func newLabelIndex(labels map[string]Label) *labelIndex {
+	x := &labelIndex{byPath: map[string]Label{}, byBase: map[string]Label{}, ambiguous: map[string]bool{}}
 	for p, l := range labels {
 		x.byPath[filepath.Clean(p)] = l
 		b := filepath.Base(p)
@@ -184,7 +184,7 @@ func NewLabelIndex(labels map[string]Label) *LabelIndex {
 // name, the latter only when one labelled path has that base name: a labels
 // file written relative to another folder still matches, and two different
 // files that share a name are never confused.
-func (x *LabelIndex) Lookup(input string) (Label, bool) {
+func (x *labelIndex) Lookup(input string) (Label, bool) {
 	if l, ok := x.byPath[filepath.Clean(input)]; ok {
 		return l, true
 	}

@@ -41,7 +41,7 @@ func TestReadLabelsCSV(t *testing.T) {
 		"b/three.png,70,0\n" +
 		"c/four.jpg, 12 ,1\n" +
 		"five.jpg,40,FEMALE\n"
-	got, err := ReadLabelsCSV(strings.NewReader(in))
+	got, err := readLabelsCSV(strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,15 +74,15 @@ func TestReadLabelsCSVErrors(t *testing.T) {
 		"path,age,gender\nx.jpg,30\n":               "line 2: gender",
 	}
 	for in, want := range cases {
-		_, err := ReadLabelsCSV(strings.NewReader(in))
+		_, err := readLabelsCSV(strings.NewReader(in))
 		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("ReadLabelsCSV(%q) error = %v, want one containing %q", in, err, want)
+			t.Errorf("readLabelsCSV(%q) error = %v, want one containing %q", in, err, want)
 		}
 	}
 }
 
 func TestLabelIndexLookup(t *testing.T) {
-	x := NewLabelIndex(map[string]Label{
+	x := newLabelIndex(map[string]Label{
 		"photos/a.jpg":   {Age: 1},
 		"./photos/b.jpg": {Age: 2},
 		"x/dup.jpg":      {Age: 3},
@@ -112,7 +112,7 @@ func TestLabelIndexLookup(t *testing.T) {
 
 func TestReadLabelsCSVFileColumn(t *testing.T) {
 	// AAF's labels.csv: file,age,gender with 0 male, 1 female.
-	got, err := ReadLabelsCSV(strings.NewReader("file,age,gender\n00001A02.jpg,2,1\n07381A45.jpg,45,0\n"))
+	got, err := readLabelsCSV(strings.NewReader("file,age,gender\n00001A02.jpg,2,1\n07381A45.jpg,45,0\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

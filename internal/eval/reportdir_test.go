@@ -64,7 +64,7 @@ func TestWriteReport(t *testing.T) {
 }
 
 func TestWriteReportEmpty(t *testing.T) {
-	sc := NewScorer()
+	sc := newScorer()
 	if err := WriteReport(t.TempDir(), sc.Summary(), sc.Points()); err != nil {
 		t.Fatalf("a report with nothing scored: %v", err)
 	}

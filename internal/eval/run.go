@@ -30,7 +30,7 @@ func Run(ctx context.Context, inputs iter.Seq[pipeline.Input], est face.Estimato
 			}
 		}
 	}
-	sc := NewScorer()
+	sc := newScorer()
 	_, err := pipeline.Run(ctx, kept, est, func(r pipeline.Result) error {
 		l, ok := labels(r.Input)
 		sc.Add(r.Image, l, ok)

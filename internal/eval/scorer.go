@@ -11,20 +11,20 @@ import (
 // worstCount is how many of the largest age errors a Summary lists.
 const worstCount = 10
 
-// Scorer accumulates the results of a run. It keeps one Point per scored
+// scorer accumulates the results of a run. It keeps one Point per scored
 // input (for the plots and the worst list) and the names of the inputs it
 // could not score, so its memory grows with the inputs: fine for labelled
 // evaluation sets, which are thousands, not millions, of files.
-type Scorer struct {
+type scorer struct {
 	points     []Point
 	failed     []Failure
 	unlabelled []string
 	noFace     []string
 }
 
-// NewScorer returns an empty Scorer.
-func NewScorer() *Scorer {
-	return &Scorer{points: []Point{}, failed: []Failure{}, unlabelled: []string{}, noFace: []string{}}
+// newScorer returns an empty scorer.
+func newScorer() *scorer {
+	return &scorer{points: []Point{}, failed: []Failure{}, unlabelled: []string{}, noFace: []string{}}
 }
 
 // Add scores one input; labelled says whether label is known. An input that
@@ -32,7 +32,7 @@ func NewScorer() *Scorer {
 // hidden among unlabelled files; a labelled input without faces counts as
 // no_face; otherwise its largest face (by box area, the first on a tie) is
 // the prediction, since an evaluation image shows one labelled person.
-func (s *Scorer) Add(im face.Image, label Label, labelled bool) {
+func (s *scorer) Add(im face.Image, label Label, labelled bool) {
 	switch {
 	case im.Failed():
 		s.failed = append(s.failed, Failure{Input: im.Input, Error: im.ErrorText()})
@@ -51,12 +51,12 @@ func (s *Scorer) Add(im face.Image, label Label, labelled bool) {
 }
 
 // Points returns the scored inputs in input order. The slice is the
-// Scorer's own; do not modify it.
-func (s *Scorer) Points() []Point { return s.points }
+// scorer's own; do not modify it.
+func (s *scorer) Points() []Point { return s.points }
 
 // Summary computes the metrics of everything added so far. The engine and
 // split fields are left for the caller, which knows them.
-func (s *Scorer) Summary() Summary {
+func (s *scorer) Summary() Summary {
 	sum := Summary{
 		Counts: Counts{
 			Scored: len(s.points), Failed: len(s.failed),

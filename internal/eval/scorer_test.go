@@ -14,8 +14,8 @@ func mkFace(age float64, gender string, w, h float64) face.Face {
 
 // handScorer is a run with every kind of input and errors of +3, +7, -10
 // and +2 years on the four it can score.
-func handScorer() *Scorer {
-	s := NewScorer()
+func handScorer() *scorer {
+	s := newScorer()
 	add := func(name string, l *Label, err error, faces ...face.Face) {
 		im := face.Image{Input: name, Faces: faces, Err: err}
 		if l == nil {
@@ -108,7 +108,7 @@ func TestScorerSummary(t *testing.T) {
 }
 
 func TestScorerWithin5IsInclusive(t *testing.T) {
-	s := NewScorer()
+	s := newScorer()
 	s.Add(face.Image{Input: "x", Faces: []face.Face{mkFace(35, face.Male, 1, 1)}}, Label{30, face.Male, -1}, true)
 	s.Add(face.Image{Input: "y", Faces: []face.Face{mkFace(24.9, face.Male, 1, 1)}}, Label{30, face.Male, -1}, true)
 	if got := s.Summary().Overall.AgeWithin5; got != 0.5 {
@@ -117,7 +117,7 @@ func TestScorerWithin5IsInclusive(t *testing.T) {
 }
 
 func TestScorerWorstKeepsTen(t *testing.T) {
-	s := NewScorer()
+	s := newScorer()
 	for i := range 15 {
 		s.Add(face.Image{Input: string(rune('a' + i)), Faces: []face.Face{mkFace(float64(30+i), face.Male, 1, 1)}},
 			Label{30, face.Male, -1}, true)
@@ -129,7 +129,7 @@ func TestScorerWorstKeepsTen(t *testing.T) {
 }
 
 func TestEmptySummary(t *testing.T) {
-	s := NewScorer().Summary()
+	s := newScorer().Summary()
 	if s.Counts != (Counts{}) || s.Overall != (Metrics{}) || len(s.ByAge) != 5 || s.ByRace != nil {
 		t.Errorf("empty summary = %+v", s)
 	}
@@ -153,7 +153,7 @@ func TestScorerCalibrationAndAdultRaces(t *testing.T) {
 		t.Errorf("overall gender ECE = %v, want 0.4", s.Overall.GenderECE)
 	}
 
-	sc := NewScorer()
+	sc := newScorer()
 	add := func(name string, age float64, race int, pred float64, p float64, right bool) {
 		g := face.Male
 		if !right {

@@ -1,5 +1,5 @@
 // Package eval scores agegender's estimates against known ages and genders:
-// labels come from UTKFace file names or a CSV file, a Scorer accumulates
+// labels come from UTKFace file names or a CSV file, a scorer accumulates
 // the results of a batch run, and the Summary it makes is printed as text or
 // JSON and written as a report folder with plots.
 //

@@ -35,11 +35,11 @@ func (s Spec) Has(rel string) bool {
 
 func (s Spec) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
 
-// MaxCount bounds N: far more shards than any cluster runs is a typo.
-const MaxCount = 1 << 20
+// maxCount bounds N: far more shards than any cluster runs is a typo.
+const maxCount = 1 << 20
 
-// Parse reads "I/N", as --shard takes it.
-func Parse(v string) (Spec, error) {
+// parse reads "I/N", as --shard takes it.
+func parse(v string) (Spec, error) {
 	i, n, ok := strings.Cut(v, "/")
 	if !ok {
 		return Spec{}, fmt.Errorf("--shard %q: want INDEX/COUNT, e.g. 0/8", v)
@@ -53,8 +53,8 @@ func Parse(v string) (Spec, error) {
 }
 
 func check(index, count int, source string) (Spec, error) {
-	if count < 1 || count > MaxCount {
-		return Spec{}, fmt.Errorf("%s: the shard count must be 1..%d, got %d", source, MaxCount, count)
+	if count < 1 || count > maxCount {
+		return Spec{}, fmt.Errorf("%s: the shard count must be 1..%d, got %d", source, maxCount, count)
 	}
 	if index < 0 || index >= count {
 		return Spec{}, fmt.Errorf("%s: the shard index must be 0..%d for %d shards, got %d", source, count-1, count, index)
@@ -69,11 +69,11 @@ func check(index, count int, source string) (Spec, error) {
 // reasons would otherwise drop inputs silently.
 func Resolve(flag string, count int, getenv func(string) string) (s Spec, from string, err error) {
 	if flag != "" {
-		s, err := Parse(flag)
+		s, err := parse(flag)
 		return s, "", err
 	}
-	if count < 0 || count > MaxCount {
-		return Spec{}, "", fmt.Errorf("--shard-count %d: must be 1..%d", count, MaxCount)
+	if count < 0 || count > maxCount {
+		return Spec{}, "", fmt.Errorf("--shard-count %d: must be 1..%d", count, maxCount)
 	}
 	s, from, found, err := fromEnv(getenv, count)
 	if err != nil {

@@ -44,11 +44,11 @@ func TestPartition(t *testing.T) {
 }
 
 func TestParse(t *testing.T) {
-	if s, err := Parse("2/7"); err != nil || s != (Spec{2, 7}) {
+	if s, err := parse("2/7"); err != nil || s != (Spec{2, 7}) {
 		t.Errorf("2/7: %v %v", s, err)
 	}
 	for _, bad := range []string{"7/7", "-1/3", "1/0", "1", "a/3", "1/x", "0/2000000"} {
-		if _, err := Parse(bad); err == nil || !strings.Contains(err.Error(), "--shard") {
+		if _, err := parse(bad); err == nil || !strings.Contains(err.Error(), "--shard") {
 			t.Errorf("%q: err %v", bad, err)
 		}
 	}
