@@ -23,19 +23,11 @@ func agegenderGuarded(t *testing.T, env []string, args ...string) run {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary(t), args...)
 	cmd.Env = append(append(os.Environ(), "AGEGENDER_ORT_LIB="+testutil.ORTLibrary(t)), env...)
-	var out, errOut strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
+	r := runCommand(t, cmd)
 	if ctx.Err() != nil {
 		t.Fatalf("%v hung: killed", args)
 	}
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return run{out.String(), errOut.String(), code}
+	return r
 }
 
 // --model, --detector-model and --ort-lib get the input checks: a FIFO,

@@ -63,6 +63,13 @@ func agegender(t *testing.T, stdin io.Reader, args ...string) run {
 	cmd := exec.Command(binary(t), args...)
 	cmd.Env = append(os.Environ(), "AGEGENDER_ORT_LIB="+testutil.ORTLibrary(t))
 	cmd.Stdin = stdin
+	return runCommand(t, cmd)
+}
+
+// runCommand runs cmd and returns its output and exit code; a command that
+// could not be run fails the test.
+func runCommand(t *testing.T, cmd *exec.Cmd) run {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
