@@ -50,7 +50,7 @@ func runJob(ctx context.Context, ios *iostreams.IOStreams, s jobSpec) (err error
 		return err
 	}
 	opts := job.Options{
-		Format: s.format, TTY: resumed == nil && (s.outPath == "-" || s.outPath == "") && ios.OutTTY,
+		Format: s.format, TTY: resumed == nil && job.IsStdout(s.outPath) && ios.OutTTY,
 		Warn: warnTo(ios.ErrOut), Note: func(msg string) { printLine(ios.ErrOut, "%s", msg) },
 	}
 	eng, err := s.prepare(ctx, &opts)

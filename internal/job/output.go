@@ -36,7 +36,7 @@ type Output interface {
 // killed run left them, or another run is writing the same file, which
 // will not both succeed.
 func Create(ctx context.Context, bs *storage.Buckets, path string, force bool, stdout io.Writer, warn func(error)) (Output, error) {
-	if path == "-" || path == "" {
+	if IsStdout(path) {
 		return toStdout(stdout), nil
 	}
 	if storage.IsURL(path) {
@@ -72,6 +72,10 @@ func Create(ctx context.Context, bs *storage.Buckets, path string, force bool, s
 	}
 	return fileOutput{f}, nil
 }
+
+// IsStdout reports whether an output path means standard output: "-", or
+// no path at all.
+func IsStdout(path string) bool { return path == "-" || path == "" }
 
 // toStdout is an output to w that nothing needs to end.
 func toStdout(w io.Writer) Output { return stdoutOutput{w} }

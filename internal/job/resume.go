@@ -72,7 +72,7 @@ func Resume(ctx context.Context, bs *storage.Buckets, path string, format report
 // CheckResumable says why an output cannot be resumed: stdout, a JSON
 // array, or a path that is not one; nil if it can.
 func CheckResumable(path string, format report.Format) error {
-	if path == "-" || (format != report.FormatCSV && format != report.FormatJSONL) {
+	if IsStdout(path) || (format != report.FormatCSV && format != report.FormatJSONL) {
 		return errors.New("--resume needs an output file: --jsonl FILE or --csv FILE (a JSON array cannot be appended to)")
 	}
 	_, err := storage.LocalPath(path)
