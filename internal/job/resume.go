@@ -48,7 +48,7 @@ func Resume(ctx context.Context, bs *storage.Buckets, path string, format report
 		return nil, err
 	}
 	if !storage.IsURL(path) {
-		local, _ := storage.LocalPath(path)
+		local, _ := storage.LocalPath(path) // its error was CheckResumable's
 		return openResumed(ctx, path, local, format)
 	}
 	s, err := newSpool(bs, path, true)
