@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
-# bench/framing-speed.sh OLD NEW [ROUNDS]: batch throughput of two builds on
-# UTKFace's validation split (2,759 crops), default flags, interleaved in one
-# run so that both see the same machine. Prints images/s per round.
+# bench/framing-speed.sh RUN RUN... [ROUNDS]: batch throughput of builds or
+# models on UTKFace's validation split (2,759 crops), default flags,
+# interleaved in one run so that all see the same machine. Each RUN is a
+# binary, with batch flags after it in the same word when wanted:
+#   bench/framing-speed.sh bin/old bin/agegender 3
+#   bench/framing-speed.sh 'bin/agegender --model fast' 'bin/agegender --model v3.onnx' 3
+# Prints images/s per round.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-old=${1:?usage: bench/framing-speed.sh OLD_BIN NEW_BIN [ROUNDS]}
-new=${2:?usage: bench/framing-speed.sh OLD_BIN NEW_BIN [ROUNDS]}
-rounds=${3:-3}
+usage="usage: bench/framing-speed.sh RUN RUN... [ROUNDS]"
+(($# >= 2)) || { echo "$usage" >&2; exit 1; }
+runs=("$@")
+rounds=3
+if [[ ${runs[-1]} =~ ^[0-9]+$ ]]; then
+  rounds=${runs[-1]}
+  unset 'runs[-1]'
+fi
 list=$(mktemp)
 trap 'rm -f "$list"' EXIT
 for d in ../shared/data/utkface ../shared/data/utkface-more; do
@@ -23,10 +32,11 @@ for d in sys.argv[1:]:
 PY
 n=$(wc -l < "$list")
 for ((r = 1; r <= rounds; r++)); do
-  for bin in "$old" "$new"; do
+  for run in "${runs[@]}"; do
+    read -r -a words <<< "$run"
     start=$(date +%s.%N)
-    "$bin" batch - --jsonl - --quiet < "$list" > /dev/null
+    "${words[0]}" batch - --jsonl - --quiet "${words[@]:1}" < "$list" > /dev/null
     end=$(date +%s.%N)
-    printf 'round %d  %-24s %5d images  %7.1f images/s\n' "$r" "$bin" "$n" "$(echo "$n / ($end - $start)" | bc -l)"
+    printf 'round %d  %-40s %5d images  %7.1f images/s\n' "$r" "$run" "$n" "$(echo "$n / ($end - $start)" | bc -l)"
   done
 done

@@ -47,7 +47,7 @@ for archive in "${archives[@]}"; do
   tar -tvzf "$archive"
   name=$(basename "$archive" .tar.gz)
   for want in agegender lib/libonnxruntime.so.1 models/yunet_n.onnx \
-    models/agegender.onnx models/README.md README.md THIRD_PARTY_NOTICES.md third_party/yunet/LICENSE \
+    models/accurate.onnx models/fast.onnx models/README.md README.md THIRD_PARTY_NOTICES.md third_party/yunet/LICENSE third_party/faceres/LICENSE \
     third_party/onnxruntime/package.json third_party/go/LICENSE; do
     tar -tzf "$archive" "$name/$want" >/dev/null 2>&1 ||
       { echo "release-check: $archive lacks $name/$want" >&2; exit 1; }

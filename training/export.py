@@ -143,19 +143,12 @@ def training_data(preset, data_dirs):
             + "; every image cropped by training/facecrop, the CLI's own detection and alignment")
 
 
-def fixture(args):
-    """Writes synthetic images, their preprocessed tensors and the PyTorch
-    outputs, so the Go tests can check pixel and output parity with ORT."""
+def synthetic_images():
+    """The parity fixture's images: generated shapes of several sizes and
+    aspect ratios, the same on every run. Yields (name, PIL image)."""
     from PIL import Image, ImageDraw
 
-    preset = presets.get(args.preset)
-    setup_torch(args.threads)
-    device = torch.device("cpu")
-    net, _ = load_trained(run_dir(args.runs, preset, sources_of(args)), preset, device)
-    model = nets.Exported(net, preset.flip_average, preset.size).eval()
-    os.makedirs(args.out, exist_ok=True)
     rng = np.random.RandomState(7)
-    cases = []
     for i, (w, h) in enumerate([(200, 200), (173, 241), (97, 64), (320, 180)]):
         im = Image.new("RGB", (w, h), tuple(int(v) for v in rng.randint(0, 256, 3)))
         dr = ImageDraw.Draw(im)
@@ -164,18 +157,43 @@ def fixture(args):
             x1, y1 = x0 + rng.randint(4, w // 2 + 5), y0 + rng.randint(4, h // 2 + 5)
             col = tuple(int(v) for v in rng.randint(0, 256, 3))
             (dr.ellipse if rng.rand() < 0.5 else dr.rectangle)([x0, y0, x1, y1], fill=col)
-        name = f"synthetic_{i}.png"
-        im.save(os.path.join(args.out, name))
-        pix = data.resize_uint8(np.asarray(im), preset.size, preset.gray)
+        yield f"synthetic_{i}.png", im
+
+
+def write_fixture(out, preset_name, size, gray, model):
+    """Writes the parity fixture: each synthetic image, training's 8-bit
+    pixels for it and model's outputs (age, P(female) and, when the model
+    gives them, the age interval at the default level)."""
+    os.makedirs(out, exist_ok=True)
+    cases = []
+    for name, im in synthetic_images():
+        im.save(os.path.join(out, name))
+        pix = data.resize_uint8(np.asarray(im), size, gray)
         x = normalize(torch.from_numpy(pix).unsqueeze(0))
         with torch.no_grad():
-            age, female = model(x)
-        cases.append({"image": name, "pixels": [int(v) for v in pix.flatten()],
-                      "age": float(age[0]), "female_probability": float(female[0])})
-    with open(os.path.join(args.out, "expected.json"), "w") as f:
-        json.dump({"preset": preset.name, "shape": list(x.shape[1:]),
+            outputs = model(x)
+        case = {"image": name, "pixels": [int(v) for v in pix.flatten()],
+                "age": float(outputs[0][0]), "female_probability": float(outputs[1][0])}
+        if len(outputs) > 2:
+            import v4train
+            lo, hi = v4train.central_interval(outputs[2], 0.8)
+            case["age_low"], case["age_high"] = float(lo[0]), float(hi[0])
+        cases.append(case)
+    with open(os.path.join(out, "expected.json"), "w") as f:
+        json.dump({"preset": preset_name, "shape": list(x.shape[1:]),
                    "normalize": "x = pixel / 127.5 - 1", "cases": cases}, f)
-    print(f"wrote {len(cases)} parity cases to {args.out}")
+    print(f"wrote {len(cases)} parity cases to {out}")
+
+
+def fixture(args):
+    """Writes synthetic images, their preprocessed tensors and the PyTorch
+    outputs, so the Go tests can check pixel and output parity with ORT."""
+    preset = presets.get(args.preset)
+    setup_torch(args.threads)
+    device = torch.device("cpu")
+    net, _ = load_trained(run_dir(args.runs, preset, sources_of(args)), preset, device)
+    model = nets.Exported(net, preset.flip_average, preset.size).eval()
+    write_fixture(args.out, preset.name, preset.size, preset.gray, model)
     return 0
 
 

@@ -27,6 +27,7 @@ sys.path.insert(0, HERE)
 import data as utk  # noqa: E402
 import main  # noqa: E402
 import presets  # noqa: E402
+import v4data  # noqa: E402
 
 SHARED = os.path.join(HERE, "..", "..", "shared", "data", "utkface")
 
@@ -57,6 +58,52 @@ def generated_crops(root, n=24):
                 Image.fromarray(rng.randint(0, 256, (72, 72, 3), dtype=np.uint8)).save(os.path.join(folder, f"c{i}.png"))
                 age = -1 if name == "celebahq" else int(rng.randint(1, 90))
                 f.write(f"c{i}.png,{name}-{i}.jpg,{age},{i % 2},-1,true,0.9\n")
+
+
+def generated_v4_crops(root, n=20):
+    """Model v4's sources as `make crops-v4` writes them, over random
+    textures, and a wider-faces labels.csv with perceived age groups."""
+    rng = np.random.RandomState(2)
+    groups = list(v4data.AGE_GROUPS) + ["Not Sure"]
+    for name in v4data.SOURCES:
+        folder = os.path.join(root, name)
+        os.makedirs(folder)
+        rows, labels = ["file,source,age,female,race,detected,score"], ["file,gender,age_group"]
+        for i in range(n):
+            Image.fromarray(rng.randint(0, 256, (120, 120, 3), dtype=np.uint8)).save(os.path.join(folder, f"c{i}.png"))
+            age = -1 if name in ("celebahq", "wider-faces") else int(rng.randint(1, 90))
+            female = -1 if name == "wider-faces" and i % 5 == 0 else i % 2
+            rows.append(f"c{i}.png,c{i}.jpg,{age},{female},-1,{'false' if i == 1 else 'true'},0.9")
+            labels.append(f"c{i}.jpg,{female},{groups[i % len(groups)]}")
+        with open(os.path.join(folder, "crops.csv"), "w") as f:
+            f.write("\n".join(rows) + "\n")
+        if name == "wider-faces":
+            with open(os.path.join(root, "wider-labels.csv"), "w") as f:
+                f.write("\n".join(labels) + "\n")
+
+
+def check_v4(work):
+    """Both v4 presets fine-tune for an epoch on generated crops (the fast
+    one distilled from the other), export with the age distribution, and
+    write the parity fixture."""
+    teacher = os.path.join(HERE, ".cache", "teacher")
+    crops = os.path.join(work, "crops-v4")
+    generated_v4_crops(crops)
+    common = ["--crops", crops, "--wider-labels", os.path.join(crops, "wider-labels.csv"), "--teacher", teacher,
+              "--runs", os.path.join(work, "runs-v4"), "--cache", os.path.join(work, "cache-v4")]
+    for name in ("v4", "v4-fast"):
+        out = os.path.join(work, f"{name}.onnx")
+        assert main.main(["v4-train", *common, "--preset", name, "--epochs", "1"]) == 0
+        assert main.main(["v4-export", *common, "--preset", name, "--out", out]) == 0
+        m = onnx.load(out)
+        assert {o.name for o in m.graph.output} == {"age", "female_probability", "age_distribution"}
+        contract = json.loads({p.key: p.value for p in m.metadata_props}["agegender"])
+        assert contract["outputs"]["age_distribution"]["bins"] == 100
+        assert contract["crop"]["margin"] == 1.0
+    assert main.main(["v4-fixture", *common, "--preset", "v4", "--out", os.path.join(work, "parity")]) == 0
+    with open(os.path.join(work, "parity", "expected.json")) as f:
+        case = json.load(f)["cases"][0]
+    assert case["age_low"] <= case["age"] <= case["age_high"], case
 
 
 def check_onnx(path, preset):
@@ -133,6 +180,17 @@ def main_():
             except Exception as e:  # report every preset, then fail
                 failed += 1
                 print(f"smoke: FAIL {name}: {e!r}")
+        if not os.path.exists(os.path.join(HERE, ".cache", "teacher", "faceres-deep.json")):
+            print("smoke: SKIP v4: faceres-deep not fetched (make teacher)")
+        else:
+            t0 = time.time()
+            try:
+                check_v4(work)
+                passed += 1
+                print(f"smoke: PASS v4 and v4-fast ({time.time() - t0:.0f}s)")
+            except Exception as e:
+                failed += 1
+                print(f"smoke: FAIL v4: {e!r}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"{passed} passed, {failed} failed")

@@ -49,7 +49,7 @@ func run() error {
 	step := flag.Float64("step", 0.05, "threshold step of -curve")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof -top)")
 	dump := flag.String("dump", "", "also write every detection with its best IoU to this JSONL file (for tuning)")
-	modelPath := flag.String("model", "", "age/gender model to score (default: the embedded models/agegender.onnx)")
+	modelPath := flag.String("model", "", "age/gender model to score (default: the accurate preset; a preset name or a file)")
 	p := result.DefaultDetectParams()
 	flag.Float64Var(&p.MinScore, "min-score", p.MinScore, "detector score threshold")
 	flag.IntVar(&p.InputSize, "det-size", p.InputSize, "detection input long side")

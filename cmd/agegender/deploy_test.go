@@ -242,7 +242,7 @@ func TestDockerfileMatchesArchive(t *testing.T) {
 	}
 	// What the binary needs beside it is in the archive: lib/ and models/.
 	for _, f := range []string{"src: \".deps/dist/{{ .Os }}_{{ .Arch }}/lib/libonnxruntime.so.1\"\n        dst: lib",
-		"- models/yunet_n.onnx", "- models/agegender.onnx"} {
+		"- models/yunet_n.onnx", "- models/accurate.onnx", "- models/fast.onnx"} {
 		if !strings.Contains(rel, f) {
 			t.Errorf(".goreleaser.yaml no longer puts %q in the archive", f)
 		}

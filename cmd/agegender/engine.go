@@ -14,7 +14,7 @@ import (
 func openEngine(ctx context.Context, c cli.EngineConfig) (cli.Engine, error) {
 	eng, err := predict.Open(ctx, predict.Config{
 		ORTLibrary: c.ORTLibrary, Model: c.Model, Detector: c.Detector, DetectorFromEnv: os.Getenv(predict.DetectorEnv),
-		Mode: c.Mode, Detect: c.Detect, Threads: c.Threads,
+		Mode: c.Mode, Detect: c.Detect, Threads: c.Threads, IntervalLevel: c.IntervalLevel,
 	})
 	if err != nil {
 		// A nil *Engine in a non-nil interface would look open to the caller.

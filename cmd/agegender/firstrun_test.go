@@ -34,6 +34,8 @@ func TestFirstRunAstronaut(t *testing.T) {
 			}
 			Detected          bool
 			Age               float64
+			AgeLow            *float64 `json:"age_low"`
+			AgeHigh           *float64 `json:"age_high"`
 			Gender            string
 			GenderProbability float64 `json:"gender_probability"`
 		}
@@ -62,5 +64,9 @@ func TestFirstRunAstronaut(t *testing.T) {
 	}
 	if f.Age < 20 || f.Age > 60 {
 		t.Errorf("age %.1f, want an adult's (20-60)", f.Age)
+	}
+	// The default preset gives each face its age interval, around the age.
+	if f.AgeLow == nil || f.AgeHigh == nil || *f.AgeLow > f.Age || f.Age > *f.AgeHigh || *f.AgeLow >= *f.AgeHigh {
+		t.Errorf("age %.1f with interval %v..%v: want low < age < high", f.Age, f.AgeLow, f.AgeHigh)
 	}
 }

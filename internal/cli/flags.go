@@ -13,6 +13,7 @@ import (
 	"github.com/agegender/agegender/internal/budget"
 	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/job"
+	"github.com/agegender/agegender/models"
 )
 
 // engineFlags are the flags every command that runs the model shares.
@@ -24,6 +25,7 @@ type engineFlags struct {
 	minFaceSize             float64
 	detSize, detSecondSize  int
 	threads                 int
+	interval                float64
 	opener                  OpenEngine
 }
 
@@ -38,6 +40,7 @@ func (f *engineFlags) register(fs *pflag.FlagSet, open OpenEngine) {
 	fs.Float64Var(&f.minFaceSize, "min-face-size", d.MinSize, "ignore faces smaller than this many pixels")
 	fs.IntVar(&f.detSize, "det-size", d.InputSize, fmt.Sprintf("long side in pixels photos are shrunk to for detection, %d..%d; 320 and 480 are faster and miss more small faces", face.MinInputSize, face.MaxSide))
 	fs.IntVar(&f.detSecondSize, "det-second-size", d.SecondSide, "for photos larger than --det-size, a second detection pass at up to this long side, for the smallest faces (0: none)")
+	fs.Float64Var(&f.interval, "age-interval", 0.8, "share of each face's age distribution that age_low..age_high holds, 0.5..0.99 (0.8 is the level calibrated to cover the true age that often)")
 	fs.IntVar(&f.threads, "threads", 1, fmt.Sprintf("ONNX Runtime threads per inference, 1..%d; workers run inferences in parallel, so the default worker count is cores / threads", maxThreads))
 }
 
@@ -45,7 +48,7 @@ func (f *engineFlags) register(fs *pflag.FlagSet, open OpenEngine) {
 // model, which version shares with the commands that run the model.
 func registerModelFlags(fs *pflag.FlagSet, ortLib, model *string) {
 	fs.StringVar(ortLib, "ort-lib", "", "ONNX Runtime library (default: $AGEGENDER_ORT_LIB, next to the binary, then .deps/lib from make setup)")
-	fs.StringVar(model, "model", "", "age/gender ONNX model with agegender metadata (default: the embedded models/agegender.onnx)")
+	fs.StringVar(model, "model", models.DefaultPreset, "age/gender model: an embedded preset, "+models.PresetList()+", or an ONNX file with agegender metadata (./NAME for a file named like a preset)")
 }
 
 // params checks the flags' values and ranges before anything is opened.
@@ -59,6 +62,9 @@ func (f *engineFlags) params() (face.Mode, face.DetectParams, error) {
 	params.InputSize, params.SecondSide = f.detSize, f.detSecondSize
 	if err := params.Validate(); err != nil {
 		return "", face.DetectParams{}, usageError{err}
+	}
+	if !(f.interval >= 0.5 && f.interval <= 0.99) {
+		return "", face.DetectParams{}, usagef("--age-interval %g is out of range: use 0.5..0.99", f.interval)
 	}
 	if f.threads < 1 || f.threads > maxThreads {
 		return "", face.DetectParams{}, usagef("--threads %d is out of range: use 1..%d", f.threads, maxThreads)
@@ -74,7 +80,7 @@ func (f *engineFlags) open(ctx context.Context) (Engine, error) {
 	}
 	return f.opener(ctx, EngineConfig{
 		ORTLibrary: f.ortLib, Model: f.model, Detector: f.detector,
-		Mode: mode, Detect: params, Threads: f.threads,
+		Mode: mode, Detect: params, Threads: f.threads, IntervalLevel: f.interval,
 	})
 }
 

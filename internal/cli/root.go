@@ -102,6 +102,9 @@ type EngineConfig struct {
 	Detect                      face.DetectParams
 	// Threads is ONNX Runtime's intra-op thread count per inference.
 	Threads int
+	// IntervalLevel is the share of each age distribution the age
+	// interval holds.
+	IntervalLevel float64
 }
 
 // OpenEngine starts an engine; reading its files stops when ctx ends

@@ -110,10 +110,7 @@ func serveRun(ctx context.Context, ios *iostreams.IOStreams, o *serveOptions) (e
 	}
 	info := eng.Info()
 	cfg.WorkCost = eng.WorkingMemory
-	cfg.Health = map[string]any{
-		"model": info.Model, "model_version": info.ModelVersion, "ort_version": info.ORTVersion,
-		"detect": string(info.Mode), "input": info.Input, "detector": info.Detector,
-	}
+	cfg.Health = info.Fields()
 	srv, err := server.New(eng, cfg)
 	if err != nil {
 		return err

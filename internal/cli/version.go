@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
@@ -56,15 +57,15 @@ $AGEGENDER_DETECTOR names) with its default size and score threshold.`,
 // in the output, not as a failure, since version is how one finds out why.
 func versionRun(ctx context.Context, ios *iostreams.IOStreams, o *versionOptions) error {
 	out := map[string]any{"agegender": buildVersion()}
+	var info face.EngineInfo
 	eng, err := o.open(ctx, EngineConfig{
 		ORTLibrary: o.ortLib, Model: o.model, Mode: face.DetectAuto, Detect: face.DefaultDetectParams(), Threads: 1,
 	})
 	if err != nil {
 		out["error"] = err.Error()
 	} else {
-		info := eng.Info()
-		out["model"], out["model_version"], out["ort_version"], out["input"], out["detector"] =
-			info.Model, info.ModelVersion, info.ORTVersion, info.Input, info.Detector
+		info = eng.Info()
+		maps.Copy(out, info.Fields())
 		if cerr := eng.Close(); cerr != nil {
 			return cerr
 		}
@@ -80,8 +81,8 @@ func versionRun(ctx context.Context, ios *iostreams.IOStreams, o *versionOptions
 		return nil
 	}
 	// The model's metadata and the detector's path are the user's.
-	printLine(ios.Out, "model %s %s (input %s)", out["model"], out["model_version"], out["input"])
-	printLine(ios.Out, "detector %s", out["detector"])
-	printLine(ios.Out, "ONNX Runtime %s", out["ort_version"])
+	printLine(ios.Out, "model %s", info.Describe())
+	printLine(ios.Out, "detector %s", info.Detector)
+	printLine(ios.Out, "ONNX Runtime %s", info.ORTVersion)
 	return nil
 }

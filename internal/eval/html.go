@@ -50,9 +50,9 @@ img { max-width: 100%; border: 1px solid #eee; margin: 0.5em 1em 0.5em 0; }
 All numbers are also in <a href="summary.json">summary.json</a>.</p>
 
 <h2>Scores</h2>
-<p class="note">Age errors in years, predicted minus true for the bias; within 5 y is the share of errors of at most 5 years.</p>
+<p class="note">Age errors in years, predicted minus true for the bias; within 5 y is the share of errors of at most 5 years. The age interval (age_low..age_high, for models that give one) covers the share of true ages shown; its level (80% unless --age-interval says otherwise) is the share it should cover.</p>
 <table>
-<tr><th>group</th><th>n</th><th>age MAE</th><th>age RMSE</th><th>within 5 y</th><th>age bias</th><th>gender accuracy</th></tr>
+<tr><th>group</th><th>n</th><th>age MAE</th><th>age RMSE</th><th>within 5 y</th><th>age bias</th><th>gender accuracy</th><th>age interval: covers</th><th>mean width</th></tr>
 {{template "row" (group "all" .Overall)}}
 {{range .ByAge}}{{template "row" (group (print "age " .Name) .Metrics)}}{{end}}
 {{range .ByRace}}{{template "row" (group .Name .Metrics)}}{{end}}
@@ -89,7 +89,7 @@ All numbers are also in <a href="summary.json">summary.json</a>.</p>
 {{if capped (len .Unlabelled)}}<p class="note">First {{limit}} shown; summary.json lists all.</p>{{end}}{{end}}
 </body>
 </html>
-{{define "row"}}<tr><td>{{.Name}}</td><td>{{.N}}</td>{{if .N}}<td>{{num .AgeMAE 2}}</td><td>{{num .AgeRMSE 2}}</td><td>{{pct .AgeWithin5}}</td><td>{{signed .AgeBias 2}}</td><td>{{pct .GenderAccuracy}}</td>{{else}}<td>-</td><td>-</td><td>-</td><td>-</td><td>-</td>{{end}}</tr>
+{{define "row"}}<tr><td>{{.Name}}</td><td>{{.N}}</td>{{if .N}}<td>{{num .AgeMAE 2}}</td><td>{{num .AgeRMSE 2}}</td><td>{{pct .AgeWithin5}}</td><td>{{signed .AgeBias 2}}</td><td>{{pct .GenderAccuracy}}</td>{{else}}<td>-</td><td>-</td><td>-</td><td>-</td><td>-</td>{{end}}{{if .IntervalN}}<td>{{pct .IntervalCoverage}}</td><td>{{num .IntervalWidth 1}}</td>{{else}}<td>-</td><td>-</td>{{end}}</tr>
 {{end}}`))
 
 func renderHTML(s Summary) ([]byte, error) {

@@ -45,7 +45,7 @@ func (s *scorer) Add(im face.Image, label Label, labelled bool) {
 		s.points = append(s.points, Point{
 			Input: im.Input, TrueAge: label.Age, PredAge: f.Age,
 			TrueGender: label.Gender, PredGender: f.Gender, GenderProbability: f.GenderProbability,
-			Race: label.Race, Faces: len(im.Faces),
+			Race: label.Race, Faces: len(im.Faces), AgeLow: f.AgeLow, AgeHigh: f.AgeHigh,
 		})
 	}
 }
@@ -157,6 +157,13 @@ func metrics(ps []Point) Metrics {
 		if p.PredGender == p.TrueGender {
 			correct++
 		}
+		if has, inside := p.Covered(); has {
+			m.IntervalN++
+			m.IntervalWidth += *p.AgeHigh - *p.AgeLow
+			if inside {
+				m.IntervalCoverage++
+			}
+		}
 		switch {
 		case p.TrueGender == face.Male && p.PredGender == face.Male:
 			m.GenderConfusion.MaleAsMale++
@@ -175,6 +182,10 @@ func metrics(ps []Point) Metrics {
 	m.AgeBias = signed / n
 	m.GenderAccuracy = float64(correct) / n
 	m.GenderECE = calibrationError(ps)
+	if m.IntervalN > 0 {
+		m.IntervalCoverage /= float64(m.IntervalN)
+		m.IntervalWidth /= float64(m.IntervalN)
+	}
 	return m
 }
 

@@ -179,3 +179,30 @@ func TestScorerCalibrationAndAdultRaces(t *testing.T) {
 		t.Errorf("gender ECE = %v, want 0.05", sum.Overall.GenderECE)
 	}
 }
+
+// The age interval's coverage counts the scored faces whose true age lies
+// inside it, ends included, and its width is the mean over those with one;
+// a face without an interval counts in neither.
+func TestScorerIntervalCoverage(t *testing.T) {
+	s := newScorer()
+	withInterval := func(age, lo, hi float64) face.Face {
+		f := mkFace(age, face.Male, 10, 10)
+		f.AgeLow, f.AgeHigh = &lo, &hi
+		return f
+	}
+	s.Add(face.Image{Input: "in.jpg", Faces: []face.Face{withInterval(31, 25, 35)}}, Label{30, face.Male, 0}, true)
+	s.Add(face.Image{Input: "edge.jpg", Faces: []face.Face{withInterval(8, 3, 9)}}, Label{9, face.Male, 0}, true)
+	s.Add(face.Image{Input: "out.jpg", Faces: []face.Face{withInterval(40, 38, 44)}}, Label{50, face.Male, 0}, true)
+	s.Add(face.Image{Input: "none.jpg", Faces: []face.Face{mkFace(20, face.Male, 10, 10)}}, Label{20, face.Male, 0}, true)
+	sum := s.Summary()
+	o := sum.Overall
+	if o.IntervalN != 3 || !near(o.IntervalCoverage, 2.0/3) || !near(o.IntervalWidth, (10+6+6)/3.0) {
+		t.Errorf("overall: n %d, coverage %.4f, width %.4f; want 3, 0.6667, 7.3333", o.IntervalN, o.IntervalCoverage, o.IntervalWidth)
+	}
+	if g := sum.ByAge[0].Metrics; g.IntervalN != 1 || g.IntervalCoverage != 1 {
+		t.Errorf("0-9: n %d, coverage %.2f; want 1, 1", g.IntervalN, g.IntervalCoverage)
+	}
+	if g := sum.ByAge[3].Metrics; g.IntervalN != 1 || g.IntervalCoverage != 0 {
+		t.Errorf("40-59: n %d, coverage %.2f; want 1, 0", g.IntervalN, g.IntervalCoverage)
+	}
+}

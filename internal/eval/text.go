@@ -35,15 +35,20 @@ func WriteText(w io.Writer, s Summary) error {
 	b.WriteString("\n\n")
 
 	header := []string{"group", "n", "age_mae", "age_rmse", "within_5y", "age_bias", "gender_acc", "gender_ece"}
-	rows := [][]string{metricsRow("all", s.Overall)}
+	// The interval's columns appear for a model that gives intervals.
+	intervals := s.Overall.IntervalN > 0
+	if intervals {
+		header = append(header, "interval_cover", "interval_width")
+	}
+	rows := [][]string{metricsRow("all", s.Overall, intervals)}
 	for _, g := range s.ByAge {
-		rows = append(rows, metricsRow("age "+g.Name, g.Metrics))
+		rows = append(rows, metricsRow("age "+g.Name, g.Metrics, intervals))
 	}
 	for _, g := range s.ByRace {
-		rows = append(rows, metricsRow(g.Name, g.Metrics))
+		rows = append(rows, metricsRow(g.Name, g.Metrics, intervals))
 	}
 	for _, g := range s.AdultByRace {
-		rows = append(rows, metricsRow(fmt.Sprintf("%s, %d+", g.Name, adultAge), g.Metrics))
+		rows = append(rows, metricsRow(fmt.Sprintf("%s, %d+", g.Name, adultAge), g.Metrics, intervals))
 	}
 	if err := table(&b, header, rows); err != nil {
 		return err
@@ -86,12 +91,20 @@ func WriteText(w io.Writer, s Summary) error {
 	return nil
 }
 
-func metricsRow(name string, m Metrics) []string {
-	if m.N == 0 {
-		return []string{name, "0", "-", "-", "-", "-", "-", "-"}
+func metricsRow(name string, m Metrics, intervals bool) []string {
+	row := []string{name, "0", "-", "-", "-", "-", "-", "-"}
+	if m.N > 0 {
+		row = []string{name, strconv.Itoa(m.N), num(m.AgeMAE, 2), num(m.AgeRMSE, 2),
+			pct(m.AgeWithin5), signed(m.AgeBias, 2), pct(m.GenderAccuracy), num(m.GenderECE, 3)}
 	}
-	return []string{name, strconv.Itoa(m.N), num(m.AgeMAE, 2), num(m.AgeRMSE, 2),
-		pct(m.AgeWithin5), signed(m.AgeBias, 2), pct(m.GenderAccuracy), num(m.GenderECE, 3)}
+	switch {
+	case !intervals:
+	case m.IntervalN == 0:
+		row = append(row, "-", "-")
+	default:
+		row = append(row, pct(m.IntervalCoverage), num(m.IntervalWidth, 1))
+	}
+	return row
 }
 
 // list prints at most textListLimit items; error texts already name their input.

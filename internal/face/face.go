@@ -25,6 +25,9 @@ type Estimator interface {
 // EngineInfo describes a loaded engine, for `version`, eval's summary and
 // /health.
 type EngineInfo struct {
+	// Preset is the embedded preset in use ("accurate", "fast"), or ""
+	// for a model file.
+	Preset       string
 	Model        string
 	ModelVersion string
 	ORTVersion   string
@@ -32,6 +35,34 @@ type EngineInfo struct {
 	// Input is the model's input, e.g. "64x64 RGB".
 	Input    string
 	Detector string
+	// IntervalLevel is the share of each age distribution the age
+	// interval holds, or 0 for a model that gives no distribution.
+	IntervalLevel float64
+}
+
+// Describe names the model in a line: "agegender-v4 2026-12-07+1a2b3c4d
+// (preset accurate, input 160x160 RGB)"; a model file has no preset.
+func (i EngineInfo) Describe() string {
+	what := "input " + i.Input
+	if i.Preset != "" {
+		what = "preset " + i.Preset + ", " + what
+	}
+	return fmt.Sprintf("%s %s (%s)", i.Model, i.ModelVersion, what)
+}
+
+// Fields describe the engine as version --json and GET /health report it.
+func (i EngineInfo) Fields() map[string]any {
+	out := map[string]any{
+		"model": i.Model, "model_version": i.ModelVersion, "ort_version": i.ORTVersion,
+		"detect": string(i.Mode), "input": i.Input, "detector": i.Detector,
+	}
+	if i.Preset != "" {
+		out["preset"] = i.Preset
+	}
+	if i.IntervalLevel > 0 {
+		out["age_interval"] = i.IntervalLevel
+	}
+	return out
 }
 
 // ErrNoFace is the per-image error in mode "on" when nothing was detected.
@@ -101,7 +132,13 @@ type Face struct {
 	// and left ear (the subject's sides); empty when not detected.
 	Keypoints []Point `json:"keypoints,omitempty"`
 	Age       float64 `json:"age"`
-	Gender    string  `json:"gender"`
+	// AgeLow and AgeHigh bound the central interval of the model's age
+	// distribution that holds the engine's interval level of it (80% unless
+	// asked otherwise), calibrated so that it holds the true age as often;
+	// nil for a model that gives no distribution.
+	AgeLow  *float64 `json:"age_low,omitempty"`
+	AgeHigh *float64 `json:"age_high,omitempty"`
+	Gender  string   `json:"gender"`
 	// GenderProbability is the model's probability of Gender (always >= 0.5).
 	GenderProbability float64 `json:"gender_probability"`
 	// Detected is false when the whole image was taken as the face.

@@ -12,10 +12,10 @@ import (
 	"github.com/agegender/agegender/models"
 )
 
-// BenchmarkModelPerFace reports the age/gender model's cost per face on one
+// BenchmarkModelPerFace reports each embedded preset's cost per face on one
 // intra-op thread (the setting workers run with), alone and in batches of 8.
-// AGEGENDER_BENCH_MODEL names another model file to measure beside the
-// embedded one, in the same run, so that two models meet the same load:
+// AGEGENDER_BENCH_MODEL names another model file to measure beside them, in
+// the same run, so that the models meet the same load:
 //
 //	AGEGENDER_BENCH_MODEL=out/agegender-v1.onnx go test -run '^$' -bench ModelPerFace ./internal/predict/
 func BenchmarkModelPerFace(b *testing.B) {
@@ -23,7 +23,10 @@ func BenchmarkModelPerFace(b *testing.B) {
 		name  string
 		bytes []byte
 	}
-	all := []model{{"embedded", models.Default()}}
+	var all []model
+	for _, p := range models.Presets() {
+		all = append(all, model{p.Name, p.Bytes()})
+	}
 	if path := os.Getenv("AGEGENDER_BENCH_MODEL"); path != "" {
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -42,7 +45,7 @@ func BenchmarkModelPerFace(b *testing.B) {
 					}
 					b.ResetTimer()
 					for i := 0; i < b.N; i++ {
-						if _, _, err := e.RunTensor(data, n); err != nil {
+						if _, err := e.RunTensor(data, n); err != nil {
 							b.Fatal(err)
 						}
 					}

@@ -40,7 +40,7 @@ func TestDetectorsFindTheSameFace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	scrfd, err := predict.New(predict.Options{LibraryPath: testutil.ORTLibrary(t), Model: models.Default(), ModelName: models.DefaultName,
+	scrfd, err := predict.New(predict.Options{LibraryPath: testutil.ORTLibrary(t), Model: models.Default().Bytes(), ModelName: models.Default().Label(),
 		Detector: data, DetectorName: scrfdPath, Mode: face.DetectOn, Detect: face.DefaultDetectParams()})
 	if err != nil {
 		t.Fatal(err)
@@ -64,8 +64,8 @@ func TestDetectorsFindTheSameFace(t *testing.T) {
 
 // A model that is not a detector is refused by name, not run.
 func TestUnknownDetectorIsRefused(t *testing.T) {
-	_, err := predict.New(predict.Options{LibraryPath: testutil.ORTLibrary(t), Model: models.Default(), ModelName: models.DefaultName,
-		Detector: models.Default(), DetectorName: "not-a-detector.onnx", Mode: face.DetectAuto})
+	_, err := predict.New(predict.Options{LibraryPath: testutil.ORTLibrary(t), Model: models.Default().Bytes(), ModelName: models.Default().Label(),
+		Detector: models.Default().Bytes(), DetectorName: "not-a-detector.onnx", Mode: face.DetectAuto})
 	if err == nil || !strings.Contains(err.Error(), "not-a-detector.onnx") || !strings.Contains(err.Error(), "YuNet") {
 		t.Fatalf("want an error naming the file and the formats known, got %v", err)
 	}

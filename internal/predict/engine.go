@@ -22,6 +22,9 @@ type Options struct {
 	// Model is the age/gender ONNX file's bytes; ModelName names it in errors.
 	Model     []byte
 	ModelName string
+	// Preset is the embedded preset's name when Model is one ("" for a
+	// file), for Info.
+	Preset string
 	// Detector is the face detector ONNX file's bytes (YuNet or SCRFD,
 	// recognised by its tensor names); DetectorName names it in errors. It
 	// may be empty only with Mode off.
@@ -35,6 +38,13 @@ type Options struct {
 	Threads int
 	// MaxBatch bounds the faces sent to the model in one run; 0 means 32.
 	MaxBatch int
+	// IntervalLevel is the share of each face's age distribution its age
+	// interval holds; 0 means DefaultIntervalLevel.
+	IntervalLevel float64
+	// CropMargin, when above 0, replaces the margin of the model's framing:
+	// training/facecrop crops with a wider margin than any candidate model
+	// uses, so that one cropping serves a study of margins.
+	CropMargin float64
 }
 
 // Engine runs detection and the age/gender model. Create one per process
@@ -140,15 +150,21 @@ func (e *Engine) estimate(jobs []faceJob) error {
 	for i, j := range jobs {
 		e.spec.Tensor(j.crop, data[i*per:(i+1)*per])
 	}
-	ages, pFemale, err := e.RunTensor(data, len(jobs))
+	out, err := e.RunTensor(data, len(jobs))
 	if err != nil {
 		return err
 	}
+	d := e.contract.Outputs.AgeDistribution
 	for i := range jobs {
 		f := &jobs[i].face
-		f.Age = round(float64(ages[i]), 2)
-		g, gp := face.GenderFromFemale(float64(pFemale[i]))
+		f.Age = round(float64(out.Age[i]), 2)
+		g, gp := face.GenderFromFemale(float64(out.PFemale[i]))
 		f.Gender, f.GenderProbability = g, round(gp, 4)
+		if out.Bins > 0 {
+			lo, hi := centralInterval(out.AgeDistribution[i*out.Bins:(i+1)*out.Bins], d.FirstAge, d.BinYears, e.opts.IntervalLevel)
+			lo, hi = round(lo, 1), round(hi, 1)
+			f.AgeLow, f.AgeHigh = &lo, &hi
+		}
 	}
 	return nil
 }

@@ -26,6 +26,6 @@ func (e *Engine) Info() face.EngineInfo { return face.EngineInfo{Mode: e.opts.Mo
 func (e *Engine) Close() error { return nil }
 
 // RunTensor fails: see errNoCgo.
-func (e *Engine) RunTensor([]float32, int) (ages, pFemale []float32, err error) {
-	return nil, nil, errNoCgo
+func (e *Engine) RunTensor([]float32, int) (Outputs, error) {
+	return Outputs{}, errNoCgo
 }

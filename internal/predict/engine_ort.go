@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 
 	ort "github.com/yalue/onnxruntime_go"
 
@@ -39,13 +40,16 @@ func New(o Options) (e *Engine, err error) {
 	if err := e.readContract(); err != nil {
 		return nil, err
 	}
+	if o.CropMargin > 0 {
+		e.contract.Crop.Margin = o.CropMargin
+	}
 	opts, err := sessionOptions(o.Threads)
 	if err != nil {
 		return nil, err
 	}
 	defer opts.Destroy()
 	e.session, err = ort.NewDynamicAdvancedSessionWithONNXData(o.Model, []string{e.contract.Input.Name},
-		[]string{e.contract.Outputs.Age.Name, e.contract.Outputs.Gender.Name}, opts)
+		e.outputNames(), opts)
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w", o.ModelName, err)
 	}
@@ -65,6 +69,12 @@ func (o *Options) setDefaults() error {
 	}
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = 32
+	}
+	if o.IntervalLevel == 0 {
+		o.IntervalLevel = DefaultIntervalLevel
+	}
+	if !(o.IntervalLevel > 0 && o.IntervalLevel < 1) {
+		return fmt.Errorf("age interval level %g is not between 0 and 1 (0.8 holds 80%% of each age distribution)", o.IntervalLevel)
 	}
 	if o.Mode == "" {
 		o.Mode = face.DetectAuto
@@ -169,14 +179,10 @@ func (e *Engine) checkShapes() error {
 			return fmt.Errorf("input %q has shape %v, but the metadata says [batch %d %d %d]", in.Name, in.Dimensions, want[1], want[2], want[3])
 		}
 	}
-	found := 0
-	for _, o := range outs {
-		if o.Name == e.contract.Outputs.Age.Name || o.Name == e.contract.Outputs.Gender.Name {
-			found++
+	for _, name := range e.outputNames() {
+		if !slices.ContainsFunc(outs, func(o ort.InputOutputInfo) bool { return o.Name == name }) {
+			return fmt.Errorf("graph lacks the output %q named in its metadata", name)
 		}
-	}
-	if found != 2 {
-		return fmt.Errorf("graph lacks the outputs %q and %q named in its metadata", e.contract.Outputs.Age.Name, e.contract.Outputs.Gender.Name)
 	}
 	return nil
 }
@@ -195,8 +201,12 @@ func (e *Engine) Info() face.EngineInfo {
 	if e.spec.Gray {
 		color = "gray"
 	}
+	level := 0.0
+	if e.contract.Outputs.AgeDistribution.Name != "" {
+		level = e.opts.IntervalLevel
+	}
 	return face.EngineInfo{
-		Model: e.contract.Name, ModelVersion: e.contract.Version, ORTVersion: ort.GetVersion(),
+		IntervalLevel: level, Preset: e.opts.Preset, Model: e.contract.Name, ModelVersion: e.contract.Version, ORTVersion: ort.GetVersion(),
 		Mode: e.opts.Mode, Detector: det,
 		Input: fmt.Sprintf("%dx%d %s", e.spec.Width, e.spec.Height, color),
 	}
@@ -223,34 +233,54 @@ func (e *Engine) Close() error {
 }
 
 // RunTensor runs the model on n preprocessed faces (NCHW, as Spec makes them)
-// and returns each face's age and probability of being female. It is the
-// seam the parity tests and benchmarks use.
-func (e *Engine) RunTensor(data []float32, n int) (ages, pFemale []float32, err error) {
+// and returns each face's age, probability of being female and, when the
+// model gives one, age distribution. It is the seam the parity tests and
+// benchmarks use.
+func (e *Engine) RunTensor(data []float32, n int) (Outputs, error) {
 	if n <= 0 || len(data) != n*e.spec.Len() {
-		return nil, nil, fmt.Errorf("model input: %d values for %d faces, want %d each", len(data), n, e.spec.Len())
+		return Outputs{}, fmt.Errorf("model input: %d values for %d faces, want %d each", len(data), n, e.spec.Len())
 	}
 	in, err := ort.NewTensor(ort.NewShape(int64(n), int64(e.spec.Channels()), int64(e.spec.Height), int64(e.spec.Width)), data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("model input: %w", err)
+		return Outputs{}, fmt.Errorf("model input: %w", err)
 	}
 	defer in.Destroy()
-	outs := []ort.Value{nil, nil}
+	outs := make([]ort.Value, len(e.outputNames()))
 	if err := e.session.Run([]ort.Value{in}, outs); err != nil {
-		return nil, nil, fmt.Errorf("run age/gender model: %w", err)
+		return Outputs{}, fmt.Errorf("run age/gender model: %w", err)
 	}
-	defer outs[0].Destroy()
-	defer outs[1].Destroy()
-	a, ok1 := outs[0].(*ort.Tensor[float32])
-	p, ok2 := outs[1].(*ort.Tensor[float32])
-	if !ok1 || !ok2 || len(a.GetData()) != n || len(p.GetData()) != n {
-		return nil, nil, fmt.Errorf("age/gender model returned unexpected outputs (want %d float32 values each)", n)
+	vals := make([][]float32, len(outs))
+	for i, o := range outs {
+		defer o.Destroy()
+		t, ok := o.(*ort.Tensor[float32])
+		if !ok {
+			return Outputs{}, fmt.Errorf("age/gender model output %q is not float32", e.outputNames()[i])
+		}
+		vals[i] = t.GetData()
 	}
-	ages = append([]float32(nil), a.GetData()...)
-	pFemale = append([]float32(nil), p.GetData()...)
+	bins := e.contract.Outputs.AgeDistribution.Bins
+	if len(vals[0]) != n || len(vals[1]) != n || (len(vals) > 2 && len(vals[2]) != n*bins) {
+		return Outputs{}, fmt.Errorf("age/gender model returned unexpected outputs (want %d faces' values)", n)
+	}
+	out := Outputs{Age: slices.Clone(vals[0]), PFemale: slices.Clone(vals[1])}
+	if len(vals) > 2 {
+		out.AgeDistribution, out.Bins = slices.Clone(vals[2]), bins
+	}
 	if !e.femaleOut {
-		for i := range pFemale {
-			pFemale[i] = 1 - pFemale[i]
+		for i := range out.PFemale {
+			out.PFemale[i] = 1 - out.PFemale[i]
 		}
 	}
-	return ages, pFemale, nil
+	return out, nil
+}
+
+// outputNames are the graph outputs the engine reads, in the order
+// RunTensor reads them: age, gender and, when the model has one, the age
+// distribution.
+func (e *Engine) outputNames() []string {
+	names := []string{e.contract.Outputs.Age.Name, e.contract.Outputs.Gender.Name}
+	if d := e.contract.Outputs.AgeDistribution; d.Name != "" {
+		names = append(names, d.Name)
+	}
+	return names
 }

@@ -24,7 +24,7 @@ import (
 // newEngine starts the real engine with the embedded model.
 func newEngine(t testing.TB, mode face.Mode) *predict.Engine {
 	t.Helper()
-	return newEngineWith(t, mode, models.Default(), models.DefaultName)
+	return newEngineWith(t, mode, models.Default().Bytes(), models.Default().Label())
 }
 
 // newEngineWith starts an engine on the given age/gender model.
@@ -73,6 +73,10 @@ type parityCase struct {
 	Pixels            []int   `json:"pixels"`
 	Age               float64 `json:"age"`
 	FemaleProbability float64 `json:"female_probability"`
+	// AgeLow and AgeHigh are PyTorch's interval at the default level, for
+	// a model with an age distribution.
+	AgeLow  *float64 `json:"age_low"`
+	AgeHigh *float64 `json:"age_high"`
 }
 
 // TestParityWithTraining checks the Go preprocessing against training's
@@ -124,10 +128,11 @@ func TestParityWithTraining(t *testing.T) {
 		for i, p := range c.Pixels {
 			pyTensor[i] = float32(p)*spec.Scale + spec.Offset
 		}
-		ages, pf, err := e.RunTensor(pyTensor, 1)
+		out, err := e.RunTensor(pyTensor, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
+		ages, pf := out.Age, out.PFemale
 		if d := math.Abs(float64(ages[0]) - c.Age); d > 1e-4*math.Max(1, c.Age) {
 			t.Errorf("%s: ORT age %.6f, PyTorch %.6f", c.Image, ages[0], c.Age)
 		}
@@ -137,10 +142,10 @@ func TestParityWithTraining(t *testing.T) {
 
 		goTensor := make([]float32, spec.Len())
 		spec.Tensor(preprocess.NRGBA(dec.Image), goTensor)
-		ages, pf, err = e.RunTensor(goTensor, 1)
-		if err != nil {
+		if out, err = e.RunTensor(goTensor, 1); err != nil {
 			t.Fatal(err)
 		}
+		ages, pf = out.Age, out.PFemale
 		// End to end, a pixel may still differ by 1/255 where float32 (torch)
 		// and float64 (Go) sums fall either side of a half; the outputs are
 		// held to 1e-3, relative for the age.
@@ -150,6 +155,27 @@ func TestParityWithTraining(t *testing.T) {
 		if d := math.Abs(float64(pf[0]) - c.FemaleProbability); d > 1e-3 {
 			t.Errorf("%s: end-to-end P(female) %.5f, PyTorch %.5f", c.Image, pf[0], c.FemaleProbability)
 		}
+		checkIntervalParity(t, e, c, preprocess.NRGBA(dec.Image))
+	}
+}
+
+// checkIntervalParity holds the engine's age interval, rounded to 0.1 year,
+// to PyTorch's for the same image.
+func checkIntervalParity(t *testing.T, e *predict.Engine, c parityCase, img *image.NRGBA) {
+	t.Helper()
+	faces, errs := e.Faces([]*image.NRGBA{img})
+	if errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	f := faces[0][0]
+	if (c.AgeLow == nil) != (f.AgeLow == nil) {
+		t.Fatalf("%s: interval from the engine %v, in the fixture %v: is the fixture from this model?", c.Image, f.AgeLow, c.AgeLow)
+	}
+	if c.AgeLow == nil {
+		return
+	}
+	if math.Abs(*f.AgeLow-*c.AgeLow) > 0.15 || math.Abs(*f.AgeHigh-*c.AgeHigh) > 0.15 {
+		t.Errorf("%s: age interval %.1f..%.1f, PyTorch %.2f..%.2f", c.Image, *f.AgeLow, *f.AgeHigh, *c.AgeLow, *c.AgeHigh)
 	}
 }
 

@@ -91,10 +91,13 @@ func TestTightAndLooseFramingAgree(t *testing.T) {
 			t.Errorf("%s: a framing was estimated whole (detected %v/%v), not aligned", name, tight.Detected, loose.Detected)
 		}
 		t.Logf("figures: framing, %s: tight %.1f %s, loose %.1f %s", name, tight.Age, tight.Gender, loose.Age, loose.Gender)
-		// The goal is 2 years; v3 gives 0.4-2.5 here (README), so this
-		// guards what is reached.
-		if d := math.Abs(tight.Age - loose.Age); d > 3 || tight.Gender != loose.Gender {
-			t.Errorf("%s: tight %.1f %s, loose %.1f %s: want ages within 3 years and one gender",
+		// One photo's variants guard against a framing gone wrong, not the
+		// goal, which TestTightAndLooseFramingOnValidationFaces holds over
+		// 300 faces: v3 gave 0.4-2.5 years here, v4 (accurate) 1.0-4.2,
+		// well inside its 80% age interval on her (about 20 years wide),
+		// and 1.09 years on average over those 300 against v3's 1.30.
+		if d := math.Abs(tight.Age - loose.Age); d > 5 || tight.Gender != loose.Gender {
+			t.Errorf("%s: tight %.1f %s, loose %.1f %s: want ages within 5 years and one gender",
 				name, tight.Age, tight.Gender, loose.Age, loose.Gender)
 		}
 	}
@@ -137,10 +140,10 @@ func TestTightAndLooseFramingOnValidationFaces(t *testing.T) {
 	}
 	mean, agree := diff/float64(n), float64(same)/float64(n)
 	t.Logf("figures: framing, %d validation faces tight and loose: mean age difference %.2f years, gender agreement %.3f", n, mean, agree)
-	// Issue 19's goal for gender is 0.97; v3 reaches 0.943 (v2, aligned
-	// the same way: 0.937), so this guards the level reached.
-	if n < 300 || mean > 1.5 || agree < 0.93 {
-		t.Errorf("%d faces, mean age difference %.2f (want <= 1.5), gender agreement %.3f (want >= 0.93)", n, mean, agree)
+	// Issue 25's goals: 1.5 years and 0.96. v4 (accurate) reaches 1.09
+	// and 0.967 (v3: 1.30 and 0.943).
+	if n < 300 || mean > 1.5 || agree < 0.96 {
+		t.Errorf("%d faces, mean age difference %.2f (want <= 1.5), gender agreement %.3f (want >= 0.96)", n, mean, agree)
 	}
 }
 
@@ -212,10 +215,11 @@ func TestAlignedFacesAreWhatFacesEstimates(t *testing.T) {
 	spec := e.Spec()
 	tensor := make([]float32, spec.Len())
 	spec.Tensor(aligned[0].Crop, tensor)
-	ages, _, err := e.RunTensor(tensor, 1)
+	out, err := e.RunTensor(tensor, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ages := out.Age
 	if d := math.Abs(float64(ages[0]) - got[0][0].Age); d > 0.01 {
 		t.Errorf("age on the aligned crop %.2f, Faces said %.2f", ages[0], got[0][0].Age)
 	}

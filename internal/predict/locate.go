@@ -133,7 +133,15 @@ func faceFromDetection(d detect.Detection) face.Face {
 // (spread 0.02 against 0.10 of the crop side). When that fit disagrees with
 // the box's size by more than a third, as on a turned head whose eyes look
 // close together, or tilts the face past 60 degrees, the box places the crop.
+// The framing's margin then scales the crop around its centre.
 func AlignedCrop(f Framing, d detect.Detection) preprocess.Crop {
+	c := templateCrop(f, d)
+	c.Side *= f.scale()
+	return c
+}
+
+// templateCrop is AlignedCrop before the margin.
+func templateCrop(f Framing, d detect.Detection) preprocess.Crop {
 	re, le := d.Keypoints[detect.RightEye], d.Keypoints[detect.LeftEye]
 	angle := math.Atan2(le.Y-re.Y, le.X-re.X)
 	// A keypoint decode gone wrong (eyes swapped, vertical) would turn the

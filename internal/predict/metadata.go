@@ -36,6 +36,9 @@ type contract struct {
 			Name     string `json:"name"`
 			Positive string `json:"positive"`
 		} `json:"gender"`
+		// AgeDistribution is optional: models from v4 on give one, and
+		// each face's age interval is read from it.
+		AgeDistribution ageDistribution `json:"age_distribution"`
 	} `json:"outputs"`
 }
 
@@ -56,6 +59,18 @@ type Framing struct {
 	// crop, by name ("right_eye", "nose", ...): the crop is then fitted to all
 	// of them rather than placed by the eyes alone.
 	Keypoints map[string][2]float64 `json:"keypoints,omitempty"`
+	// Margin scales the crop's side around its centre once it is placed:
+	// 1.3 gives the model 30% more of the head and its surroundings than
+	// the template holds. Zero means 1, the template as measured.
+	Margin float64 `json:"margin,omitempty"`
+}
+
+// scale is the factor Margin asks for.
+func (f Framing) scale() float64 {
+	if f.Margin > 0 {
+		return f.Margin
+	}
+	return 1
 }
 
 // Measured reports whether the framing can place a detected face.
@@ -84,6 +99,9 @@ func parseContract(raw string) (contract, error) {
 	}
 	if c.Outputs.Gender.Positive != "Female" && c.Outputs.Gender.Positive != "Male" {
 		return c, fmt.Errorf("gender output's positive label %q is not Female or Male", c.Outputs.Gender.Positive)
+	}
+	if d := c.Outputs.AgeDistribution; d.Name != "" && (d.Bins < 2 || d.BinYears <= 0) {
+		return c, fmt.Errorf("age distribution output %q needs bins >= 2 and bin_years > 0 (has %d and %g)", d.Name, d.Bins, d.BinYears)
 	}
 	if err := c.Spec().Validate(); err != nil {
 		return c, err

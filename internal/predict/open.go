@@ -3,6 +3,7 @@ package predict
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/agegender/agegender/internal/assets"
 	"github.com/agegender/agegender/internal/face"
@@ -16,7 +17,7 @@ import (
 const DetectorEnv = "AGEGENDER_DETECTOR"
 
 // maxModelBytes bounds a model or detector file, which is read whole into
-// memory: the embedded model is 1.4 MB and the largest SCRFD 17 MB, so 256 MB
+// memory: the embedded presets are 14 MB at most and the largest SCRFD 17 MB, so 256 MB
 // leaves room for any model that runs on CPU and stops --model /dev/zero-like
 // files long before they matter.
 const maxModelBytes = 256 << 20
@@ -27,7 +28,9 @@ type Config struct {
 	// ORTLibrary is the ONNX Runtime library (--ort-lib); empty searches as
 	// assets.ORTLibrary.Find does.
 	ORTLibrary string
-	// Model is the age/gender model file (--model); empty is the embedded one.
+	// Model is the age/gender model (--model): the name of an embedded
+	// preset (models.Presets), else a file's path; empty is the default
+	// preset. A file that shares a preset's name is given as ./NAME.
 	Model string
 	// Detector is the face detector file (--detector-model); empty falls back
 	// to DetectorFromEnv, then to the embedded YuNet. No detector is read
@@ -40,6 +43,10 @@ type Config struct {
 	Detect          face.DetectParams
 	// Threads is as Options.Threads.
 	Threads int
+	// IntervalLevel is as Options.IntervalLevel.
+	IntervalLevel float64
+	// CropMargin is as Options.CropMargin.
+	CropMargin float64
 }
 
 // Open finds the ONNX Runtime library, reads the model and detector files
@@ -59,17 +66,39 @@ func Open(ctx context.Context, c Config) (*Engine, error) {
 			return nil, err
 		}
 	}
-	model, modelName := models.Default(), models.DefaultName
-	if c.Model != "" {
-		if model, err = safeio.ReadFile(ctx, c.Model, maxModelBytes, "read model (from --model)"); err != nil {
-			return nil, err
-		}
-		modelName = c.Model
+	model, modelName, preset, err := readModel(ctx, c.Model)
+	if err != nil {
+		return nil, err
 	}
 	return New(Options{
-		LibraryPath: lib, Model: model, ModelName: modelName,
+		LibraryPath: lib, Model: model, ModelName: modelName, Preset: preset,
 		Detector: detector, DetectorName: detectorName, Mode: c.Mode, Detect: c.Detect, Threads: c.Threads,
+		CropMargin: c.CropMargin, IntervalLevel: c.IntervalLevel,
 	})
+}
+
+// readModel returns the model that name names (a preset, or else a file),
+// its name for messages, and the preset's name ("" for a file).
+func readModel(ctx context.Context, name string) (model []byte, label, preset string, err error) {
+	if name == "" {
+		name = models.DefaultPreset
+	}
+	if p, ok := models.LookupPreset(name); ok {
+		return p.Bytes(), p.Label(), p.Name, nil
+	}
+	if model, err = safeio.ReadFile(ctx, name, maxModelBytes, "read model (from --model)"); err != nil {
+		return nil, "", "", fmt.Errorf("%w (--model takes a file or a preset: %s)", err, presetNames())
+	}
+	return model, name, "", nil
+}
+
+// presetNames lists the embedded presets' names for messages.
+func presetNames() string {
+	var names []string
+	for _, p := range models.Presets() {
+		names = append(names, p.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 // readDetector returns the detector the flag or, without one, the

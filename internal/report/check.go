@@ -61,11 +61,19 @@ func checkCSVRow(row []string) error {
 	if detected != "true" && detected != "false" {
 		return fmt.Errorf("detected %q is not true or false", detected)
 	}
-	for _, i := range []int{3, 4, 5, 6, 7, 8, 10} {
-		v, err := strconv.ParseFloat(row[i], 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+	for _, i := range numberColumns {
+		if !isNumber(row[i]) {
 			return fmt.Errorf("%s %q is not a number", columns[i], row[i])
 		}
 	}
+	low, high := row[intervalColumns[0]], row[intervalColumns[1]]
+	if (low == "") != (high == "") || (low != "" && !(isNumber(low) && isNumber(high))) {
+		return fmt.Errorf("age_low %q and age_high %q are not both numbers or both empty", low, high)
+	}
 	return nil
+}
+
+func isNumber(cell string) bool {
+	v, err := strconv.ParseFloat(cell, 64)
+	return err == nil && !math.IsNaN(v) && !math.IsInf(v, 0)
 }

@@ -104,6 +104,14 @@ func TestRecordReaderRefusesDamage(t *testing.T) {
 	if _, err := readAll(t, FormatCSV, []byte("name,age\nx,1\n")); err == nil || errors.Is(err, ErrTorn) {
 		t.Errorf("csv header: %v", err)
 	}
+	// An age interval is both numbers or both empty.
+	for _, cells := range []string{"29.0,", ",41.0", "young,41.0"} {
+		row := "a.jpg,0,true,1,2,3,4,0.9,34.5," + cells + ",Female,0.912,\n"
+		_, err := readAll(t, FormatCSV, append(CSVHeader(), row...))
+		if err == nil || !strings.Contains(err.Error(), "age_low") {
+			t.Errorf("csv interval %q: %v", cells, err)
+		}
+	}
 }
 
 // A JSON Lines "record" longer than any agegender writes is refused once it

@@ -84,11 +84,20 @@ func New(format Format, w io.Writer, opts Options) (Writer, error) {
 var errClosed = errors.New("report: write after close")
 
 // columns are the table and CSV columns, in order. They are fixed so that
-// scripts can address them by position as well as by name.
+// scripts can address them by position as well as by name. age_low and
+// age_high are empty for a model without an age distribution.
 var columns = [...]string{
 	"input", "face", "detected", "x", "y", "w", "h",
-	"score", "age", "gender", "gender_probability", "error",
+	"score", "age", "age_low", "age_high", "gender", "gender_probability", "error",
 }
+
+// Positions of the number columns, for the table's alignment and the
+// check of a row read back: those always set for a face, and the age
+// interval's, which may be empty.
+var (
+	numberColumns   = []int{3, 4, 5, 6, 7, 8, 12}
+	intervalColumns = []int{9, 10}
+)
 
 // rows flattens one input into table/CSV rows: one per face, or a single row
 // with empty face cells, so that no input silently disappears from the output.
@@ -112,12 +121,22 @@ func rows(im face.Image) [][]string {
 			fixed(f.Box.H, 0),
 			fixed(f.Score, 3),
 			fixed(f.Age, 1),
+			optional(f.AgeLow, 1),
+			optional(f.AgeHigh, 1),
 			f.Gender,
 			fixed(f.GenderProbability, 3),
 			errText,
 		})
 	}
 	return out
+}
+
+// optional is fixed for a value that may be absent (empty).
+func optional(v *float64, prec int) string {
+	if v == nil {
+		return ""
+	}
+	return fixed(*v, prec)
 }
 
 // fixed formats v with prec decimals, never as "-0" or "-0.0": a box edge a

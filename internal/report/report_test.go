@@ -28,8 +28,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// fixtures covers each shape of row: several faces, an undetected whole-image
-// face, a failed input, an input without faces, and a name CSV must quote.
+func years(v float64) *float64 { return &v }
+
+// fixtures covers each shape of row: several faces (with age intervals), an
+// undetected whole-image face, a failed input, an input without faces, and a
+// name CSV must quote (from a model without intervals).
 func fixtures() []face.Image {
 	return []face.Image{
 		{
@@ -38,18 +41,20 @@ func fixtures() []face.Image {
 				{
 					Index: 0, Box: face.Box{X: 412.4, Y: 118.6, W: 201.5, H: 254.49}, Score: 0.98765,
 					Keypoints: []face.Point{{X: 470.25, Y: 200.5}, {X: 550, Y: 198.75}, {X: 512, Y: 250}, {X: 511, Y: 300}, {X: 430, Y: 220}, {X: 600, Y: 215}},
-					Age:       34.4567, Gender: face.Female, GenderProbability: 0.91234, Detected: true,
+					Age:       34.4567, AgeLow: years(29.04), AgeHigh: years(40.96),
+					Gender: face.Female, GenderProbability: 0.91234, Detected: true,
 				},
 				{
 					Index: 1, Box: face.Box{X: -0.3, Y: 90.5, W: 150, H: 180.2}, Score: 0.5004,
-					Age: 7.05, Gender: face.Male, GenderProbability: 0.5, Detected: true,
+					Age: 7.05, AgeLow: years(0), AgeHigh: years(11.5), Gender: face.Male, GenderProbability: 0.5, Detected: true,
 				},
 			},
 		},
 		{
 			Input: "crops/face_001.png", Width: 224, Height: 224, Detect: face.DetectAuto,
 			Faces: []face.Face{
-				{Index: 0, Box: face.Box{W: 224, H: 224}, Age: 61.96, Gender: face.Male, GenderProbability: 0.7777, Detected: false},
+				{Index: 0, Box: face.Box{W: 224, H: 224}, Age: 61.96, AgeLow: years(52.3), AgeHigh: years(70.1),
+					Gender: face.Male, GenderProbability: 0.7777, Detected: false},
 			},
 		},
 		{

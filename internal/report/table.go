@@ -33,7 +33,13 @@ func (t *tableWriter) Write(im face.Image) error {
 }
 
 // numeric marks the columns right-aligned so that decimals line up.
-var numeric = [len(columns)]bool{1: true, 3: true, 4: true, 5: true, 6: true, 7: true, 8: true, 10: true}
+var numeric = func() (n [len(columns)]bool) {
+	n[1] = true
+	for _, i := range append(numberColumns, intervalColumns...) {
+		n[i] = true
+	}
+	return n
+}()
 
 // Close renders into memory first: tablewriter does not report write errors,
 // and a non-TTY table needs its trailing padding removed.

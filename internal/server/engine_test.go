@@ -66,7 +66,7 @@ func TestRealEngineStopsWhenTheRequestEnds(t *testing.T) {
 		t.Skip("runs the detector over a 3000x3000 photo")
 	}
 	eng, err := predict.New(predict.Options{
-		LibraryPath: testutil.ORTLibrary(t), Model: models.Default(), ModelName: models.DefaultName,
+		LibraryPath: testutil.ORTLibrary(t), Model: models.Default().Bytes(), ModelName: models.Default().Label(),
 		Detector: models.Detector(), DetectorName: models.DetectorName, Mode: face.DetectAuto, Detect: face.DefaultDetectParams(),
 	})
 	if err != nil {

@@ -15,11 +15,14 @@ import (
 )
 
 // predictResponse keeps the reference API's three fields first and adds what
-// it could not say: every face and the image size the boxes refer to.
+// it could not say: the largest face's age interval (when the model gives
+// one), every face, and the image size the boxes refer to.
 type predictResponse struct {
 	Age               int         `json:"age"`
 	Gender            string      `json:"gender"`
 	GenderProbability float64     `json:"gender_probability"`
+	AgeLow            *float64    `json:"age_low,omitempty"`
+	AgeHigh           *float64    `json:"age_high,omitempty"`
 	Faces             []face.Face `json:"faces"`
 	Width             int         `json:"width"`
 	Height            int         `json:"height"`
@@ -74,6 +77,8 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 		Age:               int(math.Round(top.Age)),
 		Gender:            top.Gender,
 		GenderProbability: top.GenderProbability,
+		AgeLow:            top.AgeLow,
+		AgeHigh:           top.AgeHigh,
 		Faces:             a.faces,
 		Width:             a.bounds.Dx(),
 		Height:            a.bounds.Dy(),

@@ -6,12 +6,14 @@
 // (UTKFace chips, AAF portraits, CelebA-HQ heads).
 //
 // Labels come from UTKFace file names (-folder) or from a CSV (-labels) with
-// a header that starts with file and has either male (CelebA-HQ: 1/0, no age)
-// or age and gender (AAF: gender 0 male, 1 female). For each image the
+// a header that starts with file and has either male (CelebA-HQ: 1/0, no age),
+// age and gender (AAF: gender 0 male, 1 female), or gender alone
+// (wider-faces: -1 for not sure, kept with female -1). For each image the
 // largest face is kept, as `agegender eval` scores it, and written as a PNG
 // under -out; -out/crops.csv lists file,source,age,female,race,detected,score
-// (age and race -1 when unknown). Images where no face is found are counted
-// and left out.
+// (age, race and female -1 when unknown). Images where no face is found are
+// counted and left out. -margin widens every crop around the template by
+// that factor (training/v4 cuts the margin it studies out of one wide crop).
 //
 //	go run ./training/facecrop -folder ../shared/data/utkface -out training/.cache/crops/utkface
 //	go run ./training/facecrop -labels ../shared/data/aaf/labels.csv -out training/.cache/crops/aaf
@@ -53,6 +55,8 @@ func run() error {
 	outDir := flag.String("out", "", "folder for the crops and crops.csv")
 	limit := flag.Int("limit", 0, "crop only the first N images (0: all)")
 	workers := flag.Int("workers", runtime.NumCPU(), "images cropped in parallel")
+	images := flag.String("images", "", "folder the -labels file names are relative to (default: the CSV's own)")
+	margin := flag.Float64("margin", 0, "scale each crop's side around the template by this factor (0: the model's own)")
 	flag.Parse()
 	if (*folder == "") == (*labelsPath == "") || *outDir == "" {
 		return errors.New("give -out and exactly one of -folder or -labels")
@@ -63,7 +67,7 @@ func run() error {
 	if *folder != "" {
 		rows, err = readUTKFolder(*folder)
 	} else {
-		rows, err = readLabels(*labelsPath)
+		rows, err = readLabels(*labelsPath, *images)
 	}
 	if err != nil {
 		return err
@@ -73,7 +77,8 @@ func run() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	eng, err := predict.Open(ctx, predict.Config{Mode: face.DetectAuto, Detect: face.DefaultDetectParams()})
+	eng, err := predict.Open(ctx, predict.Config{Mode: face.DetectAuto, Detect: face.DefaultDetectParams(),
+		CropMargin: *margin})
 	if err != nil {
 		return err
 	}
@@ -185,9 +190,10 @@ func readUTKFolder(dir string) ([]labelRow, error) {
 	return rows, nil
 }
 
-// readLabels reads a labels CSV: file,male (gender only) or file,age,gender
-// (gender 0 male, 1 female, as in UTKFace names), other columns ignored.
-func readLabels(path string) ([]labelRow, error) {
+// readLabels reads a labels CSV: file,male (gender only), file,age,gender
+// (gender 0 male, 1 female, as in UTKFace names) or file,gender (gender
+// only, -1 for not sure), other columns ignored.
+func readLabels(path, images string) ([]labelRow, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -200,10 +206,13 @@ func readLabels(path string) ([]labelRow, error) {
 	}
 	col := func(name string) int { return slices.Index(header, name) }
 	fileCol, maleCol, ageCol, genderCol := col("file"), col("male"), col("age"), col("gender")
-	if fileCol < 0 || (maleCol < 0 && (ageCol < 0 || genderCol < 0)) {
-		return nil, fmt.Errorf("%s: header must have file and male, or file, age and gender", path)
+	if fileCol < 0 || (maleCol < 0 && genderCol < 0) {
+		return nil, fmt.Errorf("%s: header must have file and male, or file and gender (and age)", path)
 	}
-	base := filepath.Dir(path)
+	base := images
+	if base == "" {
+		base = filepath.Dir(path)
+	}
 	var rows []labelRow
 	for {
 		rec, err := r.Read()
@@ -220,6 +229,14 @@ func readLabels(path string) ([]labelRow, error) {
 				return nil, fmt.Errorf("%s: %s: male %w", path, rec[fileCol], err)
 			}
 			row.female = 1 - male
+		} else if ageCol < 0 {
+			// Gender alone, where -1 marks a face its annotators were not sure of.
+			if row.female, err = binary(rec[genderCol]); err != nil && rec[genderCol] != "-1" {
+				return nil, fmt.Errorf("%s: %s: gender %w or -1", path, rec[fileCol], err)
+			}
+			if rec[genderCol] == "-1" {
+				row.female = -1
+			}
 		} else {
 			if row.female, err = binary(rec[genderCol]); err != nil {
 				return nil, fmt.Errorf("%s: %s: gender %w", path, rec[fileCol], err)

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Checks training/faceres.py's PyTorch rebuild of faceres-deep against the
+# network as it ships, run by tfjs's WASM backend in Node: see README.md.
+#
+#   bench/faceres/run.sh [IMAGE...]     (default: testdata/astronaut.png and
+#                                        generated images; UTKFace val crops when
+#                                        ../shared/data is there)
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+scratch="$repo/out/faceres-node"
+teacher="$repo/training/.cache/teacher"
+python=${PYTHON:-/usr/bin/python3}
+
+command -v node >/dev/null || { echo "run.sh: node is not installed (Node.js 18 or later)" >&2; exit 1; }
+[[ -f "$teacher/faceres-deep.json" ]] || "$repo/scripts/fetch-teacher.sh"
+if ! cmp -s "$here/package-lock.json" "$scratch/.installed-lock.json" 2>/dev/null; then
+	echo "installing tfjs into $scratch (npm ci --ignore-scripts)" >&2
+	rm -rf "$scratch"
+	mkdir -p "$scratch"
+	cp "$here/package.json" "$here/package-lock.json" "$scratch/"
+	(cd "$scratch" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
+	cp "$here/package-lock.json" "$scratch/.installed-lock.json"
+fi
+io="$repo/out/faceres"
+mkdir -p "$io"
+"$python" "$repo/training/main.py" teacher-check write --io "$io" "$@"
+node "$here/faceres.mjs" --modules "$scratch/node_modules" --model "$teacher/faceres-deep.json" --io "$io"
+"$python" "$repo/training/main.py" teacher-check compare --io "$io"
