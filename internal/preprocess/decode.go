@@ -111,6 +111,60 @@ func ReadAll(r io.Reader, name string, lim Limits) ([]byte, error) {
 	return data, nil
 }
 
+// ReadAllSized is ReadAll for a reader known to hold at most size bytes (a
+// file's size, a request's Content-Length): it reads into one buffer of
+// size bytes, so that the bytes cost what a caller reserved for them before
+// reading, where ReadAll's buffer grows by doubling to up to twice the file.
+// More than size bytes is an error (the file grew while it was read); a
+// negative size is unknown, and ReadAllSized is then ReadAll.
+func ReadAllSized(r io.Reader, name string, lim Limits, size int64) ([]byte, error) {
+	if size < 0 {
+		return ReadAll(r, name, lim)
+	}
+	lim = lim.withDefaults()
+	if size > lim.MaxBytes {
+		return nil, fmt.Errorf("%s: file is over the %s limit", name, bytesize.Limit(lim.MaxBytes))
+	}
+	data, err := readInto(r, make([]byte, 0, size))
+	if err != nil {
+		return nil, fmt.Errorf("%s: read: %w", name, err)
+	}
+	if len(data) == 0 {
+		return nil, fmt.Errorf("%s: empty file", name)
+	}
+	return data, nil
+}
+
+// errGrew is a reader that gave more bytes than its size said.
+var errGrew = errors.New("more bytes than its size when opened (it changed while being read)")
+
+// readInto appends what r gives to buf until EOF, never past buf's capacity.
+func readInto(r io.Reader, buf []byte) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			var one [1]byte
+			n, err := r.Read(one[:])
+			switch {
+			case n > 0:
+				return nil, errGrew
+			case errors.Is(err, io.EOF):
+				return buf, nil
+			case err != nil:
+				return nil, err
+			}
+			continue
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
 // Header is what an image's header declares, read before any pixel is decoded.
 type Header struct {
 	Width, Height int
