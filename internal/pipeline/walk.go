@@ -32,6 +32,9 @@ type Input struct {
 	// person or a slow pipe may feed); 0 reads Open's reader as it is, for
 	// readers that cannot block.
 	Idle time.Duration
+	// Once is set when Open gives the same reader every time (stdin), so
+	// the input can be read only once.
+	Once bool
 	// Err is set when the input failed before it could be opened (a folder
 	// that could not be read, a path that does not exist): it is still
 	// reported, so that no input is lost.
@@ -54,7 +57,7 @@ const noIdleLimit time.Duration = -1
 
 // Reader is an Input that reads r once, such as stdin.
 func Reader(name string, r io.Reader) Input {
-	return Input{Name: name, Idle: noIdleLimit, Open: func() (io.ReadCloser, error) { return io.NopCloser(r), nil }}
+	return Input{Name: name, Idle: noIdleLimit, Once: true, Open: func() (io.ReadCloser, error) { return io.NopCloser(r), nil }}
 }
 
 // Walk yields the files named by paths in order. A folder is walked

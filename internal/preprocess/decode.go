@@ -68,6 +68,9 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
+// Bytes is MaxBytes, or its default when it is zero.
+func (l Limits) Bytes() int64 { return l.withDefaults().MaxBytes }
+
 // Decoded is a decoded image and facts about its file.
 type Decoded struct {
 	Image  image.Image
