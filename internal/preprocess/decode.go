@@ -17,7 +17,7 @@ import (
 	_ "image/png"
 
 	_ "golang.org/x/image/bmp"
-	_ "golang.org/x/image/tiff"
+	"golang.org/x/image/tiff"
 	_ "golang.org/x/image/webp"
 
 	"github.com/agegender/agegender/internal/bytesize"
@@ -182,7 +182,7 @@ type Header struct {
 // against lim, so that nothing is allocated for an image that will be refused.
 func ReadHeader(data []byte, name string, lim Limits) (Header, error) {
 	lim = lim.withDefaults()
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	cfg, format, err := decodeConfig(data)
 	if err != nil {
 		if errors.Is(err, image.ErrFormat) {
 			return Header{}, fmt.Errorf("%s: %w", name, ErrNotImage)
@@ -219,7 +219,7 @@ func (h Header) Decode(data []byte, name string) (Decoded, error) {
 // decoders are fed through a reader that fails once ctx is done, in pieces
 // small enough that a piece costs milliseconds to decode.
 func (h Header) DecodeContext(ctx context.Context, data []byte, name string) (Decoded, error) {
-	img, _, err := image.Decode(&ctxReader{ctx: ctx, r: bytes.NewReader(data)})
+	img, err := decodeImage(&ctxReader{ctx: ctx, r: bytes.NewReader(data)}, h.Format)
 	if cerr := ctx.Err(); cerr != nil {
 		return Decoded{}, fmt.Errorf("%s: decoding stopped: %w", name, cerr)
 	}
@@ -234,7 +234,30 @@ func (h Header) DecodeContext(ctx context.Context, data []byte, name string) (De
 	return Decoded{Image: img, Format: h.Format, Orientation: orientation}, nil
 }
 
-// formatName guesses the format from magic bytes, only to word an error.
+// decodeConfig is image.DecodeConfig, but for a TIFF, which is read in
+// place: image.DecodeConfig hides the bytes' ReaderAt behind a bufio.Reader,
+// and the TIFF decoder then copies the file up to what it reads, the whole
+// file when its directory comes last, before any budget is charged.
+func decodeConfig(data []byte) (image.Config, string, error) {
+	if formatName(data) == "tiff" {
+		cfg, err := tiff.DecodeConfig(bytes.NewReader(data))
+		return cfg, "tiff", err
+	}
+	return image.DecodeConfig(bytes.NewReader(data))
+}
+
+// decodeImage is image.Decode, but for a TIFF, which is read in place, for
+// the reason decodeConfig gives.
+func decodeImage(r *ctxReader, format string) (image.Image, error) {
+	if format == "tiff" {
+		return tiff.Decode(r)
+	}
+	img, _, err := image.Decode(r)
+	return img, err
+}
+
+// formatName guesses the format from magic bytes, to word an error and to
+// read a TIFF in place.
 func formatName(data []byte) string {
 	switch {
 	case bytes.HasPrefix(data, []byte("\xff\xd8")):
