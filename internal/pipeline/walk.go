@@ -175,6 +175,24 @@ func NormalizeExtensions(list []string) []string {
 	return out
 }
 
+// readEntry reads r up to and including sep, and returns at most keep
+// bytes of it and its whole length: an entry longer than any path is
+// reported, not held (one 512 MB line once took 2.19 GB).
+func readEntry(br *bufio.Reader, sep byte, keep int) (string, int, error) {
+	var buf []byte
+	n := 0
+	for {
+		frag, err := br.ReadSlice(sep)
+		n += len(frag)
+		if room := keep - len(buf); room > 0 {
+			buf = append(buf, frag[:min(room, len(frag))]...)
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return string(buf), n, err
+		}
+	}
+}
+
 // maxPath is Linux's PATH_MAX: no longer entry can name a file.
 const maxPath = 4096
 
@@ -187,15 +205,17 @@ func ReadList(r io.Reader, sep byte, exts []string) iter.Seq[Input] {
 		// one 1 MB line then lost every path after it.
 		br := bufio.NewReader(r)
 		for {
-			p, err := br.ReadString(sep)
-			p = strings.TrimSuffix(p, string(sep))
-			if sep == '\n' {
-				p = strings.TrimSuffix(p, "\r")
+			p, n, err := readEntry(br, sep, maxPath+2)
+			if err == nil { // the entry ends with sep
+				p, n = strings.TrimSuffix(p, string(sep)), n-1
+			}
+			if sep == '\n' && n <= maxPath+1 && strings.HasSuffix(p, "\r") {
+				p, n = p[:len(p)-1], n-1
 			}
 			switch {
-			case p == "":
-			case len(p) > maxPath:
-				if !yield(Input{Name: p, Rel: p, Err: fmt.Errorf("%.40q...: a path list entry of %d bytes, longer than any path (%d)", p, len(p), maxPath)}) {
+			case n == 0:
+			case n > maxPath:
+				if !yield(Input{Name: p, Rel: p, Err: fmt.Errorf("%.40q...: a path list entry of %d bytes, longer than any path (%d)", p, n, maxPath)}) {
 					return
 				}
 			case !walkOne(p, exts, yield):
