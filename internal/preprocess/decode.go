@@ -182,6 +182,9 @@ type Header struct {
 // against lim, so that nothing is allocated for an image that will be refused.
 func ReadHeader(data []byte, name string, lim Limits) (Header, error) {
 	lim = lim.withDefaults()
+	if err := unsupportedFeature(data); err != nil {
+		return Header{}, fmt.Errorf("%s: %w", name, err)
+	}
 	cfg, format, err := decodeConfig(data)
 	if err != nil {
 		if errors.Is(err, image.ErrFormat) {
