@@ -48,8 +48,8 @@ Errors are JSON {"error": "..."}: 400 bad upload or an image over the pixel
 or aspect-ratio limit, 408 upload slower than --upload-timeout or stalled
 (64 KB took over 5 s), 413 over --max-upload or over the memory one image may
 take, 405 wrong method, 422 no face found, 429 too many large uploads or
-images at once, 503 busy, timed out, no memory free within 10 s to receive
-the upload, or stopping; 429 and 503 say when to retry (Retry-After).
+images at once or no memory free within 10 s to receive the upload, 503
+busy, timed out or stopping; 429 and 503 say when to retry (Retry-After).
 
 At most --max-connections are open (past it the oldest idle one is closed),
 with headers up to 16 KB. Each upload reserves memory for its whole body

@@ -42,14 +42,13 @@
 //	     client reading "age" from a 200 must not get a made-up number;
 //	     rather than 400 because the upload itself was fine.
 //	429  a large image (more than 1/16 of MaxMemory) while the large lane's
-//	     queue is full (see admission), or an upload over 2 MB while 8
-//	     others hold or wait for memory (see uploadBudget); with
-//	     Retry-After
+//	     queue is full (see admission), an upload over 2 MB while 8
+//	     others hold or wait for memory, or one that found no memory to be
+//	     received into within 10 s (see uploadBudget); with Retry-After
 //	500  the estimator failed
 //	503  the answer was not ready within Config.Timeout (server busy or
-//	     inference slow); or no memory came free within 10 s to receive
-//	     the upload into, or the server is stopping (both with
-//	     Retry-After); retrying later may succeed
+//	     inference slow); or the server is stopping (with Retry-After);
+//	     retrying later may succeed
 //
 // Limits, in the order a request meets them: the connection is one of
 // MaxConnections (connlimit.go) and its headers at most 16 KB; the upload

@@ -23,7 +23,7 @@ import (
 // none (chunked: its buffer grows by doubling). Uploads that each held part
 // of what they needed and waited for more once deadlocked: two 19 MB
 // uploads sent at once both got 408 after a minute. An upload that finds no
-// room waits at most Config.uploadQueueWait, then is answered 503 with
+// room waits at most Config.uploadQueueWait, then is answered 429 with
 // Retry-After; one admitted that stops sending is cut off (pacedBody), so
 // that stalled uploads give back what an honest one needs.
 //

@@ -137,9 +137,9 @@ func TestStalledUploadsGiveWayToAnHonestOne(t *testing.T) {
 	}
 }
 
-// An upload that finds no memory within its queue wait is answered 503 with
+// An upload that finds no memory within its queue wait is answered 429 with
 // Retry-After, not held until the upload timeout.
-func TestUploadQueueWaitAnswered503(t *testing.T) {
+func TestUploadQueueWaitAnswered429(t *testing.T) {
 	s, srv := uploadServer(t, Config{UploadTimeout: 20 * time.Second, uploadStall: time.Minute, uploadQueueWait: 200 * time.Millisecond})
 	defer srv.Close()
 	stalled := stallLarge(t, srv, 2)
@@ -151,8 +151,8 @@ func TestUploadQueueWaitAnswered503(t *testing.T) {
 	waitLarge(t, s, 2)
 	data, ct := bigUpload(t, 3<<20)
 	a := sendWhole(t, srv, ct, data)
-	if a.code != http.StatusServiceUnavailable || a.retry == "" || !strings.Contains(a.body, "no memory free to receive the upload (3.0 MB) within 200ms; retry later") {
-		t.Fatalf("upload past the queue wait: %d %q %s, want 503 with Retry-After", a.code, a.retry, a.body)
+	if a.code != http.StatusTooManyRequests || a.retry == "" || !strings.Contains(a.body, "no memory free to receive the upload (3.0 MB) within 200ms; retry later") {
+		t.Fatalf("upload past the queue wait: %d %q %s, want 429 with Retry-After", a.code, a.retry, a.body)
 	}
 }
 
