@@ -47,7 +47,7 @@ func readHeld(ctx context.Context, in Input, lim preprocess.Limits, mem *workerM
 	if need <= heldN {
 		return data, h, held, nil
 	}
-	if more, ok := mem.try(need - heldN); ok {
+	if more, ok := mem.grow(need - heldN); ok {
 		return data, h, func() { more(); held() }, nil
 	}
 	held()

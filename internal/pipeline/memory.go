@@ -41,20 +41,22 @@ func (m *workerMemory) wait(n int64) (func(), error) {
 	return m.b.Acquire(m.ctx, n)
 }
 
-// try holds n more bytes only if they are free now, sending the batch
-// through the model first if that frees them.
-func (m *workerMemory) try(n int64) (func(), bool) {
+// grow holds n more bytes for an input whose bytes the worker holds, only
+// if they are free now (ahead of other workers waiting to read: this one
+// waited its turn), sending the batch through the model first if that
+// frees them.
+func (m *workerMemory) grow(n int64) (func(), bool) {
 	if m.b == nil {
 		return func() {}, true
 	}
-	if release, ok := m.b.TryAcquire(n); ok {
+	if release, ok := m.b.TryGrow(n); ok {
 		return release, true
 	}
 	if !m.holding() {
 		return nil, false
 	}
 	m.flush()
-	return m.b.TryAcquire(n)
+	return m.b.TryGrow(n)
 }
 
 // cost is what an image of header h holds while it is decoded and
