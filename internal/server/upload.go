@@ -47,6 +47,7 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request) (up *upload,
 	defer cancel()
 	release, err := s.uploads.reserve(ctx, r.ContentLength, s.cfg.uploadQueueWait)
 	if err != nil {
+		s.discardBody(w, r)
 		return nil, s.readError(err)
 	}
 	defer func() {
@@ -62,6 +63,22 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request) (up *upload,
 		return nil, err
 	}
 	return &upload{name: name, data: data, release: release}, nil
+}
+
+// discardBody reads what is left of a refused upload's body into nothing,
+// within the upload's deadlines (pace.go), unless the client waits for a
+// 100 Continue before it sends it: a client that writes its whole body
+// before it reads the answer, as most do, would otherwise have its write
+// reset and never read the 429; 30 of 56 uploads refused in loadtest -mixed
+// were lost so. It holds no memory beyond a copy buffer.
+func (s *Server) discardBody(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Expect") != "" {
+		return
+	}
+	var up *upload // nil: the body is not kept
+	body := s.pace(w, r.Body, time.Now().Add(s.cfg.UploadTimeout))
+	defer body.done(&up)
+	io.Copy(io.Discard, io.LimitReader(body, s.cfg.MaxUpload))
 }
 
 // readFilePart reads r's field "file" into a buffer of the body's declared

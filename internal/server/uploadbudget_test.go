@@ -138,20 +138,23 @@ func TestStalledUploadsGiveWayToAnHonestOne(t *testing.T) {
 }
 
 // An upload that finds no memory within its queue wait is answered 429 with
-// Retry-After, not held until the upload timeout.
+// Retry-After, not held until the upload timeout; a client that writes its
+// whole body before it reads gets the answer, where it once had its write
+// reset (the body is larger than loopback's socket buffers).
 func TestUploadQueueWaitAnswered429(t *testing.T) {
-	s, srv := uploadServer(t, Config{UploadTimeout: 20 * time.Second, uploadStall: time.Minute, uploadQueueWait: 200 * time.Millisecond})
+	s := newServer(t, &fakeEstimator{faces: twoFaces()}, Config{MaxUpload: 32 << 20, MaxMemory: 512 << 20,
+		UploadTimeout: 20 * time.Second, uploadStall: time.Minute, uploadQueueWait: 200 * time.Millisecond})
+	srv := httptest.NewServer(s)
 	defer srv.Close()
-	stalled := stallLarge(t, srv, 2)
-	defer func() {
-		for _, c := range stalled {
-			c.Close()
-		}
-	}()
+	held, hct := bigUpload(t, 31<<20)
+	for range 2 {
+		c := rawPost(t, srv, hct, int64(len(held)), held[:1<<20])
+		defer c.Close()
+	}
 	waitLarge(t, s, 2)
-	data, ct := bigUpload(t, 3<<20)
-	a := sendWhole(t, srv, ct, data)
-	if a.code != http.StatusTooManyRequests || a.retry == "" || !strings.Contains(a.body, "no memory free to receive the upload (3.0 MB) within 200ms; retry later") {
+	data, ct := bigUpload(t, 30<<20)
+	a := send(t, srv, ct, data, true)
+	if a.code != http.StatusTooManyRequests || a.retry == "" || !strings.Contains(a.body, "no memory free to receive the upload (30.0 MB) within 200ms; retry later") {
 		t.Fatalf("upload past the queue wait: %d %q %s, want 429 with Retry-After", a.code, a.retry, a.body)
 	}
 }
