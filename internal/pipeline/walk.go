@@ -215,6 +215,8 @@ func ReadList(r io.Reader, sep byte, exts []string) iter.Seq[Input] {
 			switch {
 			case n == 0:
 			case n > maxPath:
+				// Named by its first maxPath bytes: the rest is not held.
+				p = p[:min(len(p), maxPath)]
 				if !yield(Input{Name: p, Rel: p, Err: fmt.Errorf("%.40q...: a path list entry of %d bytes, longer than any path (%d)", p, n, maxPath)}) {
 					return
 				}

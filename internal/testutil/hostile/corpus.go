@@ -40,12 +40,20 @@ type Options struct {
 // Case is one input and what its row must say.
 type Case struct {
 	// Entry is the line of the path list that names the input; it is also
-	// the input name the row carries.
+	// the input name the row carries, but for an entry longer than any
+	// path, whose row carries its first 4096 bytes (Input).
 	Entry string
 	// Want is a part of the row's error, or "" when the input must succeed.
 	Want    string
 	Hostile bool
 }
+
+// maxPath is PATH_MAX, past which batch names an entry by its first
+// maxPath bytes.
+const maxPath = 4096
+
+// Input is the input name the case's row carries.
+func (k Case) Input() string { return k.Entry[:min(len(k.Entry), maxPath)] }
 
 // Corpus is a written corpus: its cases in path-list order.
 type Corpus struct {
