@@ -223,7 +223,7 @@ func TestReadListLongLine(t *testing.T) {
 	if len(ins) != 3 || ins[0].Err != nil || ins[2].Err != nil || filepath.Base(ins[2].Name) != "b.png" {
 		t.Fatalf("%d inputs, want a.png, the long line, b.png", len(ins))
 	}
-	if !strings.HasPrefix(long, ins[1].Name) || ins[1].Err == nil || !strings.Contains(ins[1].Err.Error(), "a path list entry of 2097152 bytes, longer than any path") {
+	if ins[1].Name != EntryName(long) || ins[1].Err == nil || !strings.Contains(ins[1].Err.Error(), "a path list entry of 2097152 bytes, longer than any path") {
 		t.Errorf("long line: name of %d bytes, error %.200v", len(ins[1].Name), ins[1].Err)
 	}
 	if n := len(ins[1].Err.Error()); n > 300 {
@@ -289,5 +289,18 @@ func TestWalkRel(t *testing.T) {
 	}
 	if want := []string{"a/x.jpg", "b.png", "solo.jpg", "."}; !reflect.DeepEqual(rels, want) {
 		t.Errorf("rel %q, want %q", rels, want)
+	}
+}
+
+// Two entries longer than any path get two names, each what EntryName
+// gives for it: they once shared the name of their first 4096 bytes.
+func TestReadListNamesLongEntriesApart(t *testing.T) {
+	a, b := strings.Repeat("x", maxPath+10), strings.Repeat("x", maxPath+9)+"y"
+	var names []string
+	for in := range ReadList(strings.NewReader(a+"\n"+b+"\n"), '\n', DefaultExtensions) {
+		names = append(names, in.Name)
+	}
+	if len(names) != 2 || names[0] == names[1] || names[0] != EntryName(a) || names[1] != EntryName(b) || len(names[0]) > 200 {
+		t.Errorf("names %q, want %q and %q", names, EntryName(a), EntryName(b))
 	}
 }
