@@ -101,7 +101,7 @@ func checkRows(dir, rowsPath string) error {
 	}
 	dups, missing, wrong := 0, 0, 0
 	for i, e := range entries {
-		rs := got[e]
+		rs := got[hostile.Case{Entry: e}.Input()]
 		switch {
 		case len(rs) == 0:
 			missing++

@@ -18,6 +18,14 @@
 // not):
 //
 //	go run ./bench/loadtest -mixed [-clients 16] [-duration 60s] [-hostile 0.25]
+//
+// With -floods it runs issue 26's cases, each on a fresh server with the
+// default flags: 2, 8 and 16 uploads of 19 MB at once; 1,500 connections
+// that send 1 MB of headers and never finish; 19,000 idle keep-alive
+// connections. It prints the answers, a fresh client's GET /health time
+// and the server's peak RSS:
+//
+//	go run ./bench/loadtest -floods [-uploads 2,8,16] [-upload-mb 19] [-header-conns 1500] [-idle-conns 19000]
 package main
 
 import (
@@ -49,7 +57,26 @@ func run() error {
 	uploadTimeout := flag.Duration("upload-timeout", 5*time.Second, "with -mixed: the server's --upload-timeout, which slow bodies wait out")
 	levelsFlag := flag.String("levels", "1,4,16", "concurrent clients of each level, comma-separated")
 	serveArgs := flag.String("serve-args", "", "extra arguments for agegender serve, space-separated")
+	floodRun := flag.Bool("floods", false, "run issue 26's upload, header and idle-connection floods")
+	uploads := flag.String("uploads", "2,8,16", "with -floods: large uploads sent at once, per case")
+	uploadMB := flag.Int("upload-mb", 19, "with -floods: the size of each large upload in MB")
+	headerConns := flag.Int("header-conns", 1500, "with -floods: connections sending 1 MB of headers")
+	idleConns := flag.Int("idle-conns", 19000, "with -floods: idle keep-alive connections")
 	flag.Parse()
+
+	if *floodRun {
+		counts, err := parseLevels(*uploads)
+		if err != nil {
+			return err
+		}
+		err = floods(floodOptions{bin: *bin, image: *imagePath, uploads: counts, size: *uploadMB << 20,
+			headers: *headerConns, idle: *idleConns})
+		if errors.Is(err, errSkip) {
+			fmt.Println("loadtest:", err)
+			return nil
+		}
+		return err
+	}
 
 	if *mixedRun {
 		if *clients < 1 || *duration <= 0 || *hostileShare < 0 || *hostileShare > 1 || *uploadTimeout <= 0 {

@@ -106,7 +106,7 @@ func TestHostileCorpus(t *testing.T) {
 		t.Errorf("%d rows for %d inputs", rows, len(c.Cases))
 	}
 	for _, k := range c.Cases {
-		errs := got[k.Entry]
+		errs := got[k.Input()]
 		short := k.Entry[:min(len(k.Entry), 80)]
 		if len(errs) != 1 {
 			t.Errorf("%q: %d rows, want 1", short, len(errs))

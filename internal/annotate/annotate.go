@@ -3,11 +3,13 @@
 package annotate
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
 	"image/jpeg"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -124,23 +126,45 @@ func NewWriter(dir string, force bool) (*Writer, error) {
 // extension included, under the folder, with ".annotated.jpg" added. Inputs
 // that differ in folder or extension (a/x.jpg and a/x.png, a/b.jpg and
 // a_b.jpg) get different paths. ".." steps become "@up" and an absolute path
-// keeps its folders, so that no path leaves the folder.
+// keeps its folders, so that no path leaves the folder. An object's key is
+// not a file's path: s3://b/p/./x.jpg and s3://b/p/x.jpg are two objects
+// (and once shared one copy), so its segments are kept as they are, "."
+// becoming "@dot" and an empty one "@empty"; a segment that starts with "@"
+// gets another, so that none of these can be taken for a real name.
 func (w *Writer) Path(input string) string {
 	if input == "-" {
 		return filepath.Join(w.dir, "stdin"+outfile.AnnotatedSuffix)
 	}
-	parts := strings.Split(filepath.ToSlash(filepath.Clean(input)), "/")
-	kept := parts[:0]
-	for _, p := range parts {
-		switch p {
-		case "", ".":
-		case "..":
-			kept = append(kept, "@up")
-		default:
-			kept = append(kept, p)
+	var parts []string
+	if scheme, key, ok := strings.Cut(input, "://"); ok && !strings.ContainsAny(scheme, `/\`) {
+		parts = append([]string{scheme + ":"}, strings.Split(key, "/")...)
+	} else {
+		for _, p := range strings.Split(filepath.ToSlash(filepath.Clean(input)), "/") {
+			if p != "" && p != "." {
+				parts = append(parts, p)
+			}
 		}
 	}
+	kept := make([]string, len(parts))
+	for i, p := range parts {
+		kept[i] = segmentName(p)
+	}
 	return filepath.Join(w.dir, filepath.Join(kept...)+outfile.AnnotatedSuffix)
+}
+
+// segmentName is the folder or file name a path segment is written as.
+func segmentName(p string) string {
+	switch {
+	case p == "..":
+		return "@up"
+	case p == ".":
+		return "@dot"
+	case p == "":
+		return "@empty"
+	case strings.HasPrefix(p, "@"):
+		return "@" + p
+	}
+	return p
 }
 
 // Write saves img with im's faces drawn, atomically. It never replaces the
@@ -156,7 +180,7 @@ func (w *Writer) Write(img image.Image, im face.Image) error {
 			return fmt.Errorf("annotate: %s was written during this run, for another input; not replaced", p)
 		}
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	if err := w.mkdirInside(filepath.Dir(p)); err != nil {
 		return fmt.Errorf("annotate: %w", err)
 	}
 	f, err := outfile.Create(p, w.force)
@@ -169,6 +193,35 @@ func (w *Writer) Write(img image.Image, im face.Image) error {
 	}
 	if err := f.Commit(); err != nil {
 		return fmt.Errorf("annotate: %w", err)
+	}
+	return nil
+}
+
+// mkdirInside creates the folders of dir below the annotation folder,
+// refusing a link among them: os.MkdirAll follows links, and a linked
+// folder inside --annotate once sent the copies outside it.
+func (w *Writer) mkdirInside(dir string) error {
+	rel, err := filepath.Rel(w.dir, dir)
+	if err != nil || rel == "." {
+		return err
+	}
+	at := w.dir
+	for _, name := range strings.Split(rel, string(filepath.Separator)) {
+		at = filepath.Join(at, name)
+		// Mkdir does not follow a link at its last element; another worker
+		// may have made the folder first.
+		if err := os.Mkdir(at, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		st, err := os.Lstat(at)
+		switch {
+		case err != nil:
+			return err
+		case st.Mode()&fs.ModeSymlink != 0:
+			return fmt.Errorf("%s is a link; annotated copies are written only inside the --annotate folder %s", at, w.dir)
+		case !st.IsDir():
+			return fmt.Errorf("%s is not a folder", at)
+		}
 	}
 	return nil
 }

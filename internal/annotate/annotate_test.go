@@ -87,3 +87,43 @@ func TestWriteNeverReplacesTheInput(t *testing.T) {
 		t.Error("input replaced")
 	}
 }
+
+// Object keys that a file path would clean to one (s3://b/p/./x.jpg and
+// s3://b/p/x.jpg once shared one copy) get copies of their own, and so do
+// a real "@up" folder and "..".
+func TestPathKeepsObjectKeysApart(t *testing.T) {
+	w := &Writer{dir: "out"}
+	seen := map[string]string{}
+	for _, in := range []string{"s3://b/p/x.jpg", "s3://b/p/./x.jpg", "s3://b/p//x.jpg", "s3://b/x.jpg", "s3://b/p/../x.jpg",
+		"gs://b/p/x.jpg", "../x.jpg", "@up/x.jpg", "@dot/x.jpg"} {
+		p := w.Path(in)
+		if prev, dup := seen[p]; dup {
+			t.Errorf("%s and %s both map to %s", prev, in, p)
+		}
+		seen[p] = in
+		if rel, err := filepath.Rel("out", p); err != nil || strings.HasPrefix(rel, "..") {
+			t.Errorf("%s maps to %s, outside the folder", in, p)
+		}
+	}
+}
+
+// A linked folder inside the annotation folder is refused, not followed:
+// the copy once went where the link pointed, outside --annotate.
+func TestWriteRefusesALinkedFolder(t *testing.T) {
+	out, outside := filepath.Join(t.TempDir(), "out"), t.TempDir()
+	w, err := NewWriter(out, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(out, "a")); err != nil {
+		t.Fatal(err)
+	}
+	img := image.NewNRGBA(image.Rect(0, 0, 8, 8))
+	err = w.Write(img, face.Image{Input: "a/b/x.jpg"})
+	if err == nil || !strings.Contains(err.Error(), "is a link; annotated copies are written only inside the --annotate folder") {
+		t.Errorf("write through a linked folder: %v", err)
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Errorf("the linked folder got %d entries", len(entries))
+	}
+}

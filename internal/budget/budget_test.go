@@ -88,3 +88,37 @@ func TestTryAcquire(t *testing.T) {
 		r2()
 	}
 }
+
+// A holder that must not wait may grow ahead of the waiters: TryAcquire
+// fails while anyone waits, so a batch worker that held a file's bytes
+// always gave them up and read the file again.
+func TestTryGrowGoesAheadOfWaiters(t *testing.T) {
+	b := New(100)
+	held, _ := b.Acquire(context.Background(), 60)
+	waiting := make(chan error, 1)
+	go func() {
+		r, err := b.Acquire(context.Background(), 60)
+		if err == nil {
+			r()
+		}
+		waiting <- err
+	}()
+	for b.queued() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if _, ok := b.TryAcquire(10); ok {
+		t.Error("TryAcquire went ahead of a waiter")
+	}
+	more, ok := b.TryGrow(10)
+	if !ok {
+		t.Fatal("TryGrow of 10 free bytes failed while another waited")
+	}
+	if _, ok := b.TryGrow(31); ok {
+		t.Error("TryGrow took more than is free")
+	}
+	more()
+	held()
+	if err := <-waiting; err != nil {
+		t.Fatalf("the waiter: %v", err)
+	}
+}

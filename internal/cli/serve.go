@@ -26,6 +26,7 @@ type serveOptions struct {
 	uploadTimeout   time.Duration
 	timeout         time.Duration
 	drainDelay      time.Duration
+	maxConnections  int
 	maxBatch        int
 	batchWindow     time.Duration
 	logLevel        string
@@ -44,11 +45,15 @@ requests and 503 once it is stopping (send it traffic or not); GET /metrics
 is for Prometheus (requests by route and code, latency, requests in flight,
 faces, queue wait).
 Errors are JSON {"error": "..."}: 400 bad upload or an image over the pixel
-or aspect-ratio limit, 408 upload slower than --upload-timeout, 413 over
---max-upload or over the memory one image may take, 405 wrong method, 422 no
-face found, 503 busy or timed out.
+or aspect-ratio limit, 408 upload slower than --upload-timeout or stalled
+(64 KB took over 5 s), 413 over --max-upload or over the memory one image may
+take, 405 wrong method, 422 no face found, 429 too many large uploads or
+images at once or no memory free within 10 s to receive the upload, 503
+busy, timed out or stopping; 429 and 503 say when to retry (Retry-After).
 
-Uploads are read whole before anything else is held; then the memory the
+At most --max-connections are open (past it the oldest idle one is closed),
+with headers up to 16 KB. Each upload reserves memory for its whole body
+from --max-upload-memory before it is read; then the memory the
 image's header says it needs is reserved from --max-memory before a pixel is
 decoded. One image may use three quarters of --max-memory, and images larger
 than a crop (over 1/16 of it) take one of the inference slots (one per core)
@@ -75,11 +80,12 @@ requests in flight finish.`,
 	fs.IntVar(&o.port, "port", 5000, "port to listen on")
 	fs.StringVar(&o.maxUpload, "max-upload", bytesize.Flag(server.DefaultMaxUpload), "largest upload accepted (e.g. 512KB, 20MB)")
 	fs.StringVar(&o.maxMemory, "max-memory", bytesize.Flag(server.DefaultMaxMemory), "memory for uploads being received and images being analysed at once; the process stays about 150 MB above it")
-	fs.StringVar(&o.maxUploadMemory, "max-upload-memory", "", fmt.Sprintf("the part of --max-memory for upload bodies being received, charged twice over; an eighth is kept for the first 64 KB of each, a quarter for bytes up to 1 MB (default: %s, or a quarter of --max-memory if less)", bytesize.Flag(server.DefaultMaxUploadMemory)))
+	fs.StringVar(&o.maxUploadMemory, "max-upload-memory", "", fmt.Sprintf("the part of --max-memory for upload bodies being received, each reserved whole before it is read (twice --max-upload for one that declares no length); an eighth is kept for uploads up to 128 KB, a quarter for uploads up to 2 MB (default: %s, or a quarter of --max-memory if less)", bytesize.Flag(server.DefaultMaxUploadMemory)))
 	fs.DurationVar(&o.uploadTimeout, "upload-timeout", server.DefaultUploadTimeout, "time limit for receiving each upload")
 	fs.DurationVar(&o.timeout, "timeout", server.DefaultTimeout, "time limit for each request once its upload is in")
 	fs.IntVar(&o.maxBatch, "max-batch", server.DefaultMaxBatch, "most crop-sized images of concurrent requests estimated in one engine call (micro-batching); 1 turns it off")
 	fs.DurationVar(&o.batchWindow, "batch-window", server.DefaultBatchWindow, "how long a batch waits for more images after its first; images join anyway while every slot is busy")
+	fs.IntVar(&o.maxConnections, "max-connections", server.DefaultMaxConnections, "most connections open at once; past it the oldest idle one is closed")
 	fs.DurationVar(&o.drainDelay, "drain-delay", 0, "after SIGTERM, keep serving this long with /ready failing before closing the listener (e.g. 5s behind a load balancer)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "least level logged: debug (also logs /health, /ready and /metrics), info, warn, error")
 	return cmd
@@ -126,12 +132,13 @@ func serveRun(ctx context.Context, ios *iostreams.IOStreams, o *serveOptions) (e
 // the engine starts: the port here, every other bound in Config.Validate.
 func (o *serveOptions) config() (server.Config, error) {
 	cfg := server.Config{
-		MaxConcurrent: workerCount(0, o.engine.threads, runtime.NumCPU()),
-		UploadTimeout: o.uploadTimeout,
-		Timeout:       o.timeout,
-		DrainDelay:    o.drainDelay,
-		MaxBatch:      o.maxBatch,
-		BatchWindow:   o.batchWindow,
+		MaxConcurrent:  workerCount(0, o.engine.threads, runtime.NumCPU()),
+		UploadTimeout:  o.uploadTimeout,
+		Timeout:        o.timeout,
+		DrainDelay:     o.drainDelay,
+		MaxConnections: o.maxConnections,
+		MaxBatch:       o.maxBatch,
+		BatchWindow:    o.batchWindow,
 	}
 	var err error
 	if cfg.MaxUpload, err = bytesize.Parse(o.maxUpload); err != nil {

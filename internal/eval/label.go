@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/agegender/agegender/internal/bytesize"
 	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/safeio"
 )
@@ -74,19 +75,49 @@ func LoadLabels(path string) (func(input string) (Label, bool), error) {
 		return nil, fmt.Errorf("labels: %w", err)
 	}
 	defer f.Close()
-	labels, err := readLabelsCSV(f)
+	if size, ok := safeio.Size(f); ok && size > maxLabelsBytes {
+		return nil, fmt.Errorf("%s: labels file of %s is over the %s limit", path, bytesize.Amount(size), bytesize.Limit(maxLabelsBytes))
+	}
+	labels, err := readLabelsCSV(&limitedLabels{r: io.LimitReader(f, maxLabelsBytes+1)}, maxLabels)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return newLabelIndex(labels).Lookup, nil
 }
 
+// Bounds on a labels file: held in memory as an index, a row costs some
+// 200 bytes whatever its length (a 128 MB file once took 1.28 GB), so the
+// rows are bounded as well as the bytes. The largest public age data sets
+// have some hundred thousand labelled faces.
+const (
+	maxLabelsBytes = 32 << 20
+	maxLabels      = 500_000
+	// maxLabelPath is Linux's PATH_MAX: no longer path names a file.
+	maxLabelPath = 4096
+)
+
+// limitedLabels fails a read past maxLabelsBytes (the file grew after its
+// size was checked, or has none).
+type limitedLabels struct {
+	r    io.Reader
+	read int64
+}
+
+func (l *limitedLabels) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	if l.read += int64(n); l.read > maxLabelsBytes {
+		return n, fmt.Errorf("labels file is over the %s limit", bytesize.Limit(maxLabelsBytes))
+	}
+	return n, err
+}
+
 // readLabelsCSV reads labels from a CSV file with the header path,age,gender
 // (in any column order, file standing for path; other columns are ignored). gender is Male/Female,
 // M/F (any case) or 0/1 with 0 = male and 1 = female, as in UTKFace names.
-// The map is keyed by path as written; race is -1. Use newLabelIndex to match
+// At most maxRows labels are read. The map is keyed by path as written;
+// race is -1. Use newLabelIndex to match
 // inputs against it.
-func readLabelsCSV(r io.Reader) (map[string]Label, error) {
+func readLabelsCSV(r io.Reader, maxRows int) (map[string]Label, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
@@ -129,8 +160,13 @@ func readLabelsCSV(r io.Reader) (map[string]Label, error) {
 			return ""
 		}
 		path := field("path")
-		if path == "" {
+		switch {
+		case path == "":
 			return nil, fmt.Errorf("labels CSV line %d: empty path", line)
+		case len(path) > maxLabelPath:
+			return nil, fmt.Errorf("labels CSV line %d: a path of %d bytes, longer than any path (%d)", line, len(path), maxLabelPath)
+		case len(labels) == maxRows:
+			return nil, fmt.Errorf("labels CSV line %d: more than %d labels, the limit", line, maxRows)
 		}
 		if _, dup := labels[path]; dup {
 			return nil, fmt.Errorf("labels CSV line %d: %s is labelled twice", line, path)

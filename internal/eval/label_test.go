@@ -1,6 +1,8 @@
 package eval
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -41,7 +43,7 @@ func TestReadLabelsCSV(t *testing.T) {
 		"b/three.png,70,0\n" +
 		"c/four.jpg, 12 ,1\n" +
 		"five.jpg,40,FEMALE\n"
-	got, err := readLabelsCSV(strings.NewReader(in))
+	got, err := readLabelsCSV(strings.NewReader(in), maxLabels)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +76,7 @@ func TestReadLabelsCSVErrors(t *testing.T) {
 		"path,age,gender\nx.jpg,30\n":               "line 2: gender",
 	}
 	for in, want := range cases {
-		_, err := readLabelsCSV(strings.NewReader(in))
+		_, err := readLabelsCSV(strings.NewReader(in), maxLabels)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("readLabelsCSV(%q) error = %v, want one containing %q", in, err, want)
 		}
@@ -112,11 +114,36 @@ func TestLabelIndexLookup(t *testing.T) {
 
 func TestReadLabelsCSVFileColumn(t *testing.T) {
 	// AAF's labels.csv: file,age,gender with 0 male, 1 female.
-	got, err := readLabelsCSV(strings.NewReader("file,age,gender\n00001A02.jpg,2,1\n07381A45.jpg,45,0\n"))
+	got, err := readLabelsCSV(strings.NewReader("file,age,gender\n00001A02.jpg,2,1\n07381A45.jpg,45,0\n"), maxLabels)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got["00001A02.jpg"] != (Label{2, face.Female, -1}) || got["07381A45.jpg"] != (Label{45, face.Male, -1}) {
 		t.Errorf("labels %+v", got)
+	}
+}
+
+// A labels file is bounded in bytes, refused from its size before it is
+// read, and in rows, each taking memory whatever its length: a 128 MB file
+// once took 1.28 GB.
+func TestLabelsFileIsBounded(t *testing.T) {
+	big := filepath.Join(t.TempDir(), "labels.csv")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("path,age,gender\n")
+	f.Truncate(maxLabelsBytes + 1) // sparse: nothing is written
+	f.Close()
+	if _, err := LoadLabels(big); err == nil || !strings.Contains(err.Error(), big+": labels file of 32.0 MB is over the 32 MB limit") {
+		t.Errorf("labels file over the byte limit: %v", err)
+	}
+	rows := "path,age,gender\na.jpg,1,m\nb.jpg,2,f\nc.jpg,3,m\n"
+	if _, err := readLabelsCSV(strings.NewReader(rows), 2); err == nil || !strings.Contains(err.Error(), "labels CSV line 4: more than 2 labels, the limit") {
+		t.Errorf("labels past the row limit: %v", err)
+	}
+	long := "path,age,gender\n" + strings.Repeat("x", maxLabelPath+1) + ",1,m\n"
+	if _, err := readLabelsCSV(strings.NewReader(long), 2); err == nil || !strings.Contains(err.Error(), "labels CSV line 2: a path of 4097 bytes, longer than any path (4096)") {
+		t.Errorf("a path longer than any path: %v", err)
 	}
 }

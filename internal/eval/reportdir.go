@@ -72,7 +72,8 @@ func WriteJSON(w io.Writer, s Summary) error {
 
 // WriteReport writes summary.json, three plots and an index.html showing
 // them into dir, creating it if needed (see CheckReportDir for which folders
-// it accepts). Everything is rendered before anything is written, and each
+// it accepts) and marking it as an output folder (outfile.MarkFolder), which
+// folder walks skip. Everything is rendered before anything is written, and each
 // file is written to a temporary file and renamed, so a failure never leaves
 // a half-written file; summary.json goes first, so that even a report cut
 // short is recognised as ours by the next run.
@@ -102,6 +103,11 @@ func WriteReport(dir string, s Summary, points []Point) error {
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create report folder: %w", err)
+	}
+	// Marked as --annotate's folder is: a report inside the input folder
+	// was read back as input (its plots) by the next run.
+	if err := outfile.MarkFolder(dir); err != nil {
+		return err
 	}
 	for _, f := range []struct {
 		name string

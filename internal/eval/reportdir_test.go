@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/agegender/agegender/internal/pipeline"
 )
 
 func TestWriteReport(t *testing.T) {
@@ -58,8 +60,24 @@ func TestWriteReport(t *testing.T) {
 	}
 
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 5 {
-		t.Errorf("report folder has %d entries, want the 5 files (no temporary files left)", len(entries))
+	if len(entries) != 6 {
+		t.Errorf("report folder has %d entries, want the 5 files and the output marker (no temporary files left)", len(entries))
+	}
+}
+
+// A report written inside the input folder is not read back as input by
+// the next run's walk: --annotate's folder was marked, --report's was not.
+func TestReportInsideInputsIsNotInput(t *testing.T) {
+	root := t.TempDir()
+	os.WriteFile(filepath.Join(root, "a.png"), []byte("x"), 0o644)
+	sc := handScorer()
+	if err := WriteReport(filepath.Join(root, "report"), sc.Summary(), sc.Points()); err != nil {
+		t.Fatal(err)
+	}
+	for in := range pipeline.Walk([]string{root}, pipeline.DefaultExtensions) {
+		if filepath.Base(in.Name) != "a.png" {
+			t.Errorf("the walk of the input folder yields %s", in.Name)
+		}
 	}
 }
 

@@ -147,7 +147,7 @@ func (f *File) Abort() {
 }
 
 // folderMarker is the file that marks a folder agegender writes outputs
-// into (--annotate's): folder walks skip a folder that holds it, so that a
+// into (--annotate's, eval --report's): folder walks skip a folder that holds it, so that a
 // run over a folder with its annotations inside does not read its own
 // copies back, this run or the next.
 const folderMarker = ".agegender-output"
@@ -164,7 +164,7 @@ func MarkFolder(dir string) error {
 	if _, err := os.Lstat(p); err == nil {
 		return nil
 	}
-	note := "agegender writes its annotated copies here; folder walks skip this folder while this file is in it.\n"
+	note := "agegender writes its output here (annotated copies, an eval report); folder walks skip this folder while this file is in it.\n"
 	if err := os.WriteFile(p, []byte(note), 0o644); err != nil {
 		return fmt.Errorf("mark %s as an output folder: %w", dir, err)
 	}

@@ -226,7 +226,8 @@ func (s *Summary) count(res Result) {
 // process decodes a chunk and runs its images through the model together,
 // handing each result to emit. With a budget, an image that does not fit
 // while others of the chunk are held sends those through the model first,
-// releasing them, and only then waits: a worker never waits while holding.
+// releasing them, and only then waits: a worker never waits while holding
+// (workerMemory).
 func process(ctx context.Context, chunk []job, est face.Estimator, o Options, emit func(done)) {
 	type held struct {
 		d       done
@@ -261,25 +262,7 @@ func process(ctx context.Context, chunk []job, est face.Estimator, o Options, em
 		}
 		batch = batch[:0]
 	}
-	reserve := func(h preprocess.Header) (func(), error) {
-		if o.Budget == nil {
-			return func() {}, nil
-		}
-		n := h.Cost()
-		if o.Inspect != nil {
-			n += int64(h.Width) * int64(h.Height) * o.InspectCost
-		}
-		if o.WorkCost != nil {
-			n += o.WorkCost(h.Width, h.Height)
-		}
-		if len(batch) > 0 {
-			if release, ok := o.Budget.TryAcquire(n); ok {
-				return release, nil
-			}
-			flush()
-		}
-		return o.Budget.Acquire(ctx, n)
-	}
+	mem := &workerMemory{ctx: ctx, b: o.Budget, holding: func() bool { return len(batch) > 0 }, flush: flush}
 	for _, j := range chunk {
 		d := done{seq: j.seq, res: Result{Image: face.Image{Input: j.in.Name}}}
 		// After a cancel the rest of the chunk is reported, not processed,
@@ -289,7 +272,7 @@ func process(ctx context.Context, chunk []job, est face.Estimator, o Options, em
 			emit(d)
 			continue
 		}
-		img, release, err := decode(ctx, j.in, o.Limits, reserve)
+		img, release, err := decode(ctx, j.in, o.Limits, mem, o.cost)
 		if err != nil {
 			d.res.Err = err
 			emit(d)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -222,12 +223,43 @@ func TestReadListLongLine(t *testing.T) {
 	if len(ins) != 3 || ins[0].Err != nil || ins[2].Err != nil || filepath.Base(ins[2].Name) != "b.png" {
 		t.Fatalf("%d inputs, want a.png, the long line, b.png", len(ins))
 	}
-	if ins[1].Name != long || ins[1].Err == nil || !strings.Contains(ins[1].Err.Error(), "longer than any path") {
+	if ins[1].Name != EntryName(long) || ins[1].Err == nil || !strings.Contains(ins[1].Err.Error(), "a path list entry of 2097152 bytes, longer than any path") {
 		t.Errorf("long line: name of %d bytes, error %.200v", len(ins[1].Name), ins[1].Err)
 	}
 	if n := len(ins[1].Err.Error()); n > 300 {
 		t.Errorf("error message is %d bytes: it should not repeat the whole line", n)
 	}
+}
+
+// A line of any length is read without being held: one 512 MB line once
+// took 2.19 GB.
+func TestReadListLongLineIsNotHeld(t *testing.T) {
+	root := tree(t, "b.png")
+	line := io.MultiReader(io.LimitReader(repeatReader('x'), 64<<20), strings.NewReader("\n"+filepath.Join(root, "b.png")+"\n"))
+	var ins []Input
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for in := range ReadList(line, '\n', DefaultExtensions) {
+		ins = append(ins, in)
+	}
+	runtime.ReadMemStats(&after)
+	if len(ins) != 2 || ins[0].Err == nil || ins[1].Err != nil {
+		t.Fatalf("%d inputs, want the long line's error, then b.png", len(ins))
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 1<<20 {
+		t.Errorf("reading a 64 MB line allocated %d bytes", got)
+	}
+}
+
+// repeatReader gives b forever.
+type repeatReader byte
+
+func (r repeatReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(r)
+	}
+	return len(p), nil
 }
 
 func TestReadListStopsWhenConsumerBreaks(t *testing.T) {
@@ -257,5 +289,18 @@ func TestWalkRel(t *testing.T) {
 	}
 	if want := []string{"a/x.jpg", "b.png", "solo.jpg", "."}; !reflect.DeepEqual(rels, want) {
 		t.Errorf("rel %q, want %q", rels, want)
+	}
+}
+
+// Two entries longer than any path get two names, each what EntryName
+// gives for it: they once shared the name of their first 4096 bytes.
+func TestReadListNamesLongEntriesApart(t *testing.T) {
+	a, b := strings.Repeat("x", maxPath+10), strings.Repeat("x", maxPath+9)+"y"
+	var names []string
+	for in := range ReadList(strings.NewReader(a+"\n"+b+"\n"), '\n', DefaultExtensions) {
+		names = append(names, in.Name)
+	}
+	if len(names) != 2 || names[0] == names[1] || names[0] != EntryName(a) || names[1] != EntryName(b) || len(names[0]) > 200 {
+		t.Errorf("names %q, want %q and %q", names, EntryName(a), EntryName(b))
 	}
 }

@@ -45,17 +45,20 @@ func decoderCost(data []byte, name string, cfg image.Config, format string, lim 
 		return 2 * px, nil // the frame, and its reordered copy when interlaced
 	case "tiff":
 		// A strip's decompressed samples beside the image, read into a
-		// buffer that grows by doubling (so up to twice their size), and a
-		// copy of the file: image.Decode hides the bytes' ReaderAt behind a
-		// bufio.Reader, so the decoder buffers what it reads, also doubling.
-		return 3*perPixel*px + 2*int64(len(data)), nil
+		// buffer that grows by doubling (so up to twice their size), and
+		// the strip or tile tables the decoder reads (tiffTables). The
+		// file is read in place (decodeConfig).
+		return 3*perPixel*px + tiffTables(data, cfg.Width, cfg.Height), nil
 	case "webp":
 		switch cfg.ColorModel {
 		case color.NRGBAModel:
 			return 8 * px, nil // lossless: the pixels, and a transform's copy of them
 		case color.NYCbCrAModel:
-			return perPixel*px + 5*px, nil // the alpha plane, decoded as a lossless image first
+			// The alpha plane, decoded as a lossless image first, and the
+			// lossy frame's partitions, which the decoder copies.
+			return perPixel*px + 5*px + int64(len(data)), nil
 		}
+		return perPixel*px + int64(len(data)), nil // the frame's partitions, copied
 	}
 	return perPixel * px, nil
 }

@@ -17,7 +17,7 @@ import (
 	_ "image/png"
 
 	_ "golang.org/x/image/bmp"
-	_ "golang.org/x/image/tiff"
+	"golang.org/x/image/tiff"
 	_ "golang.org/x/image/webp"
 
 	"github.com/agegender/agegender/internal/bytesize"
@@ -68,6 +68,9 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
+// Bytes is MaxBytes, or its default when it is zero.
+func (l Limits) Bytes() int64 { return l.withDefaults().MaxBytes }
+
 // Decoded is a decoded image and facts about its file.
 type Decoded struct {
 	Image  image.Image
@@ -111,6 +114,60 @@ func ReadAll(r io.Reader, name string, lim Limits) ([]byte, error) {
 	return data, nil
 }
 
+// ReadAllSized is ReadAll for a reader known to hold at most size bytes (a
+// file's size, a request's Content-Length): it reads into one buffer of
+// size bytes, so that the bytes cost what a caller reserved for them before
+// reading, where ReadAll's buffer grows by doubling to up to twice the file.
+// More than size bytes is an error (the file grew while it was read); a
+// negative size is unknown, and ReadAllSized is then ReadAll.
+func ReadAllSized(r io.Reader, name string, lim Limits, size int64) ([]byte, error) {
+	if size < 0 {
+		return ReadAll(r, name, lim)
+	}
+	lim = lim.withDefaults()
+	if size > lim.MaxBytes {
+		return nil, fmt.Errorf("%s: file is over the %s limit", name, bytesize.Limit(lim.MaxBytes))
+	}
+	data, err := readInto(r, make([]byte, 0, size))
+	if err != nil {
+		return nil, fmt.Errorf("%s: read: %w", name, err)
+	}
+	if len(data) == 0 {
+		return nil, fmt.Errorf("%s: empty file", name)
+	}
+	return data, nil
+}
+
+// errGrew is a reader that gave more bytes than its size said.
+var errGrew = errors.New("more bytes than its size when opened (it changed while being read)")
+
+// readInto appends what r gives to buf until EOF, never past buf's capacity.
+func readInto(r io.Reader, buf []byte) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			var one [1]byte
+			n, err := r.Read(one[:])
+			switch {
+			case n > 0:
+				return nil, errGrew
+			case errors.Is(err, io.EOF):
+				return buf, nil
+			case err != nil:
+				return nil, err
+			}
+			continue
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
 // Header is what an image's header declares, read before any pixel is decoded.
 type Header struct {
 	Width, Height int
@@ -125,7 +182,10 @@ type Header struct {
 // against lim, so that nothing is allocated for an image that will be refused.
 func ReadHeader(data []byte, name string, lim Limits) (Header, error) {
 	lim = lim.withDefaults()
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err := unsupportedFeature(data); err != nil {
+		return Header{}, fmt.Errorf("%s: %w", name, err)
+	}
+	cfg, format, err := decodeConfig(data)
 	if err != nil {
 		if errors.Is(err, image.ErrFormat) {
 			return Header{}, fmt.Errorf("%s: %w", name, ErrNotImage)
@@ -162,7 +222,7 @@ func (h Header) Decode(data []byte, name string) (Decoded, error) {
 // decoders are fed through a reader that fails once ctx is done, in pieces
 // small enough that a piece costs milliseconds to decode.
 func (h Header) DecodeContext(ctx context.Context, data []byte, name string) (Decoded, error) {
-	img, _, err := image.Decode(&ctxReader{ctx: ctx, r: bytes.NewReader(data)})
+	img, err := decodeImage(&ctxReader{ctx: ctx, r: bytes.NewReader(data)}, h.Format)
 	if cerr := ctx.Err(); cerr != nil {
 		return Decoded{}, fmt.Errorf("%s: decoding stopped: %w", name, cerr)
 	}
@@ -177,7 +237,30 @@ func (h Header) DecodeContext(ctx context.Context, data []byte, name string) (De
 	return Decoded{Image: img, Format: h.Format, Orientation: orientation}, nil
 }
 
-// formatName guesses the format from magic bytes, only to word an error.
+// decodeConfig is image.DecodeConfig, but for a TIFF, which is read in
+// place: image.DecodeConfig hides the bytes' ReaderAt behind a bufio.Reader,
+// and the TIFF decoder then copies the file up to what it reads, the whole
+// file when its directory comes last, before any budget is charged.
+func decodeConfig(data []byte) (image.Config, string, error) {
+	if formatName(data) == "tiff" {
+		cfg, err := tiff.DecodeConfig(bytes.NewReader(data))
+		return cfg, "tiff", err
+	}
+	return image.DecodeConfig(bytes.NewReader(data))
+}
+
+// decodeImage is image.Decode, but for a TIFF, which is read in place, for
+// the reason decodeConfig gives.
+func decodeImage(r *ctxReader, format string) (image.Image, error) {
+	if format == "tiff" {
+		return tiff.Decode(r)
+	}
+	img, _, err := image.Decode(r)
+	return img, err
+}
+
+// formatName guesses the format from magic bytes, to word an error and to
+// read a TIFF in place.
 func formatName(data []byte) string {
 	switch {
 	case bytes.HasPrefix(data, []byte("\xff\xd8")):

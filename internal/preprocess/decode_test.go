@@ -187,3 +187,34 @@ func TestFormatName(t *testing.T) {
 		}
 	}
 }
+
+// A file in a supported format that uses a feature its decoder lacks is
+// refused saying which: an animated WebP said "webp: invalid format" and an
+// arithmetic-coded JPEG "unknown marker".
+func TestUnsupportedFeaturesAreNamed(t *testing.T) {
+	baseline := encodeJPEG(t, gradient(64, 48))
+	sof := bytes.Index(baseline, []byte{0xFF, 0xC0})
+	withSOF := func(m byte) []byte {
+		out := bytes.Clone(baseline)
+		out[sof+1] = m
+		return out
+	}
+	vp8x := []byte("RIFF\x00\x00\x00\x00WEBPVP8X\x0a\x00\x00\x00\x02\x00\x00\x00\x3f\x00\x00\x3f\x00\x00ANIM\x06\x00\x00\x00\x00\x00\x00\x00\x00\x00")
+	for _, c := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"anim.webp", vp8x, "anim.webp: an animated webp is not supported; save one frame as a still image"},
+		{"arith.jpg", withSOF(0xC9), "arith.jpg: a jpeg with arithmetic coding (SOF9) is not supported; save it as a baseline or progressive jpeg"},
+		{"arith-prog.jpg", withSOF(0xCA), "a jpeg with progressive arithmetic coding (SOF10) is not supported"},
+		{"lossless.jpg", withSOF(0xC3), "a jpeg with lossless coding (SOF3) is not supported"},
+	} {
+		if _, err := ReadHeader(c.data, c.name, Limits{}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+	if _, err := ReadHeader(baseline, "baseline.jpg", Limits{}); err != nil {
+		t.Errorf("baseline: %v", err)
+	}
+}

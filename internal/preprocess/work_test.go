@@ -158,3 +158,42 @@ func encodeGIF(t *testing.T, w, h int) []byte {
 	}
 	return b.Bytes()
 }
+
+// A TIFF's header is read in place and its strip tables are in the cost:
+// the header's reading copied the whole file, outside any budget (a file
+// of six million strips was charged 103 MB and took 240), and decoding
+// copied it again.
+func TestTIFFTablesAndCopiesAreCharged(t *testing.T) {
+	for _, c := range []struct {
+		name         string
+		w, h, strips int
+	}{
+		{"two million strips.tiff", 64, 64, 2_000_000},
+		{"a strip per row.tiff", 2000, 3000, 3000},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			data := hostile.StripTIFF(c.w, c.h, c.strips)
+			var h Header
+			header := allocatedBy(t, func() {
+				var err error
+				if h, err = ReadHeader(data, c.name, Limits{}); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if header > 1<<20 {
+				t.Errorf("reading the header of a %d-byte file allocated %d bytes", len(data), header)
+			}
+			allocated := allocatedBy(t, func() {
+				dec, err := h.Decode(data, c.name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				NRGBA(dec.Image)
+			})
+			const slack = 256 << 10
+			if charged := h.Cost() - h.Encoded; charged+slack < allocated || charged > 2*allocated+slack+int64(len(data)) {
+				t.Errorf("charged %d bytes, decoding allocated %d", charged, allocated)
+			}
+		})
+	}
+}

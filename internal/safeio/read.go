@@ -134,3 +134,26 @@ func unwrapPath(err error) error {
 	}
 	return err
 }
+
+// Size is the number of bytes r will give, when it knows: a regular file's
+// size, or an object's (a reader with a Size method), also through
+// NewIdleReadCloser. A caller that reserves memory for the bytes before it
+// reads them needs it; the file may still change, so a read must stop at it.
+func Size(r io.Reader) (int64, bool) {
+	if irc, ok := r.(idleReadCloser); ok {
+		if inner, ok := irc.Closer.(io.Reader); ok {
+			return Size(inner)
+		}
+	}
+	switch v := r.(type) {
+	case interface{ Stat() (fs.FileInfo, error) }:
+		st, err := v.Stat()
+		if err != nil || !st.Mode().IsRegular() {
+			return 0, false
+		}
+		return st.Size(), true
+	case interface{ Size() int64 }:
+		return v.Size(), true
+	}
+	return 0, false
+}

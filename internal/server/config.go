@@ -31,12 +31,13 @@ type Config struct {
 	// at most three quarters of the images' part.
 	MaxMemory int64
 	// MaxUploadMemory is the part of MaxMemory that upload bodies being
-	// received may hold, charged twice over (the buffer grows by doubling);
-	// 0 means DefaultMaxUploadMemory, or a quarter of MaxMemory if that is
-	// less. When set, it must hold one MaxUpload upload and be at most half
-	// of MaxMemory. It is split by how far into its body an upload is
-	// (upload.go), so that stalled large uploads cannot hold up crops; its
-	// large tier holds at least one MaxUpload upload.
+	// received may hold, each reserved whole before it is read: its
+	// Content-Length, or twice MaxUpload when it declares none (its buffer
+	// grows by doubling). 0 means DefaultMaxUploadMemory, or a quarter of
+	// MaxMemory if that is less. When set, it must hold one such chunked
+	// upload in five eighths of it and be at most half of MaxMemory. It is
+	// split by the uploads' size (uploadbudget.go), so that large uploads
+	// cannot hold up crops.
 	MaxUploadMemory int64
 	// WorkCost, when set, is the memory the estimator takes for an image of
 	// this size beyond its pixels and the detector working memory every
@@ -68,9 +69,23 @@ type Config struct {
 	// 0 closes at once.
 	DrainDelay time.Duration
 
+	// MaxConnections bounds the connections open at once (Serve); at the
+	// cap the oldest idle one is closed to make room, then the oldest still
+	// sending its headers. 0 means DefaultMaxConnections; Serve lowers it to
+	// keep fdHeadroom descriptors below the process's limit.
+	MaxConnections int
+
 	// limits bound what an image's header may declare; zero picks
 	// preprocess's defaults, which serve keeps. Tests raise them.
 	limits preprocess.Limits
+	// uploadQueueWait bounds an upload's wait for memory to be received
+	// into, and uploadStall the time each 64 KB of its body may take
+	// (pace.go); zero means the defaults below. Tests shorten them.
+	uploadQueueWait time.Duration
+	uploadStall     time.Duration
+	// shutdownGrace bounds Serve's wait for requests in flight once it
+	// stops; zero means shutdownGrace. Tests shorten it.
+	shutdownGrace time.Duration
 }
 
 // Defaults for the zero Config.
@@ -94,6 +109,14 @@ const (
 	// adds no latency to a request that finds the server idle.
 	DefaultMaxBatch    = 1
 	DefaultBatchWindow = 0
+	// An upload that finds no memory to be received into waits at most
+	// defaultUploadQueueWait, longer than defaultUploadStall, so that an
+	// honest upload outwaits the stalled ones that hold the memory it needs.
+	// DefaultMaxConnections holds a few hundred clients with keep-alive, and
+	// with 20 KB of headers each stays within some tens of megabytes.
+	DefaultMaxConnections  = 1024
+	defaultUploadQueueWait = 10 * time.Second
+	defaultUploadStall     = 5 * time.Second
 )
 
 // Bounds that Validate holds a Config to.
@@ -124,8 +147,8 @@ func (cfg Config) Validate() error {
 		return fmt.Errorf("--max-memory %s is under the %s the engine needs to analyse one photo",
 			bytesize.Flag(cfg.MaxMemory), bytesize.Flag(minMaxMemory))
 	}
-	// Five eighths of it hold the bytes of uploads past 1 MB (upload.go),
-	// twice over; the images keep at least half of MaxMemory.
+	// Five eighths of it hold the uploads over 2 MB (uploadbudget.go), one
+	// of which may be chunked; the images keep at least half of MaxMemory.
 	if m := cfg.MaxUploadMemory; m != 0 && (m*5/8 < 2*cfg.MaxUpload || m > cfg.MaxMemory/2) {
 		return fmt.Errorf("--max-upload-memory %s must hold one --max-upload %s upload (at least %s) and be at most half of --max-memory %s",
 			bytesize.Flag(m), bytesize.Flag(cfg.MaxUpload), bytesize.Flag(2*cfg.MaxUpload*8/5+1), bytesize.Flag(cfg.MaxMemory))
@@ -138,6 +161,9 @@ func (cfg Config) Validate() error {
 	}
 	if cfg.BatchWindow < 0 || cfg.BatchWindow > maxBatchWindow {
 		return fmt.Errorf("--batch-window %s is outside 0..%s", cfg.BatchWindow, maxBatchWindow)
+	}
+	if cfg.MaxConnections < 1 {
+		return fmt.Errorf("--max-connections %d must be at least 1", cfg.MaxConnections)
 	}
 	if cfg.DrainDelay < 0 || cfg.DrainDelay > maxDrainDelay {
 		return fmt.Errorf("--drain-delay %s is outside 0..%s", cfg.DrainDelay, maxDrainDelay)
@@ -174,7 +200,34 @@ func (cfg Config) withDefaults() Config {
 	if cfg.MaxBatch == 0 {
 		cfg.MaxBatch = DefaultMaxBatch
 	}
+	if cfg.MaxConnections <= 0 {
+		cfg.MaxConnections = DefaultMaxConnections
+	}
+	if cfg.shutdownGrace <= 0 {
+		cfg.shutdownGrace = shutdownGrace
+	}
+	if cfg.uploadQueueWait <= 0 {
+		cfg.uploadQueueWait = defaultUploadQueueWait
+	}
+	if cfg.uploadStall <= 0 {
+		cfg.uploadStall = defaultUploadStall
+	}
 	return cfg
+}
+
+// fdHeadroom is the descriptors kept free below the process's limit for
+// what is not a connection: the model files, the log, the listener, and
+// the connection accepted while Serve waits for room.
+const fdHeadroom = 64
+
+// connectionCap is MaxConnections, lowered to leave fdHeadroom below the
+// process's descriptor limit, and at least 1.
+func (cfg Config) connectionCap() int {
+	n := cfg.MaxConnections
+	if limit, ok := fdLimit(); ok && limit-fdHeadroom < uint64(n) {
+		n = int(max(limit, fdHeadroom+1) - fdHeadroom)
+	}
+	return max(n, 1)
 }
 
 // uploadMemory is MaxUploadMemory, or its default when it is zero.

@@ -12,6 +12,7 @@ func TestValidateNamesTheFlag(t *testing.T) {
 	base := Config{
 		MaxUpload: DefaultMaxUpload, MaxMemory: DefaultMaxMemory, UploadTimeout: DefaultUploadTimeout,
 		Timeout: DefaultTimeout, MaxBatch: DefaultMaxBatch, BatchWindow: DefaultBatchWindow, MaxConcurrent: 2,
+		MaxConnections: DefaultMaxConnections,
 	}
 	for _, c := range []struct {
 		name string
@@ -37,6 +38,8 @@ func TestValidateNamesTheFlag(t *testing.T) {
 		{"drain-delay", func(c *Config) { c.DrainDelay = -time.Second }, "--drain-delay -1s is outside 0..25s"},
 		{"drain-delay 26s", func(c *Config) { c.DrainDelay = 26 * time.Second }, "--drain-delay 26s is outside 0..25s"},
 		{"drain-delay 25s", func(c *Config) { c.DrainDelay = 25 * time.Second }, ""},
+		{"max-connections 0", func(c *Config) { c.MaxConnections = 0 }, "--max-connections 0 must be at least 1"},
+		{"max-connections 1", func(c *Config) { c.MaxConnections = 1 }, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := base

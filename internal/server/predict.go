@@ -46,7 +46,7 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed(w, r, http.MethodPost)
 		return
 	}
-	up, err := s.readUpload(w, r, s.uploads)
+	up, err := s.readUpload(w, r)
 	if err != nil {
 		writeFailure(w, err)
 		return
@@ -127,7 +127,7 @@ func writeFailure(w http.ResponseWriter, err error) {
 		// The body may be partly unread; the client must not send another
 		// request on this connection.
 		w.Header().Set("Connection", "close")
-		if ue.status == http.StatusTooManyRequests {
+		if retryable(ue.status) {
 			w.Header().Set("Retry-After", "2")
 		}
 		writeError(w, ue.status, err.Error())

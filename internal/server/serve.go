@@ -12,11 +12,16 @@ import (
 
 // Serve's own bounds. The header timeout stops slow-loris clients; the read
 // timeout is a backstop for every route, and /predict sets its own, tighter
-// deadline on the body (Config.UploadTimeout).
+// deadlines on the body (Config.UploadTimeout, pace.go). Headers are capped
+// at maxHeaderBytes (net/http allows 4 KB more), so that the connections
+// (Config.MaxConnections) hold at most some tens of megabytes of them; the
+// default megabyte let 1,500 connections hold 1.7 GB. An idle connection is
+// closed after idleTimeout, and sooner when the cap needs its place.
 const (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 2 * time.Minute
-	idleTimeout       = 2 * time.Minute
+	idleTimeout       = 30 * time.Second
+	maxHeaderBytes    = 16 << 10
 	shutdownGrace     = 30 * time.Second
 )
 
@@ -29,12 +34,16 @@ const (
 // ctx, so cancelling it does not abort them. It returns nil after a clean
 // shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	limited := newConnLimiter(ln, s.cfg.connectionCap())
+	ln = limited
 	srv := &http.Server{
-		Handler:           s,
+		Handler:           inHandler(s),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    1 << 20,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ConnState:         limited.connState,
+		ConnContext:       connContext,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	addr := ln.Addr().String()
@@ -51,8 +60,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("serve on %s: %w", addr, err)
 	}
 	s.log.Info("shutting down: no new connections; waiting for requests in flight")
+	// Uploads still arriving would hold Shutdown until their own deadline,
+	// past the grace; they are answered 503 at once instead.
+	s.uploading.stop()
 
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		srv.Close()

@@ -31,7 +31,8 @@
 //	     aspect ratio); the message names the limit
 //	404  unknown path
 //	405  wrong method (with an Allow header)
-//	408  the upload was not received within Config.UploadTimeout
+//	408  the upload was not received within Config.UploadTimeout, or it
+//	     stalled: 64 KB of its body took longer than 5 s
 //	413  upload over Config.MaxUpload (refused before reading the body when
 //	     its Content-Length says so), or an image that needs more memory
 //	     than one request may hold (see admission)
@@ -41,15 +42,19 @@
 //	     client reading "age" from a 200 must not get a made-up number;
 //	     rather than 400 because the upload itself was fine.
 //	429  a large image (more than 1/16 of MaxMemory) while the large lane's
-//	     queue is full (see admission), or an upload past 1 MB while 8
-//	     others are (see uploadBudget); retrying later may succeed
+//	     queue is full (see admission), an upload over 2 MB while 8
+//	     others hold or wait for memory, or one that found no memory to be
+//	     received into within 10 s (see uploadBudget); with Retry-After
 //	500  the estimator failed
 //	503  the answer was not ready within Config.Timeout (server busy or
-//	     inference slow); retrying later may succeed
+//	     inference slow); or the server is stopping (with Retry-After);
+//	     retrying later may succeed
 //
-// Limits, in the order a request meets them: the upload is read whole, within
-// MaxUpload bytes and UploadTimeout and charged to MaxUploadMemory, before
-// anything else is held, so that a slow client costs a connection and its
+// Limits, in the order a request meets them: the connection is one of
+// MaxConnections (connlimit.go) and its headers at most 16 KB; the upload
+// reserves from MaxUploadMemory all the memory its body can take, then is
+// read whole, within MaxUpload bytes and UploadTimeout, before anything
+// else is held, so that a slow client costs a connection and its
 // bytes, nothing more; the header is checked (a JPEG's scans included)
 // against preprocess's limits; the memory that decoding and detecting will take is
 // reserved from the rest of MaxMemory; and a large image (over 1/16 of it) takes
@@ -75,10 +80,12 @@ type Server struct {
 	cfg    Config
 	health map[string]any
 	adm    *admission
-	// uploads bounds the bodies being received.
-	uploads *uploadBudget
-	log     *slog.Logger
-	met     *metrics
+	// uploads bounds the bodies being received; uploading is them, cut
+	// off when Serve stops.
+	uploads   *uploadBudget
+	uploading uploadSet
+	log       *slog.Logger
+	met       *metrics
 	// batch is nil when batching is off.
 	batch *batcher
 	// draining is set by Serve when it starts to stop; /ready then fails.

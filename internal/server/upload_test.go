@@ -104,19 +104,19 @@ func TestChunkedUploadOverLimit(t *testing.T) {
 	}
 }
 
-// Past largeUploadsMax uploads over 1 MB in progress, the next one is
-// answered 429 naming the limit, at once, instead of waiting for memory
-// that stalled clients hold.
+// Past largeUploadsMax uploads over smallUpload holding or waiting for
+// memory, the next one is answered 429 naming the limit, at once, instead
+// of waiting for memory that stalled clients hold.
 func TestTooManyLargeUploadsAnswered429(t *testing.T) {
 	s := newServer(t, &fakeEstimator{faces: twoFaces()},
 		Config{MaxMemory: 512 << 20, MaxUploadMemory: 128 << 20, UploadTimeout: time.Minute})
 	srv := httptest.NewServer(s)
 	defer srv.Close()
-	form, ct := multipartBody(t, "file", bytes.Repeat([]byte("x"), 2<<20))
+	form, ct := multipartBody(t, "file", bytes.Repeat([]byte("x"), 3<<20))
 	data, _ := io.ReadAll(form)
 	var stalled []net.Conn
 	for range largeUploadsMax {
-		stalled = append(stalled, rawPost(t, srv, ct, int64(len(data)), data[:smallUpload+200<<10])) // past 1 MB, then stalled
+		stalled = append(stalled, rawPost(t, srv, ct, int64(len(data)), data[:1<<20])) // then stalled
 	}
 	// Closed before srv.Close, which would wait for their upload timeout.
 	defer func() {
@@ -126,7 +126,7 @@ func TestTooManyLargeUploadsAnswered429(t *testing.T) {
 	}()
 	for give := time.Now().Add(30 * time.Second); s.uploads.largeIn.Load() < largeUploadsMax; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(give) {
-			t.Fatalf("%d uploads past 1 MB after 30 s, want %d", s.uploads.largeIn.Load(), largeUploadsMax)
+			t.Fatalf("%d large uploads in progress after 30 s, want %d", s.uploads.largeIn.Load(), largeUploadsMax)
 		}
 	}
 	next := rawPost(t, srv, ct, int64(len(data)), nil)

@@ -140,7 +140,22 @@ func fromEnv(getenv func(string) string, count int) (s Spec, from string, found 
 	case slurmOK:
 		return slurm, slurmFrom, true, nil
 	}
-	return all, "", false, nil
+	return all, "", false, countWithoutIndex(getenv)
+}
+
+// countWithoutIndex fails when a scheduler's shard count is set but no
+// index is: an index set empty by a broken template once ran every shard
+// on all the inputs, silently. --shard-count alone is Resolve's to check.
+func countWithoutIndex(getenv func(string) string) error {
+	for _, c := range []struct{ count, index string }{
+		{envCount, envJobIndex},
+		{envSlurmCount, envSlurmID},
+	} {
+		if v := strings.TrimSpace(getenv(c.count)); v != "" {
+			return fmt.Errorf("%s=%s gives a shard count but %s, the index, is empty or unset; set it, or pass --shard", c.count, v, c.index)
+		}
+	}
+	return nil
 }
 
 func envInt(getenv func(string) string, name string) (n int, set bool, err error) {

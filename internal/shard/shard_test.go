@@ -80,6 +80,10 @@ func TestFromEnv(t *testing.T) {
 		{"slurm count disagrees", env(envSlurmID, "1", envSlurmCount, "3"), 4, Spec{}, false, envSlurmCount},
 		{"both agree", env(envJobIndex, "1", envSlurmID, "1", envSlurmCount, "3"), 3, Spec{1, 3}, true, ""},
 		{"both disagree", env(envJobIndex, "0", envSlurmID, "1", envSlurmCount, "3"), 3, Spec{}, false, "ambiguous"},
+		// An index set empty (or blank) beside a count once ran every input.
+		{"k8s empty index", env(envJobIndex, "", envCount, "4"), 0, Spec{}, false, "AGEGENDER_SHARD_COUNT=4 gives a shard count but JOB_COMPLETION_INDEX, the index, is empty or unset"},
+		{"k8s blank index", env(envJobIndex, " ", envCount, "4"), 0, Spec{}, false, "JOB_COMPLETION_INDEX, the index, is empty"},
+		{"slurm empty id", env(envSlurmID, "", envSlurmCount, "3"), 0, Spec{}, false, "SLURM_ARRAY_TASK_COUNT=3 gives a shard count but SLURM_ARRAY_TASK_ID, the index, is empty or unset"},
 	} {
 		s, from, found, err := fromEnv(c.env, c.count)
 		switch {
