@@ -29,13 +29,14 @@ type serveOptions struct {
 	maxBatch        int
 	batchWindow     time.Duration
 	logLevel        string
+	noPage          bool
 }
 
 func newCmdServe(ios *iostreams.IOStreams, open OpenEngine) *cobra.Command {
 	var o serveOptions
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve POST /predict, GET /health and GET /ready over HTTP",
+		Short: "Serve POST /predict, GET /health and GET /ready over HTTP, and a page to try it",
 		Long: `serve answers the reference API: POST /predict with the multipart field
 "file" returns {"age", "gender", "gender_probability"} for the largest face,
 plus "faces" with every face. GET /health reports the model and runtime
@@ -43,6 +44,10 @@ plus "faces" with every face. GET /health reports the model and runtime
 requests and 503 once it is stopping (send it traffic or not); GET /metrics
 is for Prometheus (requests by route and code, latency, requests in flight,
 faces, queue wait).
+GET / is a page to try it in a browser: pick, drop or paste a photo and see
+every face boxed and labelled, with the raw JSON. It is embedded in the
+binary and loads nothing from elsewhere; --no-page turns it off for an
+API-only deployment (/ then answers 404 like any unknown path).
 Errors are JSON {"error": "..."}: 400 bad upload or an image over the pixel
 or aspect-ratio limit, 408 upload slower than --upload-timeout, 413 over
 --max-upload or over the memory one image may take, 405 wrong method, 422 no
@@ -81,6 +86,7 @@ requests in flight finish.`,
 	fs.IntVar(&o.maxBatch, "max-batch", server.DefaultMaxBatch, "most crop-sized images of concurrent requests estimated in one engine call (micro-batching); 1 turns it off")
 	fs.DurationVar(&o.batchWindow, "batch-window", server.DefaultBatchWindow, "how long a batch waits for more images after its first; images join anyway while every slot is busy")
 	fs.DurationVar(&o.drainDelay, "drain-delay", 0, "after SIGTERM, keep serving this long with /ready failing before closing the listener (e.g. 5s behind a load balancer)")
+	fs.BoolVar(&o.noPage, "no-page", false, "do not serve the page at GET / (an API-only deployment)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "least level logged: debug (also logs /health, /ready and /metrics), info, warn, error")
 	return cmd
 }
@@ -135,6 +141,7 @@ func (o *serveOptions) config() (server.Config, error) {
 		DrainDelay:    o.drainDelay,
 		MaxBatch:      o.maxBatch,
 		BatchWindow:   o.batchWindow,
+		NoPage:        o.noPage,
 	}
 	var err error
 	if cfg.MaxUpload, err = bytesize.Parse(o.maxUpload); err != nil {

@@ -67,6 +67,9 @@ type Config struct {
 	// balancer polling /ready stops sending new requests first, up to 25 s;
 	// 0 closes at once.
 	DrainDelay time.Duration
+	// NoPage turns off the page at GET / (internal/webui), for API-only
+	// deployments: / then answers 404 as any unknown path does.
+	NoPage bool
 
 	// limits bound what an image's header may declare; zero picks
 	// preprocess's defaults, which serve keeps. Tests raise them.
