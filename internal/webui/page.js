@@ -157,7 +157,7 @@
     const largest = largestFace(data.faces);
     ui.caption.textContent = `${n} face${n === 1 ? "" : "s"} · ${data.width}×${data.height} px · ` +
       `answered in ${Math.round(ms)} ms` +
-      (n > 1 ? ` · the answer's top-level age and gender are face ${largest + 1}'s, the largest` : "");
+      (n > 1 ? ` · the answer's top-level age and gender describe face ${largest + 1}, the largest` : "");
     say(`Found ${n} face${n === 1 ? "" : "s"} in ${quote(name)}.`);
     setState("done");
     // The boxes are on screen at the next frame.
@@ -177,6 +177,9 @@
     box.style.width = pct(b.w, width);
     box.style.height = pct(b.h, height);
     if (b.y < height * 0.07) box.classList.add("tag-inside");
+    // A label grows rightwards from its box's left edge, or leftwards from
+    // its right edge for a face on the right half, so it stays on the photo.
+    if (b.x + b.w / 2 > width / 2) box.classList.add("tag-right");
     const tag = document.createElement("span");
     tag.className = "tag";
     tag.textContent = `${i + 1} ${f.gender} ${percent(f.gender_probability)} · age ${ageText(f)}`;
