@@ -292,38 +292,51 @@ func TestUsageErrorsExitOne(t *testing.T) {
 	}
 }
 
-func TestServe(t *testing.T) {
+// startServe runs agegender serve with args on a free loopback port until
+// the test ends, and returns its base URL once /health answers, with the
+// process and its stderr.
+func startServe(t *testing.T, args ...string) (string, *exec.Cmd, *bytes.Buffer) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	cmd := exec.Command(binary(t), "serve", "--port", fmt.Sprint(port), "--detect", "auto")
+	cmd := exec.Command(binary(t), append([]string{"serve", "--port", fmt.Sprint(port)}, args...)...)
 	cmd.Env = append(os.Environ(), "AGEGENDER_ORT_LIB="+testutil.ORTLibrary(t))
 	var errOut bytes.Buffer
 	cmd.Stderr = &errOut
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
+	t.Cleanup(func() { cmd.Process.Kill() })
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := http.Get(base + "/health")
 		if err == nil {
-			var h map[string]any
-			json.NewDecoder(resp.Body).Decode(&h)
 			resp.Body.Close()
-			if h["status"] != "ok" || h["ort_version"] == "" || h["model"] == "" {
-				t.Fatalf("health %v", h)
-			}
-			break
+			return base, cmd, &errOut
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("server did not come up: %s", errOut.String())
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestServe(t *testing.T) {
+	base, cmd, errOut := startServe(t, "--detect", "auto")
+	resp, err := http.Get(base + "/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h map[string]any
+	json.NewDecoder(resp.Body).Decode(&h)
+	resp.Body.Close()
+	if h["status"] != "ok" || h["ort_version"] == "" || h["model"] == "" {
+		t.Fatalf("health %v", h)
 	}
 
 	dir := t.TempDir()
@@ -331,7 +344,7 @@ func TestServe(t *testing.T) {
 	writePNG(t, img, 200, 200, 3)
 	data, _ := os.ReadFile(img)
 	body, ct := testutil.MultipartFile(t, "file", "crop.png", data)
-	resp, err := http.Post(base+"/predict", ct, body)
+	resp, err = http.Post(base+"/predict", ct, body)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,46 +30,16 @@ type serveOptions struct {
 	maxBatch        int
 	batchWindow     time.Duration
 	logLevel        string
+	noPage          bool
 }
 
 func newCmdServe(ios *iostreams.IOStreams, open OpenEngine) *cobra.Command {
 	var o serveOptions
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve POST /predict, GET /health and GET /ready over HTTP",
-		Long: `serve answers the reference API: POST /predict with the multipart field
-"file" returns {"age", "gender", "gender_probability"} for the largest face,
-plus "faces" with every face. GET /health reports the model and runtime
-(the process is alive); GET /ready answers 200 while the server takes
-requests and 503 once it is stopping (send it traffic or not); GET /metrics
-is for Prometheus (requests by route and code, latency, requests in flight,
-faces, queue wait).
-Errors are JSON {"error": "..."}: 400 bad upload or an image over the pixel
-or aspect-ratio limit, 408 upload slower than --upload-timeout or stalled
-(64 KB took over 5 s), 413 over --max-upload or over the memory one image may
-take, 405 wrong method, 422 no face found, 429 too many large uploads or
-images at once or no memory free within 10 s to receive the upload, 503
-busy, timed out or stopping; 429 and 503 say when to retry (Retry-After).
-
-At most --max-connections are open (past it the oldest idle one is closed),
-with headers up to 16 KB. Each upload reserves memory for its whole body
-from --max-upload-memory before it is read; then the memory the
-image's header says it needs is reserved from --max-memory before a pixel is
-decoded. One image may use three quarters of --max-memory, and images larger
-than a crop (over 1/16 of it) take one of the inference slots (one per core)
-before decoding, at most all the slots but one, so crops are never starved.
-Crop-sized images are decoded and estimated in micro-batches: the images of
-requests that arrive together go to the engine in one call (--max-batch,
---batch-window).
-
-Each request is logged once on stderr, as JSON lines when stderr is not a
-terminal and as text when it is, with its id; the id is also returned in the
-X-Request-Id header (the client's own when it sent a sane one).
-
-SIGINT or SIGTERM makes /ready fail, keeps serving for --drain-delay so that
-a load balancer stops sending, then stops accepting connections and lets the
-requests in flight finish.`,
-		Args: cobra.NoArgs,
+		Short: "Serve POST /predict, GET /health and GET /ready over HTTP, and a page to try it",
+		Long:  server.Usage,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return serveRun(cmd.Context(), ios, &o)
 		},
@@ -87,6 +57,7 @@ requests in flight finish.`,
 	fs.DurationVar(&o.batchWindow, "batch-window", server.DefaultBatchWindow, "how long a batch waits for more images after its first; images join anyway while every slot is busy")
 	fs.IntVar(&o.maxConnections, "max-connections", server.DefaultMaxConnections, "most connections open at once; past it the oldest idle one is closed")
 	fs.DurationVar(&o.drainDelay, "drain-delay", 0, "after SIGTERM, keep serving this long with /ready failing before closing the listener (e.g. 5s behind a load balancer)")
+	fs.BoolVar(&o.noPage, "no-page", false, "do not serve the page at GET / (an API-only deployment)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "least level logged: debug (also logs /health, /ready and /metrics), info, warn, error")
 	return cmd
 }
@@ -139,6 +110,7 @@ func (o *serveOptions) config() (server.Config, error) {
 		MaxConnections: o.maxConnections,
 		MaxBatch:       o.maxBatch,
 		BatchWindow:    o.batchWindow,
+		NoPage:         o.noPage,
 	}
 	var err error
 	if cfg.MaxUpload, err = bytesize.Parse(o.maxUpload); err != nil {

@@ -68,6 +68,9 @@ type Config struct {
 	// balancer polling /ready stops sending new requests first, up to 25 s;
 	// 0 closes at once.
 	DrainDelay time.Duration
+	// NoPage turns off the page at GET / (internal/webui), for API-only
+	// deployments: / then answers 404 as any unknown path does.
+	NoPage bool
 
 	// MaxConnections bounds the connections open at once (Serve); at the
 	// cap the oldest idle one is closed to make room, then the oldest still

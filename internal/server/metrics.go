@@ -8,6 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/agegender/agegender/internal/webui"
 )
 
 // metrics are what GET /metrics exposes, in a registry of the server's own:
@@ -68,8 +70,12 @@ func newMetrics() *metrics {
 var routes = map[string]bool{"/predict": true, "/health": true, "/ready": true, "/metrics": true}
 
 func routeLabel(path string) string {
-	if routes[path] {
+	switch {
+	case routes[path]:
 		return path
+	case path == webui.IndexPath || pageAsset(path):
+		// The page and its assets are one route: a view is one series, not three.
+		return "/"
 	}
 	return "other"
 }

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/agegender/agegender/internal/webui"
 )
 
 // requestIDHeader carries a request's id: taken from the request when it
@@ -100,6 +102,12 @@ func probe(path string) bool {
 	return path == "/health" || path == "/ready" || path == "/metrics"
 }
 
+// pageAsset reports a path the page loads after GET /; the page's own line
+// says a person opened it, so its assets are logged at debug level too.
+func pageAsset(path string) bool {
+	return path == webui.ScriptPath || path == webui.StylePath
+}
+
 // logRequests is the middleware that gives each request its id, answered
 // in the X-Request-Id header, and logs it once answered.
 func logRequests(log *slog.Logger, next http.Handler) http.Handler {
@@ -124,7 +132,7 @@ func logRequest(log *slog.Logger, r *http.Request, id string, rw *recorder, took
 		level = slog.LevelError
 	case status >= 500:
 		level = slog.LevelWarn
-	case probe(r.URL.Path) && status < 400:
+	case (probe(r.URL.Path) || pageAsset(r.URL.Path)) && status < 400:
 		level = slog.LevelDebug
 	}
 	ctx := r.Context()

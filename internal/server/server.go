@@ -11,6 +11,8 @@
 //	               Serve is stopping: send traffic here or not
 //	GET  /metrics  Prometheus metrics: requests by route and code, latency,
 //	               requests in flight, faces, queue wait; Go and process
+//	GET  /         a page to try it in a browser (internal/webui), with its
+//	               /page.js and /page.css; off with Config.NoPage
 //
 // Every answer carries an X-Request-Id header (the request's own when it
 // sent a sane one), and every request is logged once through Config.Logger
@@ -70,6 +72,9 @@ import (
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/agegender/agegender/internal/bytesize"
+	"github.com/agegender/agegender/internal/webui"
 )
 
 // Server is the API: its routes, its limits and the work in progress. It
@@ -130,7 +135,15 @@ func New(est Estimator, cfg Config) (*Server, error) {
 			Help: "Crop-sized images decoded and waiting for their micro-batch to start.",
 		}, func() float64 { return float64(s.batch.waiting.Load()) }))
 	}
-	s.handler = logRequests(s.log, countRequests(s.met, s.routes()))
+	var page *webui.Page
+	if !cfg.NoPage {
+		var err error
+		page, err = webui.New(webui.Options{MaxUpload: cfg.MaxUpload, MaxUploadText: bytesize.Limit(cfg.MaxUpload)})
+		if err != nil {
+			return nil, err
+		}
+	}
+	s.handler = logRequests(s.log, countRequests(s.met, s.routes(page)))
 	return s, nil
 }
 
@@ -140,10 +153,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
 }
 
-// routes maps the API's paths to their handlers. Methods are checked by
-// hand rather than with "POST /predict" patterns, because the mux's own 404
-// and 405 answers are plain text, not JSON.
-func (s *Server) routes() *http.ServeMux {
+// routes maps the API's paths, and the page's when page is not nil, to their
+// handlers. Methods are checked by hand rather than with "POST /predict"
+// patterns, because the mux's own 404 and 405 answers are plain text, not
+// JSON.
+func (s *Server) routes(page *webui.Page) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/predict", s.predict)
 	mux.HandleFunc("/health", s.healthz)
@@ -156,6 +170,22 @@ func (s *Server) routes() *http.ServeMux {
 		}
 		promh.ServeHTTP(w, r)
 	})
+	if page != nil {
+		for _, path := range page.Paths() {
+			// "/{$}" is "/" alone; every other path still falls to the 404 below.
+			pattern := path
+			if path == webui.IndexPath {
+				pattern = "/{$}"
+			}
+			mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+				if r.Method != http.MethodGet && r.Method != http.MethodHead {
+					methodNotAllowed(w, r, "GET, HEAD")
+					return
+				}
+				page.ServeHTTP(w, r)
+			})
+		}
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint %s; try POST /predict or GET /health", r.URL.Path))
 	})
