@@ -59,6 +59,15 @@ def export(args):
             val_metrics = json.load(f)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     meta = contract(preset, net, state, framing, val_metrics, git_commit(root), sources.data, args.untrained)
+    finish_export(tmp, args.out, meta)
+    return 0
+
+
+def finish_export(tmp, out, meta):
+    """Checks the ONNX file torch wrote at tmp, writes the contract into its
+    metadata (the only thing the Go side reads) and moves it to out."""
+    import onnx
+
     m = onnx.load(tmp)
     onnx.checker.check_model(m)
     del m.metadata_props[:]
@@ -66,9 +75,8 @@ def export(args):
     entry.key, entry.value = "agegender", json.dumps(meta, indent=1)
     m.producer_name = "agegender-training"
     onnx.save(m, tmp)
-    os.replace(tmp, args.out)
-    print(f"exported {args.out} ({os.path.getsize(args.out) / 1e6:.2f} MB)")
-    return 0
+    os.replace(tmp, out)
+    print(f"exported {out} ({os.path.getsize(out) / 1e6:.2f} MB)")
 
 
 def contract(preset, net, state, framing, val_metrics, commit, data_dirs, untrained):

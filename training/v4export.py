@@ -3,11 +3,9 @@ takes the contract's input (RGB in [-1, 1]) and gives the age, P(female)
 and the calibrated age distribution the interval is read from."""
 
 import inspect
-import json
 import os
 import time
 
-import onnx
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -15,7 +13,7 @@ import torch.nn.functional as F
 import faceres
 import nets
 import v4train
-from export import git_commit
+from export import finish_export, git_commit
 
 
 class Exported(nn.Module):
@@ -68,15 +66,7 @@ def export(net, saved, preset, size, out, meta):
     torch.onnx.export(model, torch.zeros(2, 3, size, size), tmp, input_names=["input"], output_names=names,
                       dynamic_axes={n: {0: "batch"} for n in ["input"] + names}, opset_version=13,
                       do_constant_folding=True, **kwargs)
-    m = onnx.load(tmp)
-    onnx.checker.check_model(m)
-    del m.metadata_props[:]
-    entry = m.metadata_props.add()
-    entry.key, entry.value = "agegender", json.dumps(meta, indent=1)
-    m.producer_name = "agegender-training"
-    onnx.save(m, tmp)
-    os.replace(tmp, out)
-    print(f"exported {out} ({os.path.getsize(out) / 1e6:.2f} MB)")
+    finish_export(tmp, out, meta)
 
 
 def contract(preset, net, saved, framing, metrics, root):

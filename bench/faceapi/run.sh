@@ -23,7 +23,12 @@ while (($#)); do
 	case "$1" in
 	--model | --data)
 		(($# >= 2)) || { echo "run.sh: $1 needs a value" >&2; exit 1; }
-		pass+=("$1" "$(realpath -- "$2")")
+		# A preset's name (--model fast) is not a path.
+		if [[ $1 == --model && ! -e $2 && $2 != */* ]]; then
+			pass+=("$1" "$2")
+		else
+			pass+=("$1" "$(realpath -- "$2")")
+		fi
 		shift 2
 		;;
 	-h | --help)

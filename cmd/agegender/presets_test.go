@@ -1,6 +1,6 @@
 //go:build cgo
 
-package main
+package main_test
 
 import (
 	"encoding/json"
@@ -67,7 +67,7 @@ func TestAgeIntervalLevel(t *testing.T) {
 	if w5, w9 := width("0.5"), width("0.95"); !(w5 > 0 && w9 > w5) {
 		t.Errorf("interval width %.1f at 0.5 and %.1f at 0.95: want it to widen", w5, w9)
 	}
-	if r := agegender(t, nil, "predict", "--age-interval", "1", "../../testdata/astronaut.png"); r.code != 2 || !strings.Contains(r.stderr, "--age-interval") {
+	if r := agegender(t, nil, "predict", "--age-interval", "1", "../../testdata/astronaut.png"); r.code != 1 || !strings.Contains(r.stderr, "--age-interval") {
 		t.Errorf("--age-interval 1: exit %d, stderr %q; want a usage error", r.code, r.stderr)
 	}
 }
