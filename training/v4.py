@@ -210,9 +210,7 @@ def distill_targets(args, preset, net, parts):
     at its own framing (its calibrated temperatures applied), from its
     cached activations of the clean view."""
     src = PRESETS[preset.distill_from]
-    saved = torch.load(os.path.join(args.runs, src.name, "tail.pt"))
-    tail = v4train.Tail(net, saved["start"])
-    tail.load_state_dict(saved["tail"])
+    tail, saved = v4train.load_tail(os.path.join(args.runs, src.name), net)
     views, _ = cached_activations(args, replace(src, start=saved["start"]), net, *parts)
     a, f = v4train.predict(tail, views[0])
     return {"soft_age": torch.softmax(a / saved["age_temperature"], dim=1),

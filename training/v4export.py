@@ -120,7 +120,5 @@ def contract(preset, net, saved, framing, metrics, root):
 def build(args, preset, teacher):
     """The trained preset's net (faceres-deep with its fine-tuned tail) and
     its saved run."""
-    saved = torch.load(os.path.join(args.runs, preset.name, "tail.pt"))
-    tail = v4train.Tail(teacher, saved["start"])
-    tail.load_state_dict(saved["tail"])
+    tail, saved = v4train.load_tail(os.path.join(args.runs, preset.name), teacher)
     return tail.into(teacher).eval(), saved

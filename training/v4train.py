@@ -5,6 +5,7 @@ from the accurate preset it is distilled from."""
 
 import copy
 import math
+import os
 
 import torch
 import torch.nn as nn
@@ -12,6 +13,7 @@ import torch.nn.functional as F
 
 import faceres
 from pipeline import age_targets, epoch_pool
+from scoring import best_temperature
 
 
 class Tail(nn.Module):
@@ -169,15 +171,18 @@ def fit_age_temperature(age_logits, ages, level):
 
 
 def fit_gender_temperature(logits, female):
-    """The T that makes sigmoid(logit / T) best predict the labels (lowest
-    log loss) on the calibration faces with a gender label."""
+    """scoring.best_temperature over the calibration faces with a gender label."""
     has = female >= 0
-    best_t, best = 1.0, float("inf")
-    for t in torch.exp(torch.linspace(math.log(0.25), math.log(4.0), 281)).tolist():
-        nll = float(F.binary_cross_entropy_with_logits(logits[has] / t, female[has]))
-        if nll < best:
-            best_t, best = t, nll
-    return best_t
+    return best_temperature(logits[has], female[has])
+
+
+def load_tail(run_folder, net):
+    """The tail a v4-train run saved in run_folder (tail.pt) on net, and the
+    run's saved state: its first trained layer and both temperatures."""
+    saved = torch.load(os.path.join(run_folder, "tail.pt"))
+    tail = Tail(net, saved["start"])
+    tail.load_state_dict(saved["tail"])
+    return tail.eval(), saved
 
 
 def expected_age(age_logits, temperature=1.0):
