@@ -57,6 +57,15 @@ func LookupPreset(name string) (Preset, bool) {
 	return Preset{}, false
 }
 
+// PresetNames lists the presets' names for messages: "accurate, fast".
+func PresetNames() string {
+	var names []string
+	for _, p := range Presets() {
+		names = append(names, p.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
 // PresetList names the presets with what each is for, for --model's help:
 // "accurate (...) or fast (...)".
 func PresetList() string {

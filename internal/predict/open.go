@@ -3,7 +3,6 @@ package predict
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/agegender/agegender/internal/assets"
 	"github.com/agegender/agegender/internal/face"
@@ -87,18 +86,9 @@ func readModel(ctx context.Context, name string) (model []byte, label, preset st
 		return p.Bytes(), p.Label(), p.Name, nil
 	}
 	if model, err = safeio.ReadFile(ctx, name, maxModelBytes, "read model (from --model)"); err != nil {
-		return nil, "", "", fmt.Errorf("%w (--model takes a file or a preset: %s)", err, presetNames())
+		return nil, "", "", fmt.Errorf("%w (--model takes a file or a preset: %s)", err, models.PresetNames())
 	}
 	return model, name, "", nil
-}
-
-// presetNames lists the embedded presets' names for messages.
-func presetNames() string {
-	var names []string
-	for _, p := range models.Presets() {
-		names = append(names, p.Name)
-	}
-	return strings.Join(names, ", ")
 }
 
 // readDetector returns the detector the flag or, without one, the
