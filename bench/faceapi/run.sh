@@ -42,15 +42,7 @@ while (($#)); do
 	esac
 done
 
-# Install (again) only when the pinned versions changed.
-if ! cmp -s "$here/package-lock.json" "$scratch/.installed-lock.json" 2>/dev/null; then
-	echo "installing face-api into $scratch (npm ci --ignore-scripts)" >&2
-	rm -rf "$scratch"
-	mkdir -p "$scratch"
-	cp "$here/package.json" "$here/package-lock.json" "$scratch/"
-	(cd "$scratch" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
-	cp "$here/package-lock.json" "$scratch/.installed-lock.json"
-fi
+"$repo/bench/npm-scratch.sh" "$here" "$scratch"
 
 cd "$repo"
 exec node "$here/faceapi.mjs" --repo "$repo" --modules "$scratch/node_modules" "${pass[@]}"

@@ -14,14 +14,7 @@ python=${PYTHON:-/usr/bin/python3}
 
 command -v node >/dev/null || { echo "run.sh: node is not installed (Node.js 18 or later)" >&2; exit 1; }
 [[ -f "$teacher/faceres-deep.json" ]] || "$repo/scripts/fetch-teacher.sh"
-if ! cmp -s "$here/package-lock.json" "$scratch/.installed-lock.json" 2>/dev/null; then
-	echo "installing tfjs into $scratch (npm ci --ignore-scripts)" >&2
-	rm -rf "$scratch"
-	mkdir -p "$scratch"
-	cp "$here/package.json" "$here/package-lock.json" "$scratch/"
-	(cd "$scratch" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
-	cp "$here/package-lock.json" "$scratch/.installed-lock.json"
-fi
+"$repo/bench/npm-scratch.sh" "$here" "$scratch"
 io="$repo/out/faceres"
 mkdir -p "$io"
 "$python" "$repo/training/main.py" teacher-check write --io "$io" "$@"
