@@ -69,6 +69,15 @@ image=$(cd "$(dirname "$image")" && pwd)/$(basename "$image")
 echo "== $bin (cwd $tmp/cwd, clean environment)"
 version=$(cd "$tmp/cwd" && env -i PATH=/usr/bin:/bin HOME="$tmp" "$bin" version)
 echo "$version"
+# The release build names its version (.goreleaser.yaml's -X main.version),
+# which goreleaser records in dist/metadata.json.
+want=$(grep -o '"version": *"[^"]*"' dist/metadata.json | head -n1 | sed 's/.*"\([^"]*\)"$/\1/')
+[ -n "$want" ] || { echo "release-check: no version in dist/metadata.json" >&2; exit 1; }
+first=$(head -n1 <<<"$version")
+case "$first" in
+  "agegender $want" | "agegender $want "*) ;;
+  *) echo "release-check: the binary says \"$first\", not agegender $want" >&2; exit 1 ;;
+esac
 # `version` reports a missing runtime in its output rather than its exit status.
 grep -q '^ONNX Runtime ' <<<"$version" || { echo "release-check: the unpacked binary found no ONNX Runtime" >&2; exit 1; }
 (cd "$tmp/cwd" && env -i PATH=/usr/bin:/bin HOME="$tmp" "$bin" predict --detect auto "$image")

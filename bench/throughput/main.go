@@ -208,3 +208,6 @@ func (decodeOnly) FacesContext(_ context.Context, imgs []*image.NRGBA) ([][]face
 }
 
 func (decodeOnly) Mode() face.Mode { return face.DetectOff }
+
+// WorkingMemory is none: decodeOnly runs no detector.
+func (decodeOnly) WorkingMemory(int, int) int64 { return 0 }

@@ -71,7 +71,7 @@ func run() error {
 	if *limit > 0 && *limit < len(photos) {
 		photos = photos[:*limit]
 	}
-	eng, err := predict.Open(context.Background(), predict.Config{Model: *modelPath, Detector: *detectorPath,
+	eng, err := predict.Open(context.Background(), result.EngineConfig{Model: *modelPath, Detector: *detectorPath,
 		Mode: result.DetectOn, Detect: p})
 	if err != nil {
 		return err

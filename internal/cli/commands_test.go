@@ -40,7 +40,7 @@ func pngFile(t *testing.T, path string, w, h int) {
 func runCLI(t *testing.T, open OpenEngine, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	ios, out, errOut := testStreams(stdin)
-	code = Main(args, ios, open)
+	code = Main(args, ios, open, "")
 	return code, out.String(), errOut.String()
 }
 
@@ -176,7 +176,9 @@ func TestEngineOpenErrorInProcess(t *testing.T) {
 	dir := t.TempDir()
 	pngFile(t, filepath.Join(dir, "a.png"), 40, 40)
 	outPath := filepath.Join(dir, "o.csv")
-	failing := func(context.Context, EngineConfig) (Engine, error) { return nil, fmt.Errorf("onnxruntime not found") }
+	failing := func(context.Context, face.EngineConfig) (Engine, error) {
+		return nil, fmt.Errorf("onnxruntime not found")
+	}
 	code, _, errOut := runCLI(t, failing, "", "batch", "--csv", outPath, dir)
 	if code != exitError || !strings.Contains(errOut, "onnxruntime not found") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
@@ -221,7 +223,7 @@ func TestServeInProcess(t *testing.T) {
 	pr, pw := io.Pipe()
 	ios.ErrOut = io.MultiWriter(errOut, pw)
 	ctx, cancel := context.WithCancel(context.Background())
-	root := newRoot(ios, op.open)
+	root := newRoot(ios, op.open, "")
 	root.SetArgs([]string{"serve", "--host", "127.0.0.1", "--port", "0", "--detect", "off"})
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(ctx); pw.Close() }()

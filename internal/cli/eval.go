@@ -124,7 +124,7 @@ func evalRun(ctx context.Context, ios *iostreams.IOStreams, o *evalOptions, args
 	// The same memory budget as batch: a labelled folder is as untrusted as
 	// any other.
 	opts := pipeline.Options{Workers: workerCount(o.run.workers, o.engine.threads, runtime.NumCPU()),
-		Budget: o.run.budget(), WorkCost: eng.WorkingMemory}
+		Budget: o.run.budget()}
 	sum, points, err := eval.Run(ctx, inputs, eng, lookup, split, opts, done)
 	if bar != nil {
 		bar.Finish()
@@ -132,8 +132,7 @@ func evalRun(ctx context.Context, ios *iostreams.IOStreams, o *evalOptions, args
 	if err != nil {
 		return err
 	}
-	info := eng.Info()
-	sum.Model, sum.ModelVersion, sum.Detect = info.Model, info.ModelVersion, string(eng.Mode())
+	sum.DescribeEngine(eng.Info())
 	if err := printSummary(ios, sum, o.asJSON); err != nil {
 		return err
 	}

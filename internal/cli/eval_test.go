@@ -31,7 +31,7 @@ func TestEvalSetupErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		ios, _, errOut := testStreams("")
-		if code := Main(c.args, ios, noEngine(t)); code != exitError || !strings.Contains(errOut.String(), c.want) {
+		if code := Main(c.args, ios, noEngine(t), ""); code != exitError || !strings.Contains(errOut.String(), c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", c.args, code, errOut, exitError, c.want)
 		}
 	}
@@ -44,7 +44,7 @@ func TestEvalHasAMemoryBudget(t *testing.T) {
 	dir := t.TempDir()
 	pngFile(t, filepath.Join(dir, "40_1_0_20170103200329407.jpg.chip.png"), 40, 40)
 	pngFile(t, filepath.Join(dir, "50_1_0_20170103200329408.jpg.chip.png"), 44, 40)
-	hungry := func(context.Context, EngineConfig) (Engine, error) {
+	hungry := func(context.Context, face.EngineConfig) (Engine, error) {
 		return &fakeEngine{mode: face.DetectOff, work: 65 << 20}, nil // over the 64 MB budget
 	}
 	code, out, errOut := runCLI(t, hungry, "", "eval", "--quiet", "--detect", "off", "--max-memory", "64", dir)

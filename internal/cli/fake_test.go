@@ -53,10 +53,10 @@ func (f *fakeEngine) Close() error {
 // fakeOpener opens fake engines and keeps the last one and its config.
 type fakeOpener struct {
 	eng    *fakeEngine
-	config EngineConfig
+	config face.EngineConfig
 }
 
-func (o *fakeOpener) open(_ context.Context, c EngineConfig) (Engine, error) {
+func (o *fakeOpener) open(_ context.Context, c face.EngineConfig) (Engine, error) {
 	o.config = c
 	o.eng = &fakeEngine{mode: c.Mode}
 	return o.eng, nil
@@ -64,7 +64,7 @@ func (o *fakeOpener) open(_ context.Context, c EngineConfig) (Engine, error) {
 
 // noEngine fails the test if a command gets as far as starting the engine.
 func noEngine(t *testing.T) OpenEngine {
-	return func(context.Context, EngineConfig) (Engine, error) {
+	return func(context.Context, face.EngineConfig) (Engine, error) {
 		t.Error("the engine was opened")
 		return nil, errors.New("no engine in this test")
 	}

@@ -78,7 +78,7 @@ func (f *engineFlags) open(ctx context.Context) (Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return f.opener(ctx, EngineConfig{
+	return f.opener(ctx, face.EngineConfig{
 		ORTLibrary: f.ortLib, Model: f.model, Detector: f.detector,
 		Mode: mode, Detect: params, Threads: f.threads, IntervalLevel: f.interval,
 	})

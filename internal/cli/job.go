@@ -115,7 +115,7 @@ func (s jobSpec) prepare(ctx context.Context, opts *job.Options) (Engine, error)
 		return nil, err
 	}
 	opts.Pipeline = pipeline.Options{Workers: workerCount(s.run.workers, s.engine.threads, runtime.NumCPU()),
-		Budget: s.run.budget(), WorkCost: eng.WorkingMemory}
+		Budget: s.run.budget()}
 	opts.Annotate = annotator
 	return eng, nil
 }

@@ -17,15 +17,16 @@ import (
 )
 
 // Main runs the command line and returns the exit code. open starts the
-// inference engine (cmd/agegender passes ONNX Runtime's).
-func Main(args []string, ios *iostreams.IOStreams, open OpenEngine) int {
+// inference engine (cmd/agegender passes ONNX Runtime's); release is the
+// release build's version, or empty.
+func Main(args []string, ios *iostreams.IOStreams, open OpenEngine, release string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// A write to standard output that failed (a full disk, /dev/full)
 	// fails the run even where the command itself, or cobra's help, does
 	// not look.
 	ios, outErr := ios.StickyOut()
-	root := newRoot(ios, open)
+	root := newRoot(ios, open, release)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if werr := outErr(); werr != nil && (err == nil || errors.Is(err, errSomeFailed)) {
@@ -54,7 +55,7 @@ func commandName(root *cobra.Command, args []string) string {
 
 // newRoot builds the command tree; the commands that run the model start it
 // with open.
-func newRoot(ios *iostreams.IOStreams, open OpenEngine) *cobra.Command {
+func newRoot(ios *iostreams.IOStreams, open OpenEngine, release string) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "agegender",
 		Short: "Find every face in a photo and estimate its age and gender, on CPU",
@@ -77,7 +78,7 @@ row), 1 usage or setup error (eval has its own rules: see eval --help).`,
 		newCmdEval(ios, open),
 		newCmdServe(ios, open),
 		newCmdMerge(ios),
-		newCmdVersion(ios, open),
+		newCmdVersion(ios, open, release),
 	)
 	return root
 }
@@ -87,28 +88,11 @@ row), 1 usage or setup error (eval has its own rules: see eval --help).`,
 type Engine interface {
 	face.Estimator
 	Info() face.EngineInfo
-	// WorkingMemory is what estimating a width x height image takes beyond
-	// its pixels (the detector's passes), charged to the memory budget.
-	WorkingMemory(width, height int) int64
 	Close() error
-}
-
-// EngineConfig is what the engine flags ask for, checked.
-type EngineConfig struct {
-	// ORTLibrary, Model and Detector are the flags' paths; empty means the
-	// defaults (found next to the binary or in .deps, the embedded model).
-	ORTLibrary, Model, Detector string
-	Mode                        face.Mode
-	Detect                      face.DetectParams
-	// Threads is ONNX Runtime's intra-op thread count per inference.
-	Threads int
-	// IntervalLevel is the share of each age distribution the age
-	// interval holds.
-	IntervalLevel float64
 }
 
 // OpenEngine starts an engine; reading its files stops when ctx ends
 // (Ctrl-C). Commands call it after every flag is checked and the output is
 // opened, so that a setup error leaves nothing behind; the caller closes the
 // engine.
-type OpenEngine func(ctx context.Context, c EngineConfig) (Engine, error)
+type OpenEngine func(ctx context.Context, c face.EngineConfig) (Engine, error)

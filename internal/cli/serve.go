@@ -86,7 +86,6 @@ func serveRun(ctx context.Context, ios *iostreams.IOStreams, o *serveOptions) (e
 		debug.SetMemoryLimit(cfg.MemoryLimit())
 	}
 	info := eng.Info()
-	cfg.WorkCost = eng.WorkingMemory
 	cfg.Health = info.Fields()
 	srv, err := server.New(eng, cfg)
 	if err != nil {

@@ -14,7 +14,7 @@ func runCLIEnv(t *testing.T, env map[string]string, stdin string, args ...string
 	ios, out, errOut := testStreams(stdin)
 	ios.Getenv = func(k string) string { return env[k] }
 	var op fakeOpener
-	code = Main(args, ios, op.open)
+	code = Main(args, ios, op.open, "")
 	return code, out.String(), errOut.String()
 }
 

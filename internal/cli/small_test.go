@@ -20,7 +20,7 @@ func TestStdoutWriteErrorExitsOne(t *testing.T) {
 		ios, _, errOut := testStreams("")
 		ios.Out = fullWriter{}
 		var op fakeOpener
-		if code := Main(args, ios, op.open); code != exitError || !strings.Contains(errOut.String(), "no space left on device") {
+		if code := Main(args, ios, op.open, ""); code != exitError || !strings.Contains(errOut.String(), "no space left on device") {
 			t.Errorf("%v to a full stdout: exit %d, stderr %q; want 1 naming the error", args, code, errOut)
 		}
 	}
@@ -31,7 +31,7 @@ func TestStdoutWriteErrorExitsOne(t *testing.T) {
 func TestFlagHelpHasNoBacktickNames(t *testing.T) {
 	ios, _, _ := testStreams("")
 	var op fakeOpener
-	root := newRoot(ios, op.open)
+	root := newRoot(ios, op.open, "")
 	for _, c := range append(root.Commands(), root) {
 		c.Flags().VisitAll(func(f *pflag.Flag) {
 			if name, _ := pflag.UnquoteUsage(f); strings.Contains(f.Usage, "`") {

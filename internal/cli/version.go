@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,14 +14,15 @@ import (
 	"github.com/agegender/agegender/internal/iostreams"
 )
 
-// buildVersion reports the module version and VCS revision that the Go
-// toolchain stamps into every build; nothing else sets a version.
-func buildVersion() string {
+// buildVersion reports the release's version (release, set by the release
+// build), else the module version the Go toolchain stamps, with the VCS
+// revision either way.
+func buildVersion(release string) string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "unknown"
+		return cmp.Or(release, "unknown")
 	}
-	v := bi.Main.Version
+	v := cmp.Or(release, bi.Main.Version)
 	for _, s := range bi.Settings {
 		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
 			v += " (" + s.Value[:12] + ")"
@@ -33,10 +35,11 @@ type versionOptions struct {
 	ortLib, model string
 	asJSON        bool
 	open          OpenEngine
+	release       string
 }
 
-func newCmdVersion(ios *iostreams.IOStreams, open OpenEngine) *cobra.Command {
-	o := versionOptions{open: open}
+func newCmdVersion(ios *iostreams.IOStreams, open OpenEngine, release string) *cobra.Command {
+	o := versionOptions{open: open, release: release}
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print the versions of agegender, its model, its face detector and ONNX Runtime",
@@ -56,9 +59,9 @@ $AGEGENDER_DETECTOR names) with its default size and score threshold.`,
 // versionRun prints the versions; an engine that cannot start is reported
 // in the output, not as a failure, since version is how one finds out why.
 func versionRun(ctx context.Context, ios *iostreams.IOStreams, o *versionOptions) error {
-	out := map[string]any{"agegender": buildVersion()}
+	out := map[string]any{"agegender": buildVersion(o.release)}
 	var info face.EngineInfo
-	eng, err := o.open(ctx, EngineConfig{
+	eng, err := o.open(ctx, face.EngineConfig{
 		ORTLibrary: o.ortLib, Model: o.model, Mode: face.DetectAuto, Detect: face.DefaultDetectParams(), Threads: 1,
 	})
 	if err != nil {

@@ -26,6 +26,8 @@ func (oneFace) FacesContext(_ context.Context, imgs []*image.NRGBA) ([][]face.Fa
 
 func (oneFace) Mode() face.Mode { return face.DetectOff }
 
+func (oneFace) WorkingMemory(int, int) int64 { return 0 }
+
 // Run skips the files outside the split before decoding them, and keeps
 // the inputs that failed before, so that they are reported.
 func TestRunKeepsTheSplit(t *testing.T) {

@@ -8,6 +8,8 @@
 // and its numbers say what they were computed on.
 package eval
 
+import "github.com/agegender/agegender/internal/face"
+
 // Summary is the outcome of an evaluation: what `agegender eval --json`
 // prints and what summary.json in the report folder holds.
 type Summary struct {
@@ -15,6 +17,10 @@ type Summary struct {
 	Model        string `json:"model,omitempty"`
 	ModelVersion string `json:"model_version,omitempty"`
 	Detect       string `json:"detect,omitempty"`
+	// Engine is the whole description of the engine, as `version --json`
+	// and GET /health give it (face.EngineInfo.Fields): preset, detector,
+	// ONNX Runtime and the age interval's level besides the model.
+	Engine map[string]any `json:"engine,omitempty"`
 	// Split is all, val or train; Excluded counts the files it left out
 	// before they were run (they are in none of the lists below).
 	Split    string `json:"split,omitempty"`
@@ -132,3 +138,10 @@ func (p Point) Covered() (has, inside bool) {
 
 // AgeError is predicted minus true age.
 func (p Point) AgeError() float64 { return p.PredAge - p.TrueAge }
+
+// DescribeEngine names the engine that was evaluated, from the same
+// description `version` and /health print.
+func (s *Summary) DescribeEngine(info face.EngineInfo) {
+	s.Model, s.ModelVersion, s.Detect = info.Model, info.ModelVersion, string(info.Mode)
+	s.Engine = info.Fields()
+}

@@ -20,49 +20,11 @@ type Estimator interface {
 	FacesContext(ctx context.Context, imgs []*image.NRGBA) (faces [][]Face, errs []error)
 	// Mode is the detection mode the estimator runs in.
 	Mode() Mode
-}
-
-// EngineInfo describes a loaded engine, for `version`, eval's summary and
-// /health.
-type EngineInfo struct {
-	// Preset is the embedded preset in use ("accurate", "fast"), or ""
-	// for a model file.
-	Preset       string
-	Model        string
-	ModelVersion string
-	ORTVersion   string
-	Mode         Mode
-	// Input is the model's input, e.g. "64x64 RGB".
-	Input    string
-	Detector string
-	// IntervalLevel is the share of each age distribution the age
-	// interval holds, or 0 for a model that gives no distribution.
-	IntervalLevel float64
-}
-
-// Describe names the model in a line: "agegender-v4 2026-12-07+1a2b3c4d
-// (preset accurate, input 160x160 RGB)"; a model file has no preset.
-func (i EngineInfo) Describe() string {
-	what := "input " + i.Input
-	if i.Preset != "" {
-		what = "preset " + i.Preset + ", " + what
-	}
-	return fmt.Sprintf("%s %s (%s)", i.Model, i.ModelVersion, what)
-}
-
-// Fields describe the engine as version --json and GET /health report it.
-func (i EngineInfo) Fields() map[string]any {
-	out := map[string]any{
-		"model": i.Model, "model_version": i.ModelVersion, "ort_version": i.ORTVersion,
-		"detect": string(i.Mode), "input": i.Input, "detector": i.Detector,
-	}
-	if i.Preset != "" {
-		out["preset"] = i.Preset
-	}
-	if i.IntervalLevel > 0 {
-		out["age_interval"] = i.IntervalLevel
-	}
-	return out
+	// WorkingMemory is about the most memory, in bytes, that estimating
+	// a decoded width x height image takes beyond its pixels: the
+	// detector's passes and the copy of its padded retry. Memory budgets
+	// add it to the image's decode cost (preprocess.Header.CostWith).
+	WorkingMemory(width, height int) int64
 }
 
 // ErrNoFace is the per-image error in mode "on" when nothing was detected.

@@ -94,6 +94,8 @@ func (f *fakeEstimator) FacesContext(ctx context.Context, imgs []*image.NRGBA) (
 
 func (f *fakeEstimator) Mode() face.Mode { return face.DetectOff }
 
+func (f *fakeEstimator) WorkingMemory(int, int) int64 { return 0 }
+
 // memOutput is an Output in memory that records how it was ended.
 type memOutput struct {
 	bytes.Buffer

@@ -24,12 +24,12 @@ func decode(ctx context.Context, in Input, lim preprocess.Limits, mem *workerMem
 		return nil, nil, err
 	}
 	// A cancelled run stops mid-decode, so that Ctrl-C acts at once.
-	dec, err := h.DecodeContext(ctx, data, in.Name)
+	img, err := h.DecodeNRGBA(ctx, data, in.Name)
 	if err != nil {
 		release()
 		return nil, nil, err
 	}
-	return preprocess.NRGBA(dec.Image), release, nil
+	return img, release, nil
 }
 
 // readHeld reads in's bytes and header, and holds the memory decoding

@@ -179,6 +179,8 @@ type cancellingEstimator struct {
 
 func (e *cancellingEstimator) Mode() face.Mode { return face.DetectAuto }
 
+func (e *cancellingEstimator) WorkingMemory(int, int) int64 { return 0 }
+
 func (e *cancellingEstimator) FacesContext(ctx context.Context, imgs []*image.NRGBA) ([][]face.Face, []error) {
 	e.images.Add(int64(len(imgs)))
 	e.cancel()

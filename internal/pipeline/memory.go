@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/agegender/agegender/internal/budget"
+	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/preprocess"
 )
 
@@ -59,16 +60,12 @@ func (m *workerMemory) grow(n int64) (func(), bool) {
 	return m.b.TryGrow(n)
 }
 
-// cost is what an image of header h holds while it is decoded and
-// estimated: its bytes, decoding and the NRGBA copy (Header.Cost), its
-// annotated copy with Inspect, and the estimator's working memory.
-func (o Options) cost(h preprocess.Header) int64 {
-	n := h.Cost()
+// cost is what an image of header h holds while est decodes and
+// estimates it (Header.CostWith), and its annotated copy with Inspect.
+func (o Options) cost(h preprocess.Header, est face.Estimator) int64 {
+	n := h.CostWith(est)
 	if o.Inspect != nil {
 		n += int64(h.Width) * int64(h.Height) * o.InspectCost
-	}
-	if o.WorkCost != nil {
-		n += o.WorkCost(h.Width, h.Height)
 	}
 	return n
 }

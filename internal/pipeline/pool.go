@@ -38,8 +38,8 @@ type Options struct {
 	Chunk  int
 	Limits preprocess.Limits
 	// Budget, when set, bounds the memory of the images held at once across
-	// workers: each image reserves its header's Cost (plus its annotated
-	// copy with Inspect) before it is decoded and gives it back once the
+	// workers: each image reserves its header's CostWith the estimator
+	// (plus its annotated copy with Inspect) before it is decoded and gives it back once the
 	// estimator (and Inspect) are done with its pixels.
 	Budget *budget.Budget
 	// Inspect, when set, is called by the workers for each image that
@@ -52,10 +52,6 @@ type Options struct {
 	// InspectCost is the memory Inspect takes per pixel, reserved from the
 	// budget with the image's own.
 	InspectCost int64
-	// WorkCost, when set, is the memory the estimator takes for an image of
-	// this size beyond its pixels (the detector's passes), reserved from the
-	// budget with the image's own.
-	WorkCost func(width, height int) int64
 }
 
 // Summary counts a run.
@@ -272,7 +268,7 @@ func process(ctx context.Context, chunk []job, est face.Estimator, o Options, em
 			emit(d)
 			continue
 		}
-		img, release, err := decode(ctx, j.in, o.Limits, mem, o.cost)
+		img, release, err := decode(ctx, j.in, o.Limits, mem, func(h preprocess.Header) int64 { return o.cost(h, est) })
 		if err != nil {
 			d.res.Err = err
 			emit(d)

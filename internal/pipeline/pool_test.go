@@ -55,6 +55,9 @@ type fakeEstimator struct {
 
 func (e *fakeEstimator) Mode() face.Mode { return face.DetectAuto }
 
+// WorkingMemory is none: the budget tests here size images by their pixels.
+func (e *fakeEstimator) WorkingMemory(int, int) int64 { return 0 }
+
 func (e *fakeEstimator) FacesContext(ctx context.Context, imgs []*image.NRGBA) ([][]face.Face, []error) {
 	e.calls.Add(1)
 	e.images.Add(int64(len(imgs)))

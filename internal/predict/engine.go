@@ -60,19 +60,22 @@ type Engine struct {
 
 // WorkingMemory is about the most memory, in bytes, that estimating the
 // faces of a decoded width x height image takes beyond the image itself and
-// what the engine holds anyway: the detector's passes larger than the
-// default input size, on the photo and, in mode auto, on the padded copy it
-// retries on. Memory budgets add it to the image's own cost, so that a
-// large --det-size is charged for, or refused, rather than unseen.
+// what the engine holds anyway: the detector's resizes, its passes larger
+// than the default input size, and in mode auto the padded copy it retries
+// on with that copy's passes. Memory budgets (batch's and serve's) add it
+// to the image's own cost, so that a large --det-size or the retry of a
+// large photo is charged for, or refused, rather than unseen.
 func (e *Engine) WorkingMemory(width, height int) int64 {
 	if e.detector == nil || width <= 0 || height <= 0 {
 		return 0
 	}
 	sizes := []image.Point{{width, height}}
+	n := int64(resizeBytes)
 	if e.opts.Mode == face.DetectAuto {
 		sizes = append(sizes, paddedSize(width, height))
+		n += paddedCost(width, height)
 	}
-	return e.detector.Memory(e.opts.Detect, sizes...)
+	return n + e.detector.Memory(e.opts.Detect, sizes...)
 }
 
 // Detections runs the engine's face detector with p in place of the engine's

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"image"
-	"image/color"
-	"image/draw"
 	"maps"
 	"math"
 	"slices"
@@ -74,43 +72,6 @@ func (e *Engine) locate(ctx context.Context, img *image.NRGBA) ([]faceJob, error
 // model's training crops were.
 func (e *Engine) alignedJob(img *image.NRGBA, d detect.Detection) faceJob {
 	return faceJob{face: faceFromDetection(d), crop: preprocess.CropImage(img, AlignedCrop(e.contract.Crop, d))}
-}
-
-// paddedSize is the size of the copy detectPadded makes of a w x h image.
-func paddedSize(w, h int) image.Point {
-	if long := max(w, h); long > preprocess.PaddedMaxSide {
-		w, h = max(1, w*preprocess.PaddedMaxSide/long), max(1, h*preprocess.PaddedMaxSide/long)
-	}
-	pad := int(math.Round(preprocess.CropPadding * float64(max(w, h))))
-	return image.Point{w + 2*pad, h + 2*pad}
-}
-
-// detectPadded runs the detector on img with a grey margin and maps the
-// detections back to img's pixels.
-func (e *Engine) detectPadded(ctx context.Context, img *image.NRGBA) ([]detect.Detection, error) {
-	src, b := img, img.Bounds()
-	sx, sy := 1.0, 1.0 // src pixels per img pixel
-	if long := max(b.Dx(), b.Dy()); long > preprocess.PaddedMaxSide {
-		w := max(1, b.Dx()*preprocess.PaddedMaxSide/long)
-		h := max(1, b.Dy()*preprocess.PaddedMaxSide/long)
-		src = preprocess.Downscale(img, b, w, h)
-		sx, sy = float64(w)/float64(b.Dx()), float64(h)/float64(b.Dy())
-	}
-	sb := src.Bounds()
-	pad := int(math.Round(preprocess.CropPadding * float64(max(sb.Dx(), sb.Dy()))))
-	padded := image.NewNRGBA(image.Rect(0, 0, sb.Dx()+2*pad, sb.Dy()+2*pad))
-	draw.Draw(padded, padded.Rect, image.NewUniform(color.NRGBA{R: 128, G: 128, B: 128, A: 255}), image.Point{}, draw.Src)
-	draw.Draw(padded, image.Rect(pad, pad, pad+sb.Dx(), pad+sb.Dy()), src, sb.Min, draw.Src)
-	dets, err := e.detector.DetectContext(ctx, padded, e.opts.Detect)
-	if err != nil {
-		return nil, err
-	}
-	shift := detect.Transform{ScaleX: 1 / sx, ScaleY: 1 / sy,
-		OffsetX: float64(b.Min.X) - float64(pad)/sx, OffsetY: float64(b.Min.Y) - float64(pad)/sy}
-	for i := range dets {
-		dets[i] = shift.Apply(dets[i])
-	}
-	return dets, nil
 }
 
 func looksLikeCrop(b image.Rectangle) bool {

@@ -10,9 +10,9 @@ import (
 	"github.com/agegender/agegender/models"
 )
 
-// DetectorEnv names a detector file when Config.Detector does not; the
-// caller reads it (Config.DetectorFromEnv), so that the engine reads no
-// environment of its own.
+// DetectorEnv names a detector file when EngineConfig.Detector does not;
+// the caller reads it (EngineConfig.DetectorFromEnv), so that the engine
+// reads no environment of its own.
 const DetectorEnv = "AGEGENDER_DETECTOR"
 
 // maxModelBytes bounds a model or detector file, which is read whole into
@@ -21,39 +21,11 @@ const DetectorEnv = "AGEGENDER_DETECTOR"
 // files long before they matter.
 const maxModelBytes = 256 << 20
 
-// Config names the files an engine is assembled from, by path; an empty path
-// means the default. Open reads them and starts the engine.
-type Config struct {
-	// ORTLibrary is the ONNX Runtime library (--ort-lib); empty searches as
-	// assets.ORTLibrary.Find does.
-	ORTLibrary string
-	// Model is the age/gender model (--model): the name of an embedded
-	// preset (models.Presets), else a file's path; empty is the default
-	// preset. A file that shares a preset's name is given as ./NAME.
-	Model string
-	// Detector is the face detector file (--detector-model); empty falls back
-	// to DetectorFromEnv, then to the embedded YuNet. No detector is read
-	// with Mode off.
-	Detector string
-	// DetectorFromEnv is $AGEGENDER_DETECTOR's value, or empty for tools that
-	// take the detector from their flags alone.
-	DetectorFromEnv string
-	Mode            face.Mode
-	Detect          face.DetectParams
-	// Threads is as Options.Threads.
-	Threads int
-	// IntervalLevel is as Options.IntervalLevel.
-	IntervalLevel float64
-	// CropMargin is as Options.CropMargin.
-	CropMargin float64
-}
-
 // Open finds the ONNX Runtime library, reads the model and detector files
-// the config names (or takes the embedded ones), and starts an engine with
-// New. Reading stops when ctx ends. It is how the command line, the
+// c names (or takes the embedded ones), and starts an engine with New. Reading stops when ctx ends. It is how the command line, the
 // benchmarks and the training tools all assemble the engine, so that they
 // run the same one.
-func Open(ctx context.Context, c Config) (*Engine, error) {
+func Open(ctx context.Context, c face.EngineConfig) (*Engine, error) {
 	lib, err := assets.ORTLibrary.Find(c.ORTLibrary)
 	if err != nil {
 		return nil, err

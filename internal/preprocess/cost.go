@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+
+	"github.com/agegender/agegender/internal/face"
 )
 
 // Cost is about the most memory, in bytes, that decoding the image and
@@ -16,6 +18,14 @@ import (
 // not have reclaimed them when the next one is allocated.
 func (h Header) Cost() int64 {
 	return h.Encoded + h.decoding + 4*int64(h.Width)*int64(h.Height)
+}
+
+// CostWith is what an image of header h holds from its bytes to its faces:
+// Cost, and what est takes to estimate it beyond the pixels (its detector
+// passes and the padded retry's copy). batch and serve charge this same
+// figure, so that neither leaves a part of the work unbudgeted.
+func (h Header) CostWith(est face.Estimator) int64 {
+	return h.Cost() + est.WorkingMemory(h.Width, h.Height)
 }
 
 // decoderCost checks the work decoding data would take (a JPEG's scans) and

@@ -237,6 +237,23 @@ func (h Header) DecodeContext(ctx context.Context, data []byte, name string) (De
 	return Decoded{Image: img, Format: h.Format, Orientation: orientation}, nil
 }
 
+// DecodeNRGBA is DecodeContext that gives the upright pixels as NRGBA,
+// which every later step reads. A decoder panic becomes an error, so that
+// the caller, which holds memory for the image, still gets to release it.
+// batch's workers and serve's requests both decode through it.
+func (h Header) DecodeNRGBA(ctx context.Context, data []byte, name string) (img *image.NRGBA, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			img, err = nil, fmt.Errorf("%s: decoder panicked: %v", name, p)
+		}
+	}()
+	dec, err := h.DecodeContext(ctx, data, name)
+	if err != nil {
+		return nil, err
+	}
+	return NRGBA(dec.Image), nil
+}
+
 // decodeConfig is image.DecodeConfig, but for a TIFF, which is read in
 // place: image.DecodeConfig hides the bytes' ReaderAt behind a bufio.Reader,
 // and the TIFF decoder then copies the file up to what it reads, the whole

@@ -12,7 +12,7 @@ import (
 )
 
 // Micro-batching, as model servers such as Triton do it: decoded images of
-// requests that arrive together are estimated in one Estimator call, so
+// requests that arrive together are estimated in one FacesContext call, so
 // that their faces share one run of the age/gender model.
 //
 // A batch closes when it holds maxBatch images, or when its window has
@@ -47,7 +47,7 @@ type batchResult struct {
 }
 
 type batcher struct {
-	est      Estimator
+	est      face.Estimator
 	slots    slotTaker
 	window   time.Duration
 	maxBatch int
@@ -69,7 +69,7 @@ type slotTaker interface {
 	Release(n int64)
 }
 
-func newBatcher(est Estimator, slots slotTaker, runners, maxBatch int, window time.Duration, observe func(size int)) *batcher {
+func newBatcher(est face.Estimator, slots slotTaker, runners, maxBatch int, window time.Duration, observe func(size int)) *batcher {
 	b := &batcher{
 		est: est, slots: slots, window: window, maxBatch: maxBatch, observe: observe,
 		// Unbuffered: an image is either with its handler or in the

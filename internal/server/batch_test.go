@@ -31,6 +31,10 @@ type probeCall struct {
 	ctxErr error
 }
 
+func (p *batchProbe) Mode() face.Mode { return face.DetectAuto }
+
+func (p *batchProbe) WorkingMemory(width, height int) int64 { return engineWork(width, height) }
+
 func (p *batchProbe) FacesContext(ctx context.Context, imgs []*image.NRGBA) ([][]face.Face, []error) {
 	p.mu.Lock()
 	gate, entered := p.gate, p.entered

@@ -39,11 +39,6 @@ type Config struct {
 	// split by the uploads' size (uploadbudget.go), so that large uploads
 	// cannot hold up crops.
 	MaxUploadMemory int64
-	// WorkCost, when set, is the memory the estimator takes for an image of
-	// this size beyond its pixels and the detector working memory every
-	// request is charged (the passes of a --det-size above the default);
-	// it is charged with the image.
-	WorkCost func(width, height int) int64
 	// Health holds extra fields for /health (model, versions, detection
 	// mode...); "status" is always "ok" and cannot be overridden.
 	Health map[string]any

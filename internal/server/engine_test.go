@@ -43,7 +43,7 @@ func noiseJPEG(t *testing.T, w, h int) []byte {
 // engineCalls wraps the real engine, signals started as its first call
 // begins, and sends the joined error of each call on errs.
 type engineCalls struct {
-	Estimator
+	face.Estimator
 	started chan struct{}
 	once    sync.Once
 	errs    chan error

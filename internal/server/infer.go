@@ -11,15 +11,6 @@ import (
 	"github.com/agegender/agegender/internal/preprocess"
 )
 
-// Estimator is what the server needs from the engine, so that tests can
-// stand in for ONNX Runtime. predict.Engine satisfies it: it stops between
-// detector regions once ctx is done, so that a timed-out request frees its
-// CPU slot and memory soon after; one ONNX Runtime run (one tile, one batch
-// of faces) cannot be interrupted.
-type Estimator interface {
-	FacesContext(ctx context.Context, imgs []*image.NRGBA) ([][]face.Face, []error)
-}
-
 // analysis is what the work of one request produced.
 type analysis struct {
 	faces  []face.Face
@@ -68,7 +59,7 @@ func (s *Server) analyse(ctx context.Context, hdr preprocess.Header, up *upload,
 // goroutine without a CPU slot: it is Go code, which GOMAXPROCS bounds, and
 // batched images are crop-sized (a 1280x960 JPEG decodes in about 20 ms).
 func (s *Server) analyseInBatch(ctx context.Context, hdr preprocess.Header, up *upload, release func()) (analysis, time.Duration) {
-	img, err := decodeSmall(ctx, hdr, up)
+	img, err := decodeUpload(ctx, hdr, up)
 	if err != nil {
 		release()
 		return analysis{err: err}, 0
@@ -93,38 +84,25 @@ func (s *Server) analyseInBatch(ctx context.Context, hdr preprocess.Header, up *
 	}
 }
 
-// decodeSmall decodes up and gives back its encoded bytes. A decoder panic
-// becomes an error, so that the memory the caller holds is still released.
-func decodeSmall(ctx context.Context, hdr preprocess.Header, up *upload) (img *image.NRGBA, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("decoder panicked: %v", p)
-		}
-	}()
-	dec, err := hdr.DecodeContext(ctx, up.data, up.name)
+// decodeUpload decodes up and gives back its encoded bytes.
+func decodeUpload(ctx context.Context, hdr preprocess.Header, up *upload) (*image.NRGBA, error) {
+	img, err := hdr.DecodeNRGBA(ctx, up.data, up.name)
 	up.data = nil
 	up.release()
 	if err != nil {
 		return nil, decodeError(ctx, err)
 	}
-	return preprocess.NRGBA(dec.Image), nil
+	return img, nil
 }
 
 // run is analyse's work, on the goroutine that holds the limits.
 func (s *Server) run(ctx context.Context, hdr preprocess.Header, up *upload) analysis {
 	// Decoding stops at ctx's end, so that a request that timed out gives
 	// its CPU slot back within milliseconds, not when a scan bomb is done.
-	dec, err := hdr.DecodeContext(ctx, up.data, up.name)
-	// The encoded bytes are garbage from here on.
-	up.data = nil
-	up.release()
+	img, err := decodeUpload(ctx, hdr, up)
 	if err != nil {
-		return analysis{err: decodeError(ctx, err)}
-	}
-	if err := ctx.Err(); err != nil {
 		return analysis{err: err}
 	}
-	img := preprocess.NRGBA(dec.Image)
 	if err := ctx.Err(); err != nil {
 		return analysis{err: err}
 	}

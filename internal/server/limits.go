@@ -10,7 +10,6 @@ import (
 
 	"github.com/agegender/agegender/internal/budget"
 	"github.com/agegender/agegender/internal/bytesize"
-	"github.com/agegender/agegender/internal/preprocess"
 )
 
 // Admission control. Every request is charged, before a pixel is decoded,
@@ -59,18 +58,6 @@ func newAdmission(maxMemory int64, maxConcurrent int) *admission {
 		largeCost:     maxMemory / smallShareDen,
 		largeQueueMax: lanes * largeQueuePerLane,
 	}
-}
-
-// resizeBytes is the detector's working memory for its whole-image and tile
-// passes, which each resize one region to 128 px.
-const resizeBytes = 1 << 20
-
-// imageCost is what a request is charged once its header is read: the
-// encoded bytes, which move here from the upload budget, decoding and the
-// NRGBA copy (preprocess.Header.Cost) plus the detector's working memory:
-// the padded copy of its retry (preprocess.PaddedCost) and its resizes.
-func imageCost(h preprocess.Header) int64 {
-	return h.Cost() + preprocess.PaddedCost(h.Width, h.Height) + resizeBytes
 }
 
 // large reports whether an image of this cost takes the large lane.

@@ -40,12 +40,15 @@ func TestHeaderOverLimitsRefusedBeforeDecoding(t *testing.T) {
 		{"strip", Config{}, flatPNG(100000, 1), 400, []string{"100000x1", "20:1 limit"}},
 		{"memory", Config{}, hostile.PNGHeaderOnly(10000, 10000), 413, []string{"image needs 774.2 MB", "over the memory budget of 240.0 MB"}},
 		{"bomb", Config{MaxMemory: 64 << 20}, flatPNG(3000, 3000), 413, []string{"image needs 54.2 MB", "of 36.0 MB for one image"}},
-		// The engine's detector passes at a large --det-size (WorkCost) are charged too.
-		{"detector", Config{WorkCost: func(w, h int) int64 { return 64 * int64(w) * int64(h) }}, flatPNG(3000, 3000), 413, []string{"image needs 6", "of 240.0 MB for one image"}},
+		// The engine's detector passes at a large --det-size (its WorkingMemory) are charged too.
+		{"detector", Config{}, flatPNG(3000, 3000), 413, []string{"image needs 6", "of 240.0 MB for one image"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			fake := &fakeEstimator{faces: twoFaces(), block: make(chan struct{}), started: make(chan struct{})}
+			if c.name == "detector" {
+				fake.work = func(w, h int) int64 { return 64 * int64(w) * int64(h) }
+			}
 			close(fake.block)
 			h := newServer(t, fake, c.cfg)
 			var rec *httptest.ResponseRecorder
@@ -152,16 +155,16 @@ func TestTimeoutStopsInterruptibleWork(t *testing.T) {
 // time.
 func TestClientGoneStopsWaiting(t *testing.T) {
 	fake := &fakeEstimator{faces: twoFaces(), block: make(chan struct{}), started: make(chan struct{})}
-	// WorkCost is asked for just before admission: the 9-pixel-wide image
-	// is then past its upload and about to wait for the slot.
+	// WorkingMemory is asked for just before admission: the 9-pixel-wide
+	// image is then past its upload and about to wait for the slot.
 	admitting := make(chan struct{})
-	cfg := Config{MaxConcurrent: 1, WorkCost: func(w, _ int) int64 {
+	fake.work = func(w, _ int) int64 {
 		if w == 9 {
 			close(admitting)
 		}
 		return 0
-	}} // and a 30 s timeout
-	h := newServer(t, fake, cfg)
+	}
+	h := newServer(t, fake, Config{MaxConcurrent: 1}) // and a 30 s timeout
 	first := startBlocked(t, h, fake, pngBytes(t, 8, 8))
 	defer func() { close(fake.block); <-first }()
 

@@ -92,10 +92,7 @@ func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
 // here on: its bytes move from the upload budget to the memory budget once
 // admitted.
 func (s *Server) admitAndAnalyse(ctx context.Context, rec *recorder, hdr preprocess.Header, up *upload) analysis {
-	cost := imageCost(hdr)
-	if s.cfg.WorkCost != nil {
-		cost += s.cfg.WorkCost(hdr.Width, hdr.Height)
-	}
+	cost := hdr.CostWith(s.est)
 	batched := s.batch != nil && !s.adm.large(cost)
 	admit := s.adm.admit
 	if batched {

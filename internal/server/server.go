@@ -74,6 +74,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/agegender/agegender/internal/bytesize"
+	"github.com/agegender/agegender/internal/face"
 	"github.com/agegender/agegender/internal/webui"
 )
 
@@ -81,7 +82,7 @@ import (
 // serves as an http.Handler (ServeHTTP), or on a listener until told to
 // stop (Serve).
 type Server struct {
-	est    Estimator
+	est    face.Estimator
 	cfg    Config
 	health map[string]any
 	adm    *admission
@@ -103,7 +104,7 @@ type Server struct {
 // defaults; it fails when cfg is outside its bounds (Config.Validate). Its
 // routes have a ServeMux of their own, so that nothing registered on
 // http.DefaultServeMux (pprof, expvar) leaks into them.
-func New(est Estimator, cfg Config) (*Server, error) {
+func New(est face.Estimator, cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err

@@ -34,6 +34,29 @@ type fakeEstimator struct {
 	blockWider int
 	stopped    chan error
 	once       sync.Once
+	// work, when set, is charged for each image on top of engineWork, as
+	// the engine's passes at a large --det-size are.
+	work func(width, height int) int64
+}
+
+func (f *fakeEstimator) Mode() face.Mode { return face.DetectAuto }
+
+func (f *fakeEstimator) WorkingMemory(width, height int) int64 {
+	n := engineWork(width, height)
+	if f.work != nil {
+		n += f.work(width, height)
+	}
+	return n
+}
+
+// engineWork is what predict's engine in mode auto charges for an image
+// beyond its pixels at the default --det-size: the copy of its padded
+// retry (1.6 times its long side, at most 1024, squared, 4 bytes a pixel)
+// and 1 MB of detector resizes. The fakes charge it too, so that the
+// budget figures these tests assert are those a real server gives.
+func engineWork(width, height int) int64 {
+	side := 1.6 * float64(min(max(width, height), 1024))
+	return int64(4*side*side) + 1<<20
 }
 
 func (f *fakeEstimator) FacesContext(ctx context.Context, imgs []*image.NRGBA) ([][]face.Face, []error) {
@@ -98,7 +121,7 @@ func multipartBody(t *testing.T, field string, data []byte) (io.Reader, string) 
 }
 
 // newServer is New for a test, whose cfg must be valid.
-func newServer(t *testing.T, est Estimator, cfg Config) *Server {
+func newServer(t *testing.T, est face.Estimator, cfg Config) *Server {
 	t.Helper()
 	s, err := New(est, cfg)
 	if err != nil {

@@ -77,7 +77,7 @@ func run() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	eng, err := predict.Open(ctx, predict.Config{Mode: face.DetectAuto, Detect: face.DefaultDetectParams(),
+	eng, err := predict.Open(ctx, face.EngineConfig{Mode: face.DetectAuto, Detect: face.DefaultDetectParams(),
 		CropMargin: *margin})
 	if err != nil {
 		return err

@@ -53,7 +53,7 @@ func run() error {
 
 	// Threads as ORT's default: one per core, as this tool ran before it
 	// used the engine.
-	eng, err := predict.Open(context.Background(), predict.Config{
+	eng, err := predict.Open(context.Background(), face.EngineConfig{
 		Mode: face.DetectOn, Detect: face.DefaultDetectParams(), Threads: runtime.NumCPU(),
 	})
 	if err != nil {

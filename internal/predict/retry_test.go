@@ -1,8 +1,8 @@
-package preprocess
+package predict
 
 import "testing"
 
-// The padded copy is charged on its long side, capped at PaddedMaxSide
+// The padded copy is charged on its long side, capped at paddedMaxSide
 // before the margins: 1.6 times the side, squared, four bytes a pixel.
 func TestPaddedCost(t *testing.T) {
 	for _, c := range []struct {
@@ -14,8 +14,8 @@ func TestPaddedCost(t *testing.T) {
 		{100000, 1, 10737418}, // 1638.4 px a side
 		{3000, 4000, 10737418},
 	} {
-		if got := PaddedCost(c.w, c.h); got != c.want {
-			t.Errorf("PaddedCost(%d, %d) = %d, want %d", c.w, c.h, got, c.want)
+		if got := paddedCost(c.w, c.h); got != c.want {
+			t.Errorf("paddedCost(%d, %d) = %d, want %d", c.w, c.h, got, c.want)
 		}
 	}
 }
