@@ -26,7 +26,7 @@ import (
 	"gocloud.dev/gcerrors"
 	"gocloud.dev/gcp"
 
-	"github.com/agegender/agegender/internal/pipeline"
+	"github.com/agegender/agegender/internal/input"
 	"github.com/agegender/agegender/internal/safeio"
 )
 
@@ -135,15 +135,15 @@ func (bs *Buckets) Close() error {
 	return errors.Join(errs...)
 }
 
-// Inputs lists the objects named by arg, as pipeline.Walk does a folder: an
+// Inputs lists the objects named by arg, as input.Walk does a folder: an
 // object whose key is the URL's is that one input; otherwise every object
 // under the prefix whose extension is in exts, in key order (the order S3
 // and GCS list in: bytes, so "a.jpg" comes before "a/b.jpg"). Each input is
 // read by streaming the object when a worker gets to it. A listing that
 // fails, or finds nothing, becomes an error row naming arg.
-func Inputs(ctx context.Context, bs *Buckets, arg string, exts []string) iter.Seq[pipeline.Input] {
-	return func(yield func(pipeline.Input) bool) {
-		fail := func(err error) { yield(pipeline.Input{Name: arg, Rel: ".", Err: err}) }
+func Inputs(ctx context.Context, bs *Buckets, arg string, exts []string) iter.Seq[input.Input] {
+	return func(yield func(input.Input) bool) {
+		fail := func(err error) { yield(input.Input{Name: arg, Rel: ".", Err: err}) }
 		loc, err := parseLocation(arg)
 		if err != nil {
 			fail(err)
@@ -180,7 +180,7 @@ func Inputs(ctx context.Context, bs *Buckets, arg string, exts []string) iter.Se
 				fail(fmt.Errorf("list %s: %w", loc.Name(prefix), err))
 				return
 			}
-			if obj.IsDir || !pipeline.HasExtension(obj.Key, exts) {
+			if obj.IsDir || !input.HasExtension(obj.Key, exts) {
 				continue
 			}
 			found++
@@ -194,9 +194,9 @@ func Inputs(ctx context.Context, bs *Buckets, arg string, exts []string) iter.Se
 	}
 }
 
-func object(ctx context.Context, b *blob.Bucket, idle time.Duration, loc location, key, rel string) pipeline.Input {
+func object(ctx context.Context, b *blob.Bucket, idle time.Duration, loc location, key, rel string) input.Input {
 	name := loc.Name(key)
-	return pipeline.Input{Name: name, Rel: rel, Open: func() (io.ReadCloser, error) {
+	return input.Input{Name: name, Rel: rel, Open: func() (io.ReadCloser, error) {
 		r, err := b.NewReader(ctx, key, nil)
 		if err != nil {
 			return nil, describe(name, err)
