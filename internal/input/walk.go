@@ -97,10 +97,8 @@ func relTo(root, p string) string {
 	return filepath.ToSlash(r)
 }
 
-// HasExtension reports whether p's extension is one of exts, in any case;
-// object storage listings filter with it as folders are.
-func HasExtension(p string, exts []string) bool { return hasExt(p, exts) }
-
+// hasExt reports whether p's extension is one of exts, in any case; object
+// listings filter with it as folders are.
 func hasExt(p string, exts []string) bool {
 	e := strings.ToLower(filepath.Ext(p))
 	for _, x := range exts {
