@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/input"
 	"github.com/agegender/agegender/internal/pipeline"
 	"github.com/agegender/agegender/internal/report"
 )
@@ -191,7 +192,7 @@ func runDecodeOnly(list string, workers int) error {
 		return err
 	}
 	sink := func(r pipeline.Result) error { return w.Write(r.Image) }
-	sum, err := pipeline.Run(context.Background(), pipeline.ReadList(f, '\n', pipeline.DefaultExtensions), decodeOnly{}, sink, pipeline.Options{Workers: workers})
+	sum, err := pipeline.Run(context.Background(), input.ReadList(f, '\n', input.DefaultExtensions), decodeOnly{}, sink, pipeline.Options{Workers: workers})
 	if err != nil {
 		return err
 	}

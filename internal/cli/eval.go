@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/agegender/agegender/internal/eval"
+	"github.com/agegender/agegender/internal/input"
 	"github.com/agegender/agegender/internal/iostreams"
 	"github.com/agegender/agegender/internal/pipeline"
 )
@@ -105,8 +106,8 @@ func evalRun(ctx context.Context, ios *iostreams.IOStreams, o *evalOptions, args
 			return err
 		}
 	}
-	exts := pipeline.DefaultExtensions
-	inputs, err := argInputs(ctx, args, exts, pipeline.ReadList(ios.In, '\n', exts))
+	exts := input.DefaultExtensions
+	inputs, err := argInputs(ctx, args, exts, input.ReadList(ios.In, '\n', exts))
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/agegender/agegender/internal/annotate"
+	"github.com/agegender/agegender/internal/input"
 	"github.com/agegender/agegender/internal/iostreams"
 	"github.com/agegender/agegender/internal/job"
 	"github.com/agegender/agegender/internal/pipeline"
@@ -20,7 +21,7 @@ import (
 // jobSpec is one run of inputs through the engine, shared by predict and batch.
 type jobSpec struct {
 	engine   *engineFlags
-	inputs   iter.Seq[pipeline.Input]
+	inputs   iter.Seq[input.Input]
 	outPath  string
 	format   report.Format
 	run      *runFlags
@@ -127,7 +128,7 @@ func warnTo(w io.Writer) func(error) {
 
 // argInputs lists the arguments of a command that reads no object storage,
 // with "-" as stdin; a bad argument is a usage error.
-func argInputs(ctx context.Context, args, exts []string, stdin iter.Seq[pipeline.Input]) (iter.Seq[pipeline.Input], error) {
+func argInputs(ctx context.Context, args, exts []string, stdin iter.Seq[input.Input]) (iter.Seq[input.Input], error) {
 	inputs, err := job.Args(ctx, nil, args, exts, stdin)
 	if err != nil {
 		return nil, usageError{err}

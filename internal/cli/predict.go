@@ -5,8 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/agegender/agegender/internal/input"
 	"github.com/agegender/agegender/internal/iostreams"
-	"github.com/agegender/agegender/internal/pipeline"
 	"github.com/agegender/agegender/internal/report"
 )
 
@@ -61,8 +61,8 @@ func predictRun(ctx context.Context, ios *iostreams.IOStreams, o *predictOptions
 	case o.jsonl:
 		format = report.FormatJSONL
 	}
-	stdin := func(yield func(pipeline.Input) bool) { yield(pipeline.Reader("-", ios.In)) }
-	inputs, err := argInputs(ctx, args, pipeline.DefaultExtensions, stdin)
+	stdin := func(yield func(input.Input) bool) { yield(input.Reader("-", ios.In)) }
+	inputs, err := argInputs(ctx, args, input.DefaultExtensions, stdin)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/agegender/agegender/internal/pipeline"
+	"github.com/agegender/agegender/internal/input"
 )
 
 func TestWriteReport(t *testing.T) {
@@ -74,7 +74,7 @@ func TestReportInsideInputsIsNotInput(t *testing.T) {
 	if err := WriteReport(filepath.Join(root, "report"), sc.Summary(), sc.Points()); err != nil {
 		t.Fatal(err)
 	}
-	for in := range pipeline.Walk([]string{root}, pipeline.DefaultExtensions) {
+	for in := range input.Walk([]string{root}, input.DefaultExtensions) {
 		if filepath.Base(in.Name) != "a.png" {
 			t.Errorf("the walk of the input folder yields %s", in.Name)
 		}

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/input"
 	"github.com/agegender/agegender/internal/pipeline"
 )
 
@@ -15,11 +16,11 @@ import (
 // Summary.Excluded; inputs that failed before that (a missing path) are
 // kept, so that they are reported. done is called once per input scored
 // and may be nil. The summary's engine fields are the caller's to fill.
-func Run(ctx context.Context, inputs iter.Seq[pipeline.Input], est face.Estimator, labels func(input string) (Label, bool),
+func Run(ctx context.Context, inputs iter.Seq[input.Input], est face.Estimator, labels func(input string) (Label, bool),
 	split Split, opts pipeline.Options, done func()) (Summary, []Point, error) {
 	// The listing is read on a goroutine of the pipeline's own.
 	var excluded atomic.Int64
-	kept := func(yield func(pipeline.Input) bool) {
+	kept := func(yield func(input.Input) bool) {
 		for in := range inputs {
 			if in.Err == nil && !split.Keep(in.Name) {
 				excluded.Add(1)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/input"
 	"github.com/agegender/agegender/internal/pipeline"
 )
 
@@ -34,10 +35,10 @@ func TestRunKeepsTheSplit(t *testing.T) {
 	var b bytes.Buffer
 	png.Encode(&b, image.NewNRGBA(image.Rect(0, 0, 8, 8)))
 	val := "a/10_0_0_20170103200329407.jpg.chip.jpg" // in the val split, aged 10
-	in := slices.Values([]pipeline.Input{
-		pipeline.Reader(val, bytes.NewReader(b.Bytes())),
-		pipeline.Reader("a/30_0_0_20170104000000000.jpg.chip.jpg", bytes.NewReader(b.Bytes())), // train
-		{Name: "a/missing.jpg", Err: os.ErrNotExist},                                           // failed: kept
+	in := slices.Values([]input.Input{
+		input.Reader(val, bytes.NewReader(b.Bytes())),
+		input.Reader("a/30_0_0_20170104000000000.jpg.chip.jpg", bytes.NewReader(b.Bytes())), // train
+		{Name: "a/missing.jpg", Err: os.ErrNotExist},                                        // failed: kept
 	})
 	sum, points, err := Run(context.Background(), in, oneFace{}, ParseUTKName, SplitVal, pipeline.Options{Workers: 1}, nil)
 	if err != nil {

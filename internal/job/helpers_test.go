@@ -14,20 +14,21 @@ import (
 	"testing"
 
 	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/input"
 	"github.com/agegender/agegender/internal/pipeline"
 	"github.com/agegender/agegender/internal/report"
 )
 
 // listing is inputs with these names, each a PNG as wide as 10 plus its
 // index, so that the fake estimator's answers tell them apart.
-func listing(names ...string) iter.Seq[pipeline.Input] {
-	return func(yield func(pipeline.Input) bool) {
+func listing(names ...string) iter.Seq[input.Input] {
+	return func(yield func(input.Input) bool) {
 		for i, n := range names {
 			img := image.NewNRGBA(image.Rect(0, 0, 10+i, 8))
 			img.Set(0, 0, color.White)
 			var b bytes.Buffer
 			png.Encode(&b, img)
-			if !yield(pipeline.Reader(n, bytes.NewReader(b.Bytes()))) {
+			if !yield(input.Reader(n, bytes.NewReader(b.Bytes()))) {
 				return
 			}
 		}

@@ -6,7 +6,7 @@ import (
 	"io"
 	"iter"
 
-	"github.com/agegender/agegender/internal/pipeline"
+	"github.com/agegender/agegender/internal/input"
 	"github.com/agegender/agegender/internal/shard"
 	"github.com/agegender/agegender/internal/storage"
 )
@@ -16,30 +16,30 @@ import (
 // construction.
 type Listing struct {
 	// Exts are the extensions picked up in folders; empty means
-	// pipeline.DefaultExtensions.
+	// input.DefaultExtensions.
 	Exts []string
 	// Null reads the paths on stdin NUL-separated instead of one per line.
 	Null bool
 }
 
 // Inputs lists args as Args does, with stdin read as a list of paths.
-func (l Listing) Inputs(ctx context.Context, bs *storage.Buckets, args []string, stdin io.Reader) (iter.Seq[pipeline.Input], error) {
-	exts := pipeline.DefaultExtensions
+func (l Listing) Inputs(ctx context.Context, bs *storage.Buckets, args []string, stdin io.Reader) (iter.Seq[input.Input], error) {
+	exts := input.DefaultExtensions
 	if len(l.Exts) > 0 {
-		exts = pipeline.NormalizeExtensions(l.Exts)
+		exts = input.NormalizeExtensions(l.Exts)
 	}
 	sep := byte('\n')
 	if l.Null {
 		sep = 0
 	}
-	return Args(ctx, bs, args, exts, pipeline.ReadList(stdin, sep, exts))
+	return Args(ctx, bs, args, exts, input.ReadList(stdin, sep, exts))
 }
 
 // Args turns command-line arguments into inputs in the order given: each
 // path is walked with exts, an s3:// or gs:// URL listed in bs (nil where the
 // command reads no object storage), and "-" (allowed once) becomes stdin. Its
 // errors are all mistakes in the arguments.
-func Args(ctx context.Context, bs *storage.Buckets, given, exts []string, stdin iter.Seq[pipeline.Input]) (iter.Seq[pipeline.Input], error) {
+func Args(ctx context.Context, bs *storage.Buckets, given, exts []string, stdin iter.Seq[input.Input]) (iter.Seq[input.Input], error) {
 	args := make([]string, len(given))
 	dashes := 0
 	for i, a := range given {
@@ -58,14 +58,14 @@ func Args(ctx context.Context, bs *storage.Buckets, given, exts []string, stdin 
 	if dashes > 1 {
 		return nil, fmt.Errorf("'-' (stdin) can be given only once")
 	}
-	return func(yield func(pipeline.Input) bool) {
+	return func(yield func(input.Input) bool) {
 		for _, a := range args {
 			seq := stdin
 			switch {
 			case storage.IsURL(a):
 				seq = storage.Inputs(ctx, bs, a, exts)
 			case a != "-":
-				seq = pipeline.Walk([]string{a}, exts)
+				seq = input.Walk([]string{a}, exts)
 			}
 			for in := range seq {
 				if !yield(in) {
@@ -77,11 +77,11 @@ func Args(ctx context.Context, bs *storage.Buckets, given, exts []string, stdin 
 }
 
 // InShard keeps the inputs of one shard.
-func InShard(inputs iter.Seq[pipeline.Input], s shard.Spec) iter.Seq[pipeline.Input] {
+func InShard(inputs iter.Seq[input.Input], s shard.Spec) iter.Seq[input.Input] {
 	if s.Count <= 1 {
 		return inputs
 	}
-	return func(yield func(pipeline.Input) bool) {
+	return func(yield func(input.Input) bool) {
 		for in := range inputs {
 			if s.Has(in.Rel) && !yield(in) {
 				return

@@ -10,7 +10,7 @@ import (
 	"iter"
 	"strings"
 
-	"github.com/agegender/agegender/internal/pipeline"
+	"github.com/agegender/agegender/internal/input"
 	"github.com/agegender/agegender/internal/report"
 	"github.com/agegender/agegender/internal/safeio"
 	"github.com/agegender/agegender/internal/storage"
@@ -40,7 +40,7 @@ type shardHead struct {
 // in none, records for inputs the listing does not have, a duplicated
 // record, and a shard whose last record was cut short. w may hold a partial
 // output when it fails.
-func Merge(inputs iter.Seq[pipeline.Input], shards []Shard, format report.Format, w io.Writer) (int, error) {
+func Merge(inputs iter.Seq[input.Input], shards []Shard, format report.Format, w io.Writer) (int, error) {
 	heads := make([]*shardHead, len(shards))
 	for i, s := range shards {
 		heads[i] = &shardHead{Shard: s}

@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/agegender/agegender/internal/pipeline"
+	"github.com/agegender/agegender/internal/input"
 	"github.com/agegender/agegender/internal/report"
 	"github.com/agegender/agegender/internal/safeio"
 	"github.com/agegender/agegender/internal/storage"
@@ -147,15 +147,15 @@ func (r *Resumed) close(ctx context.Context) error {
 // rule stops the listing before any input runs, with Refused saying why.
 // Once the file is accepted, it is cut where its kept records end and note
 // is told what was done.
-func (r *Resumed) Pending(inputs iter.Seq[pipeline.Input], note func(string)) iter.Seq[pipeline.Input] {
-	return func(yield func(pipeline.Input) bool) {
+func (r *Resumed) Pending(inputs iter.Seq[input.Input], note func(string)) iter.Seq[input.Input] {
+	return func(yield func(input.Input) bool) {
 		next, stop := iter.Pull(inputs)
 		defer stop()
-		rest := func(yield func(pipeline.Input) bool) {
+		rest := func(yield func(input.Input) bool) {
 			for in, ok := next(); ok && yield(in); in, ok = next() {
 			}
 		}
-		var redo *pipeline.Input
+		var redo *input.Input
 		for i, d := range r.plan.done {
 			in, ok := next()
 			want := ""

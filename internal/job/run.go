@@ -14,6 +14,7 @@ import (
 
 	"github.com/agegender/agegender/internal/annotate"
 	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/input"
 	"github.com/agegender/agegender/internal/pipeline"
 	"github.com/agegender/agegender/internal/report"
 )
@@ -24,7 +25,7 @@ import (
 // stays a prefix of the listing and a resumed run keeps the order.
 type appender interface {
 	Output
-	Pending(inputs iter.Seq[pipeline.Input], note func(string)) iter.Seq[pipeline.Input]
+	Pending(inputs iter.Seq[input.Input], note func(string)) iter.Seq[input.Input]
 	Refused() error
 	NeedsHeader() bool
 	Name() string
@@ -51,7 +52,7 @@ type Options struct {
 // input order, one record or more per input. It ends out: Commit when the
 // run got through (inputs that failed have their error rows), Abort when
 // it did not.
-func Run(ctx context.Context, inputs iter.Seq[pipeline.Input], est face.Estimator, out Output, o Options) (sum pipeline.Summary, err error) {
+func Run(ctx context.Context, inputs iter.Seq[input.Input], est face.Estimator, out Output, o Options) (sum pipeline.Summary, err error) {
 	ok := false
 	defer func() {
 		end := out.Abort

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"iter"
 
-	"github.com/agegender/agegender/internal/pipeline"
+	"github.com/agegender/agegender/internal/input"
 	"github.com/agegender/agegender/internal/report"
 )
 
@@ -19,7 +19,7 @@ import (
 // when the listing has ended), and rest the inputs the listing has after
 // that one (read to the end only to tell "out of order" from "not in the
 // listing"; nil to skip that).
-func strayRecord(file string, rec report.Record, dupOf int, want string, format report.Format, rest iter.Seq[pipeline.Input]) error {
+func strayRecord(file string, rec report.Record, dupOf int, want string, format report.Format, rest iter.Seq[input.Input]) error {
 	at := fmt.Sprintf("%s: line %d", file, rec.LineNo)
 	if dupOf > 0 {
 		return fmt.Errorf("%s: a second row for %q, whose first is on line %d (duplicated; each input has one record)", at, rec.Key, dupOf)

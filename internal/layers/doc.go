@@ -1,5 +1,6 @@
-// Package layers holds no code. Its test keeps the rule of
-// docs/ARCHITECTURE.md that only internal/predict talks to ONNX Runtime: the
+// Package layers holds no code. Its tests keep the rules of
+// docs/ARCHITECTURE.md: only internal/predict talks to ONNX Runtime (the
 // packages listed there must build without cgo and be testable with a fake
-// estimator.
+// estimator), the packages at the bottom of the table (internal/input,
+// internal/storage) depend on none above them, and the size bounds.
 package layers

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/agegender/agegender/internal/bytesize"
+	"github.com/agegender/agegender/internal/input"
 	"github.com/agegender/agegender/internal/preprocess"
 	"github.com/agegender/agegender/internal/safeio"
 )
@@ -15,7 +16,7 @@ import (
 // its bytes take, before it reads them, then what decoding takes (cost of
 // its header); the release it returns is handed back with the image (and
 // called here on failure).
-func decode(ctx context.Context, in Input, lim preprocess.Limits, mem *workerMemory, cost func(preprocess.Header) int64) (*image.NRGBA, func(), error) {
+func decode(ctx context.Context, in input.Input, lim preprocess.Limits, mem *workerMemory, cost func(preprocess.Header) int64) (*image.NRGBA, func(), error) {
 	if in.Err != nil {
 		return nil, nil, in.Err
 	}
@@ -38,7 +39,7 @@ func decode(ctx context.Context, in Input, lim preprocess.Limits, mem *workerMem
 // once it lets go of all, waits for the whole, and reads the file again;
 // only an input that can be read once (stdin, one at most) is kept while
 // it waits, outside the budget.
-func readHeld(ctx context.Context, in Input, lim preprocess.Limits, mem *workerMemory, cost func(preprocess.Header) int64) ([]byte, preprocess.Header, func(), error) {
+func readHeld(ctx context.Context, in input.Input, lim preprocess.Limits, mem *workerMemory, cost func(preprocess.Header) int64) ([]byte, preprocess.Header, func(), error) {
 	data, h, held, heldN, err := readReserved(ctx, in, lim, mem)
 	if err != nil {
 		return nil, h, nil, err
@@ -77,11 +78,11 @@ func readHeld(ctx context.Context, in Input, lim preprocess.Limits, mem *workerM
 // bytes before it reads them: its size, or three times the most that may
 // be read when the size is unknown (the buffer grows as it is read). It
 // returns the bytes, their header, the release and the bytes held.
-func readReserved(ctx context.Context, in Input, lim preprocess.Limits, mem *workerMemory) ([]byte, preprocess.Header, func(), int64, error) {
+func readReserved(ctx context.Context, in input.Input, lim preprocess.Limits, mem *workerMemory) ([]byte, preprocess.Header, func(), int64, error) {
 	var h preprocess.Header
 	rc, err := in.Open()
 	if err != nil {
-		return nil, h, nil, 0, describe(in.Name, err)
+		return nil, h, nil, 0, input.Describe(in.Name, err)
 	}
 	size, known := safeio.Size(rc)
 	n := size
@@ -114,7 +115,7 @@ func readReserved(ctx context.Context, in Input, lim preprocess.Limits, mem *wor
 }
 
 // readBytes reads rc whole, at most size bytes when size is known.
-func readBytes(ctx context.Context, in Input, rc io.ReadCloser, lim preprocess.Limits, size int64) ([]byte, error) {
+func readBytes(ctx context.Context, in input.Input, rc io.ReadCloser, lim preprocess.Limits, size int64) ([]byte, error) {
 	// A read that blocks (a hung mount, a FUSE server, a pipe) fails after
 	// the input's idle timeout, and at once when the run is interrupted.
 	var r io.Reader = rc
@@ -123,7 +124,7 @@ func readBytes(ctx context.Context, in Input, rc io.ReadCloser, lim preprocess.L
 	}
 	data, err := preprocess.ReadAllSized(r, in.Name, lim, size)
 	if cerr := rc.Close(); cerr != nil && err == nil {
-		err = describe(in.Name, cerr)
+		err = input.Describe(in.Name, cerr)
 	}
 	return data, err
 }

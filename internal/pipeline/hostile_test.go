@@ -16,12 +16,13 @@ import (
 
 	"github.com/agegender/agegender/internal/budget"
 	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/input"
 	"github.com/agegender/agegender/internal/testutil/hostile"
 )
 
 // runWithin runs Run and fails the test if it does not return in time: a
 // FIFO once blocked a batch forever.
-func runWithin(t *testing.T, d time.Duration, ctx context.Context, ins []Input, est face.Estimator, o Options) ([]resultRow, error) {
+func runWithin(t *testing.T, d time.Duration, ctx context.Context, ins []input.Input, est face.Estimator, o Options) ([]resultRow, error) {
 	t.Helper()
 	rec := &recorder{}
 	errc := make(chan error, 1)
@@ -59,8 +60,8 @@ func TestNonRegularFilesAreRefused(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "b.png"), pngs[4], 0o644)
 	os.Mkdir(filepath.Join(dir, "sub.jpg"), 0o755)
 	os.WriteFile(filepath.Join(dir, "sub.jpg", "c.png"), pngs[5], 0o644)
-	var ins []Input
-	for in := range Walk([]string{dir, "/dev/null"}, DefaultExtensions) {
+	var ins []input.Input
+	for in := range input.Walk([]string{dir, "/dev/null"}, input.DefaultExtensions) {
 		ins = append(ins, in)
 	}
 	rows, err := runWithin(t, 10*time.Second, context.Background(), ins, &fakeEstimator{}, Options{Workers: 2})
@@ -87,34 +88,14 @@ func TestNonRegularFilesAreRefused(t *testing.T) {
 	}
 }
 
-// A folder argument that gives no input (empty, or a folder named y.jpg
-// holding no images) is an error row, not silence and exit 0.
-func TestFolderArgumentWithNoInputsIsAnError(t *testing.T) {
-	dir := t.TempDir()
-	empty := filepath.Join(dir, "empty")
-	named := filepath.Join(dir, "y.jpg")
-	os.Mkdir(empty, 0o755)
-	os.Mkdir(named, 0o755)
-	os.WriteFile(filepath.Join(named, "notes.txt"), []byte("x"), 0o644)
-	g := collect(Walk([]string{empty, named}, DefaultExtensions))
-	if len(g.names) != 2 || g.names[0] != empty || g.names[1] != named {
-		t.Fatalf("inputs %q, want one row per folder", g.names)
-	}
-	for _, n := range g.names {
-		if err := g.errs[n]; err == nil || !strings.Contains(err.Error(), "holds no files") {
-			t.Errorf("%s: %v", n, err)
-		}
-	}
-}
-
 // A hundred header-only files declaring 10000x10000 each are refused by a
 // small budget before any pixel is allocated, and good images still pass
 // through a budget that fits only a few of them at once, without deadlock.
 func TestBudgetRefusesBombsAndAdmitsTheRest(t *testing.T) {
-	var ins []Input
+	var ins []input.Input
 	for i := range 100 {
-		ins = append(ins, Reader("bomb"+string(rune('a'+i%26)), bytes.NewReader(hostile.PNGHeaderOnly(10000, 10000))))
-		ins = append(ins, Reader("ok", bytes.NewReader(pngs[1+i%5])))
+		ins = append(ins, input.Reader("bomb"+string(rune('a'+i%26)), bytes.NewReader(hostile.PNGHeaderOnly(10000, 10000))))
+		ins = append(ins, input.Reader("ok", bytes.NewReader(pngs[1+i%5])))
 	}
 	b := budget.New(3 * (int64(len(pngs[5])) + 5*2*8))
 	rows, err := runWithin(t, 20*time.Second, context.Background(), ins, &fakeEstimator{}, Options{Workers: 3, Chunk: 4, Budget: b})
@@ -146,9 +127,9 @@ func TestBudgetRefusesBombsAndAdmitsTheRest(t *testing.T) {
 // cancelled run of slow images took 58 s. Here the cancel comes with the
 // model's first call, which then waits for it.
 func TestCancelStopsQueuedWork(t *testing.T) {
-	var ins []Input
+	var ins []input.Input
 	for range 40 {
-		ins = append(ins, Reader("slow", bytes.NewReader(pngs[4])))
+		ins = append(ins, input.Reader("slow", bytes.NewReader(pngs[4])))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	est := &cancellingEstimator{cancel: cancel}
@@ -192,21 +173,6 @@ func (e *cancellingEstimator) FacesContext(ctx context.Context, imgs []*image.NR
 	return make([][]face.Face, len(imgs)), errs
 }
 
-// A folder argument that is a link to a folder is walked like the folder,
-// not reported as holding no images.
-func TestWalkFollowsALinkedFolderArgument(t *testing.T) {
-	root := tree(t, "real/a.png", "real/sub/b.jpg")
-	link := filepath.Join(root, "link")
-	if err := os.Symlink(filepath.Join(root, "real"), link); err != nil {
-		t.Fatal(err)
-	}
-	g := collect(Walk([]string{link}, DefaultExtensions))
-	want := []string{filepath.Join(link, "a.png"), filepath.Join(link, "sub", "b.jpg")}
-	if strings.Join(g.names, "|") != strings.Join(want, "|") || len(g.errs) != 0 {
-		t.Errorf("walked %q (errors %v), want %q", g.names, g.errs, want)
-	}
-}
-
 // Files of /proc and /sys are "regular" but are kernel interfaces whose
 // reads can block forever (/proc/kmsg): they are refused from the file
 // system they are on, named directly or reached through a link inside a
@@ -221,8 +187,8 @@ func TestKernelFilesAreRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var ins []Input
-	for in := range Walk([]string{dir, "/proc/self/status"}, DefaultExtensions) {
+	var ins []input.Input
+	for in := range input.Walk([]string{dir, "/proc/self/status"}, input.DefaultExtensions) {
 		ins = append(ins, in)
 	}
 	rows, err := runWithin(t, 10*time.Second, context.Background(), ins, &fakeEstimator{}, Options{Workers: 2})
@@ -259,9 +225,9 @@ func TestBlockedReadYieldsToCancel(t *testing.T) {
 	defer close(b.stop)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	in := Input{Name: "stuck.jpg", Idle: noIdleLimit, Open: func() (io.ReadCloser, error) { return b, nil }}
+	in := input.Input{Name: "stuck.jpg", Idle: input.NoIdleLimit, Open: func() (io.ReadCloser, error) { return b, nil }}
 	go func() { <-b.entered; cancel() }()
-	rows, err := runWithin(t, 10*time.Second, ctx, []Input{in}, &fakeEstimator{}, Options{Workers: 1})
+	rows, err := runWithin(t, 10*time.Second, ctx, []input.Input{in}, &fakeEstimator{}, Options{Workers: 1})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run: %v, want context.Canceled", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/agegender/agegender/internal/budget"
+	"github.com/agegender/agegender/internal/input"
 )
 
 // sizedReader is a file of known size whose first read checks that its
@@ -39,11 +40,11 @@ func (r *sizedReader) Read(p []byte) (int, error) {
 
 // paddedInputs are n inputs of a small PNG padded to size bytes (the
 // decoder stops at IEND), each read through a sizedReader.
-func paddedInputs(n int, size int64, b *budget.Budget, early *atomic.Int64) []Input {
+func paddedInputs(n int, size int64, b *budget.Budget, early *atomic.Int64) []input.Input {
 	data := append(bytes.Clone(pngs[4]), make([]byte, size-int64(len(pngs[4])))...)
-	ins := make([]Input, n)
+	ins := make([]input.Input, n)
 	for i := range ins {
-		ins[i] = Input{Name: fmt.Sprintf("f%03d.png", i), Open: func() (io.ReadCloser, error) {
+		ins[i] = input.Input{Name: fmt.Sprintf("f%03d.png", i), Open: func() (io.ReadCloser, error) {
 			return &sizedReader{Reader: bytes.NewReader(data), size: size, b: b, early: early}, nil
 		}}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/agegender/agegender/internal/budget"
 	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/input"
 	"github.com/agegender/agegender/internal/preprocess"
 )
 
@@ -72,7 +73,7 @@ func (s Summary) PerSecond() float64 {
 
 type job struct {
 	seq int
-	in  Input
+	in  input.Input
 }
 
 type done struct {
@@ -84,7 +85,7 @@ type done struct {
 // sink. Per-input failures are results, not errors; Run returns an error only
 // when the sink fails or ctx is cancelled, after the results so far are
 // handed on.
-func Run(ctx context.Context, inputs iter.Seq[Input], est face.Estimator, sink Sink, o Options) (Summary, error) {
+func Run(ctx context.Context, inputs iter.Seq[input.Input], est face.Estimator, sink Sink, o Options) (Summary, error) {
 	if o.Workers <= 0 {
 		o.Workers = runtime.NumCPU()
 	}
@@ -110,7 +111,7 @@ func Run(ctx context.Context, inputs iter.Seq[Input], est face.Estimator, sink S
 
 // feed numbers the inputs and sends them on the channel it returns, each
 // once it has a place in window; it stops taking inputs when ctx ends.
-func feed(ctx context.Context, inputs iter.Seq[Input], window chan<- struct{}, buffer int) <-chan job {
+func feed(ctx context.Context, inputs iter.Seq[input.Input], window chan<- struct{}, buffer int) <-chan job {
 	jobs := make(chan job, buffer)
 	go func() {
 		defer close(jobs)

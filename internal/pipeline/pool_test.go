@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/input"
 	"github.com/agegender/agegender/internal/preprocess"
 )
 
@@ -133,35 +134,35 @@ type want struct {
 // mixedInputs builds n inputs of every kind a batch meets: good images of
 // several widths, empty files, text files, inputs that failed before opening,
 // files that cannot be opened, and images the model fails on.
-func mixedInputs(n int) ([]Input, []want) {
-	ins := make([]Input, n)
+func mixedInputs(n int) ([]input.Input, []want) {
+	ins := make([]input.Input, n)
 	ws := make([]want, n)
 	for i := range ins {
 		name := fmt.Sprintf("img%04d.png", i)
 		w := want{name: name}
-		var in Input
+		var in input.Input
 		switch {
 		case i%25 == 11:
 			err := fmt.Errorf("%s: permission denied", name)
-			in = Input{Name: name, Err: err}
+			in = input.Input{Name: name, Err: err}
 			w.errHas, w.errorIs = "permission denied", err
 		case i%50 == 19:
-			in = Input{Name: name, Open: func() (io.ReadCloser, error) { return nil, errors.New("no such device") }}
+			in = input.Input{Name: name, Open: func() (io.ReadCloser, error) { return nil, errors.New("no such device") }}
 			w.errHas = "no such device"
 		case i%10 == 3:
-			in = Reader(name, bytes.NewReader(nil))
+			in = input.Reader(name, bytes.NewReader(nil))
 			w.errHas = "empty file"
 		case i%10 == 7:
-			in = Reader(name, strings.NewReader("just some text\n"))
+			in = input.Reader(name, strings.NewReader("just some text\n"))
 			w.errorIs = preprocess.ErrNotImage
 			w.errHas = "not a supported image"
 		default:
 			width := 1 + i%7
 			data := pngs[width]
 			if i%2 == 0 {
-				in = Reader(name, bytes.NewReader(data))
+				in = input.Reader(name, bytes.NewReader(data))
 			} else {
-				in = Input{Name: name, Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}
+				in = input.Input{Name: name, Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }}
 			}
 			w.width = width
 			if width == failWidth {
@@ -258,8 +259,8 @@ func TestRunMixedInputs(t *testing.T) {
 	}
 }
 
-func sliceSeq(ins []Input) iter.Seq[Input] {
-	return func(yield func(Input) bool) {
+func sliceSeq(ins []input.Input) iter.Seq[input.Input] {
+	return func(yield func(input.Input) bool) {
 		for _, in := range ins {
 			if !yield(in) {
 				return
@@ -270,11 +271,11 @@ func sliceSeq(ins []Input) iter.Seq[Input] {
 
 // endless yields good inputs until the consumer stops, counting how many it
 // handed out.
-func endless(yielded *atomic.Int64) iter.Seq[Input] {
-	return func(yield func(Input) bool) {
+func endless(yielded *atomic.Int64) iter.Seq[input.Input] {
+	return func(yield func(input.Input) bool) {
 		for i := 0; ; i++ {
 			yielded.Add(1)
-			if !yield(Reader(fmt.Sprintf("in%06d", i), bytes.NewReader(pngs[1]))) {
+			if !yield(input.Reader(fmt.Sprintf("in%06d", i), bytes.NewReader(pngs[1]))) {
 				return
 			}
 		}
@@ -286,14 +287,14 @@ func endless(yielded *atomic.Int64) iter.Seq[Input] {
 func TestProcessIsolatesFailuresInAChunk(t *testing.T) {
 	closeErr := errors.New("close failed")
 	chunk := []job{
-		{0, Reader("ok1", bytes.NewReader(pngs[1]))},
-		{1, Reader("bad-model", bytes.NewReader(pngs[failWidth]))},
-		{2, Reader("text", strings.NewReader("hello"))},
-		{3, Reader("ok2", bytes.NewReader(pngs[2]))},
-		{4, Input{Name: "bad-close", Open: func() (io.ReadCloser, error) {
+		{0, input.Reader("ok1", bytes.NewReader(pngs[1]))},
+		{1, input.Reader("bad-model", bytes.NewReader(pngs[failWidth]))},
+		{2, input.Reader("text", strings.NewReader("hello"))},
+		{3, input.Reader("ok2", bytes.NewReader(pngs[2]))},
+		{4, input.Input{Name: "bad-close", Open: func() (io.ReadCloser, error) {
 			return errCloser{bytes.NewReader(pngs[5]), closeErr}, nil
 		}}},
-		{5, Reader("ok5", bytes.NewReader(pngs[5]))},
+		{5, input.Reader("ok5", bytes.NewReader(pngs[5]))},
 	}
 	est := &fakeEstimator{}
 	var annotated []string
@@ -352,7 +353,7 @@ func (c errCloser) Close() error { return c.err }
 // Limits reach the decoder: a service relies on them against hostile uploads.
 func TestRunAppliesLimits(t *testing.T) {
 	rec := &recorder{}
-	ins := []Input{Reader("big.png", bytes.NewReader(pngs[7]))}
+	ins := []input.Input{input.Reader("big.png", bytes.NewReader(pngs[7]))}
 	sum, err := Run(context.Background(), sliceSeq(ins), &fakeEstimator{}, rec.sink, Options{Limits: preprocess.Limits{MaxPixels: 13}})
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/input"
 	"github.com/agegender/agegender/internal/preprocess"
 	"github.com/agegender/agegender/internal/testutil/hostile"
 )
@@ -118,10 +119,10 @@ func TestRunBoundsInputsInFlight(t *testing.T) {
 			}
 		}
 	}
-	inputs := func(yield func(Input) bool) {
+	inputs := func(yield func(input.Input) bool) {
 		for i := 0; i < n; i++ {
 			raise(&maxTaken, yielded.Add(1)-written.Load())
-			in := Input{Name: fmt.Sprintf("in%05d", i), Open: func() (io.ReadCloser, error) {
+			in := input.Input{Name: fmt.Sprintf("in%05d", i), Open: func() (io.ReadCloser, error) {
 				raise(&maxOpen, opened.Add(1)-written.Load())
 				if i == slow {
 					time.Sleep(200 * time.Millisecond)
@@ -169,13 +170,13 @@ func TestRunCancelStopsADecode(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	bomb := hostile.ProgressiveJPEG(1000, 1000, 1, 2000)
-	in := Input{Name: "bomb.jpg", Open: func() (io.ReadCloser, error) {
+	in := input.Input{Name: "bomb.jpg", Open: func() (io.ReadCloser, error) {
 		cancel() // Ctrl-C arrives once the input is being read
 		return io.NopCloser(bytes.NewReader(bomb)), nil
 	}}
 	rec := &recorder{}
 	lim := preprocess.Limits{MaxScans: 1 << 30, MaxScanPasses: 1 << 30}
-	_, err := Run(ctx, func(yield func(Input) bool) { yield(in) }, &fakeEstimator{}, rec.sink, Options{Workers: 1, Limits: lim})
+	_, err := Run(ctx, func(yield func(input.Input) bool) { yield(in) }, &fakeEstimator{}, rec.sink, Options{Workers: 1, Limits: lim})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Run gave %v, want context.Canceled", err)
 	}

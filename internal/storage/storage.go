@@ -26,7 +26,7 @@ import (
 	"gocloud.dev/gcerrors"
 	"gocloud.dev/gcp"
 
-	"github.com/agegender/agegender/internal/pipeline"
+	"github.com/agegender/agegender/internal/input"
 	"github.com/agegender/agegender/internal/safeio"
 )
 
@@ -135,74 +135,64 @@ func (bs *Buckets) Close() error {
 	return errors.Join(errs...)
 }
 
-// Inputs lists the objects named by arg, as pipeline.Walk does a folder: an
-// object whose key is the URL's is that one input; otherwise every object
-// under the prefix whose extension is in exts, in key order (the order S3
-// and GCS list in: bytes, so "a.jpg" comes before "a/b.jpg"). Each input is
-// read by streaming the object when a worker gets to it. A listing that
-// fails, or finds nothing, becomes an error row naming arg.
-func Inputs(ctx context.Context, bs *Buckets, arg string, exts []string) iter.Seq[pipeline.Input] {
-	return func(yield func(pipeline.Input) bool) {
-		fail := func(err error) { yield(pipeline.Input{Name: arg, Rel: ".", Err: err}) }
+// Inputs lists the objects named by arg, an s3:// or gs:// URL, as
+// input.Walk does a folder (input.Objects says what the listing holds).
+func Inputs(ctx context.Context, bs *Buckets, arg string, exts []string) iter.Seq[input.Input] {
+	return input.Objects(ctx, arg, exts, func() (input.Bucket, string, error) {
 		loc, err := parseLocation(arg)
 		if err != nil {
-			fail(err)
-			return
+			return nil, "", err
 		}
 		b, err := bs.get(ctx, loc)
 		if err != nil {
-			fail(fmt.Errorf("%s: %w", arg, err))
-			return
+			return nil, "", fmt.Errorf("%s: %w", arg, err)
 		}
-		if loc.Key != "" && !strings.HasSuffix(loc.Key, "/") {
-			ok, err := b.Exists(ctx, loc.Key)
-			if err != nil {
-				fail(fmt.Errorf("%s: %w", loc.Name(loc.Key), err))
-				return
-			}
-			if ok {
-				yield(object(ctx, b, bs.Idle, loc, loc.Key, path.Base(loc.Key)))
-				return
-			}
-		}
-		prefix := loc.Key
-		if prefix != "" && !strings.HasSuffix(prefix, "/") {
-			prefix += "/"
-		}
-		it := b.List(&blob.ListOptions{Prefix: prefix})
-		found := 0
+		return listed{b: b, loc: loc, idle: bs.Idle}, loc.Key, nil
+	})
+}
+
+// listed is a bucket as input.Objects lists it.
+type listed struct {
+	b    *blob.Bucket
+	loc  location
+	idle time.Duration
+}
+
+func (l listed) Name(key string) string { return l.loc.Name(key) }
+
+func (l listed) Exists(ctx context.Context, key string) (bool, error) { return l.b.Exists(ctx, key) }
+
+func (l listed) List(ctx context.Context, prefix string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		it := l.b.List(&blob.ListOptions{Prefix: prefix})
 		for {
 			obj, err := it.Next(ctx)
 			if errors.Is(err, io.EOF) {
-				break
+				return
 			}
 			if err != nil {
-				fail(fmt.Errorf("list %s: %w", loc.Name(prefix), err))
+				yield("", err)
 				return
 			}
-			if obj.IsDir || !pipeline.HasExtension(obj.Key, exts) {
-				continue
-			}
-			found++
-			if !yield(object(ctx, b, bs.Idle, loc, obj.Key, strings.TrimPrefix(obj.Key, prefix))) {
+			if !obj.IsDir && !yield(obj.Key, nil) {
 				return
 			}
-		}
-		if found == 0 {
-			fail(fmt.Errorf("%s: no object under this prefix has the extensions %s", arg, strings.Join(exts, " ")))
 		}
 	}
 }
 
-func object(ctx context.Context, b *blob.Bucket, idle time.Duration, loc location, key, rel string) pipeline.Input {
-	name := loc.Name(key)
-	return pipeline.Input{Name: name, Rel: rel, Open: func() (io.ReadCloser, error) {
-		r, err := b.NewReader(ctx, key, nil)
-		if err != nil {
-			return nil, describe(name, err)
-		}
-		return safeio.NewIdleReadCloser(ctx, r, idle), nil
-	}}
+func (l listed) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	return read(ctx, l.b, l.loc.Name(key), key, l.idle)
+}
+
+// read streams the object at key, named name in errors, failing a read
+// that makes no progress for idle.
+func read(ctx context.Context, b *blob.Bucket, name, key string, idle time.Duration) (io.ReadCloser, error) {
+	r, err := b.NewReader(ctx, key, nil)
+	if err != nil {
+		return nil, describe(name, err)
+	}
+	return safeio.NewIdleReadCloser(ctx, r, idle), nil
 }
 
 func describe(name string, err error) error {
@@ -222,11 +212,7 @@ func Open(ctx context.Context, bs *Buckets, rawURL string) (io.ReadCloser, error
 	if err != nil {
 		return nil, err
 	}
-	r, err := b.NewReader(ctx, loc.Key, nil)
-	if err != nil {
-		return nil, describe(loc.Name(loc.Key), err)
-	}
-	return safeio.NewIdleReadCloser(ctx, r, bs.Idle), nil
+	return read(ctx, b, loc.Name(loc.Key), loc.Key, bs.Idle)
 }
 
 // ErrExists is returned by Upload without replace when the object exists.

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/agegender/agegender/internal/pipeline"
+	"github.com/agegender/agegender/internal/input"
 	"github.com/agegender/agegender/internal/safeio"
 	"github.com/agegender/agegender/internal/testutil"
 )
@@ -44,7 +44,7 @@ func TestInputsListAndRead(t *testing.T) {
 	bs := NewBuckets()
 	defer bs.Close()
 	var names, rels []string
-	for in := range Inputs(ctx, bs, "s3://bkt/p"+s3.Query, pipeline.DefaultExtensions) {
+	for in := range Inputs(ctx, bs, "s3://bkt/p"+s3.Query, input.DefaultExtensions) {
 		if in.Err != nil {
 			t.Fatal(in.Err)
 		}
@@ -137,7 +137,7 @@ func TestStalledObjectFails(t *testing.T) {
 	defer bs.Close()
 	bs.Idle = 20 * time.Millisecond
 	n := 0
-	for in := range Inputs(ctx, bs, "s3://bkt/p"+s3.Query, pipeline.DefaultExtensions) {
+	for in := range Inputs(ctx, bs, "s3://bkt/p"+s3.Query, input.DefaultExtensions) {
 		n++
 		r, err := in.Open()
 		if err != nil {

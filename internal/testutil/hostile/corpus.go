@@ -50,8 +50,8 @@ type Case struct {
 	Hostile bool
 }
 
-// Input is the input name the case's row carries: pipeline.EntryName,
-// written again here because pipeline's tests import this package;
+// Input is the input name the case's row carries: input.EntryName,
+// written again here so that the corpus states the rule on its own;
 // TestHostileCorpus and bench/hostile.sh fail if the two part.
 func (k Case) Input() string {
 	const maxPath = 4096

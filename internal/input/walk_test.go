@@ -1,4 +1,4 @@
-package pipeline
+package input
 
 import (
 	"errors"
@@ -302,5 +302,40 @@ func TestReadListNamesLongEntriesApart(t *testing.T) {
 	}
 	if len(names) != 2 || names[0] == names[1] || names[0] != EntryName(a) || names[1] != EntryName(b) || len(names[0]) > 200 {
 		t.Errorf("names %q, want %q and %q", names, EntryName(a), EntryName(b))
+	}
+}
+
+// A folder argument that gives no input (empty, or a folder named y.jpg
+// holding no images) is an error row, not silence and exit 0.
+func TestFolderArgumentWithNoInputsIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	named := filepath.Join(dir, "y.jpg")
+	os.Mkdir(empty, 0o755)
+	os.Mkdir(named, 0o755)
+	os.WriteFile(filepath.Join(named, "notes.txt"), []byte("x"), 0o644)
+	g := collect(Walk([]string{empty, named}, DefaultExtensions))
+	if len(g.names) != 2 || g.names[0] != empty || g.names[1] != named {
+		t.Fatalf("inputs %q, want one row per folder", g.names)
+	}
+	for _, n := range g.names {
+		if err := g.errs[n]; err == nil || !strings.Contains(err.Error(), "holds no files") {
+			t.Errorf("%s: %v", n, err)
+		}
+	}
+}
+
+// A folder argument that is a link to a folder is walked like the folder,
+// not reported as holding no images.
+func TestWalkFollowsALinkedFolderArgument(t *testing.T) {
+	root := tree(t, "real/a.png", "real/sub/b.jpg")
+	link := filepath.Join(root, "link")
+	if err := os.Symlink(filepath.Join(root, "real"), link); err != nil {
+		t.Fatal(err)
+	}
+	g := collect(Walk([]string{link}, DefaultExtensions))
+	want := []string{filepath.Join(link, "a.png"), filepath.Join(link, "sub", "b.jpg")}
+	if strings.Join(g.names, "|") != strings.Join(want, "|") || len(g.errs) != 0 {
+		t.Errorf("walked %q (errors %v), want %q", g.names, g.errs, want)
 	}
 }
