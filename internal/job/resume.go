@@ -69,13 +69,18 @@ func Resume(ctx context.Context, bs *storage.Buckets, path string, format report
 	return r, nil
 }
 
-// CheckResumable says why an output cannot be resumed: stdout, a JSON
-// array, or a path that is not one; nil if it can.
+// CheckResumable says why an output cannot be resumed: stdout, a format
+// that cannot be appended to (a JSON array), or a path that is not one; nil
+// if it can.
 func CheckResumable(path string, format report.Format) error {
-	if IsStdout(path) || (format != report.FormatCSV && format != report.FormatJSONL) {
+	spec, err := report.Lookup(format)
+	if err != nil {
+		return err
+	}
+	if IsStdout(path) || !spec.Appendable() {
 		return errors.New("--resume needs an output file: --jsonl FILE or --csv FILE (a JSON array cannot be appended to)")
 	}
-	_, err := storage.LocalPath(path)
+	_, err = storage.LocalPath(path)
 	return err
 }
 
@@ -184,7 +189,8 @@ func (r *Resumed) Pending(inputs iter.Seq[pipeline.Input], note func(string)) it
 // Refused is why Pending stopped the listing, nil if it did not.
 func (r *Resumed) Refused() error { return r.refused }
 
-// NeedsHeader reports whether a CSV file holds no rows and needs its header.
+// NeedsHeader reports whether the file holds nothing, not even the
+// format's header (report.Spec.Header), which the run then writes.
 func (r *Resumed) NeedsHeader() bool { return r.plan.kept() == 0 }
 
 // Name is the output as the user gave it.
