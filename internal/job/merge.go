@@ -59,7 +59,12 @@ func Merge(inputs iter.Seq[pipeline.Input], shards []Shard, format report.Format
 		if err != nil {
 			return n, err
 		}
-		if _, err := bw.Write(from.head.Bytes); err != nil {
+		// Each input is flushed whole, so that a merge to stdout streams
+		// and one refused midway shows how far it got.
+		if _, err = bw.Write(from.head.Bytes); err == nil {
+			err = bw.Flush()
+		}
+		if err != nil {
 			return n, fmt.Errorf("write merged output: %w", err)
 		}
 		// A row repeated in a shard is left at its head, where it matches
@@ -79,6 +84,22 @@ func Merge(inputs iter.Seq[pipeline.Input], shards []Shard, format report.Format
 		return n, fmt.Errorf("write merged output: %w", err)
 	}
 	return n, nil
+}
+
+// RunMerge merges the shard outputs at paths, in format (SniffFormat's),
+// into out as Merge does, and ends out as Run ends its output: Commit once
+// every input is merged, Abort otherwise, so that a refused merge leaves no
+// file.
+func RunMerge(ctx context.Context, bs *storage.Buckets, paths []string, format report.Format, inputs iter.Seq[pipeline.Input], out Output) (n int, err error) {
+	shards, closeAll, err := OpenShards(ctx, bs, format, paths)
+	defer closeAll()
+	if err == nil {
+		n, err = Merge(inputs, shards, format, out)
+	}
+	if err != nil {
+		return n, errors.Join(err, out.Abort(ctx))
+	}
+	return n, out.Commit(ctx)
 }
 
 // holder is the one shard whose next record is the input's (key).
@@ -101,7 +122,7 @@ func holder(heads []*shardHead, key, input string, format report.Format) (*shard
 			return nil, strayRecord(s.Name, *s.head, dup, key, format, nil)
 		}
 	}
-	return nil, fmt.Errorf("%s has no rows next in any shard output: its shard did not finish (run it again with --resume), or the inputs after -- differ from the batch's; the next rows are %s", input, headList(heads))
+	return nil, &UnfinishedShardError{Input: input, Heads: headList(heads)}
 }
 
 // dupOf is the line of the record before head when head repeats its input.
@@ -122,7 +143,7 @@ func (s *shardHead) advance() error {
 		s.head = nil
 		return nil
 	case errors.Is(err, report.ErrTorn):
-		return fmt.Errorf("%s: %w: its shard was killed; run it again with --resume", s.Name, err)
+		return &TornShardError{Shard: s.Name, Err: err}
 	case err != nil:
 		return err
 	}
@@ -161,7 +182,7 @@ func SniffFormat(ctx context.Context, bs *storage.Buckets, names []string) (repo
 		}
 		spec, ok := report.Recognise(head[:n])
 		if !ok {
-			return "", fmt.Errorf("%s is neither agegender CSV nor JSON Lines (a JSON array cannot be merged; use --jsonl or --csv)", p)
+			return "", &UnmergeableError{Path: p}
 		}
 		ff := spec.Name
 		if format != "" && ff != format {

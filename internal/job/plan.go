@@ -60,7 +60,7 @@ func readPlan(r io.Reader, path string, format report.Format) (plan, error) {
 			break
 		}
 		if err != nil {
-			return plan{}, fmt.Errorf("--resume %s; it is left as it is", err)
+			return plan{}, &ResumeError{Path: path, Err: err, Refused: true}
 		}
 		p.done = append(p.done, doneRecord{rec.Key, rec.LineNo})
 		last = rec

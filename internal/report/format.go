@@ -64,29 +64,37 @@ func Formats() []Spec {
 
 // Lookup is the format named name; its error lists the formats there are.
 func Lookup(name Format) (Spec, error) {
-	var names []string
 	for _, s := range Formats() {
 		if s.Name == name {
 			return s, nil
 		}
-		names = append(names, string(s.Name))
 	}
-	return Spec{}, fmt.Errorf("unknown format %q; the formats are %s", name, strings.Join(names, ", "))
+	return Spec{}, fmt.Errorf("unknown format %q; the formats are %s", name, strings.Join(Names(), ", "))
 }
 
-// ByExt is the format whose extension the output name ends with, any case.
-// A URL's query (s3://b/x.csv?region=...) is not part of its name.
-func ByExt(name string) (Format, bool) {
+// ByExt is the format whose extension the output name ends with, any case,
+// and def where none does. A URL's query (s3://b/x.csv?region=...) is not
+// part of its name.
+func ByExt(name string, def Format) Format {
 	if strings.Contains(name, "://") {
 		name, _, _ = strings.Cut(name, "?")
 	}
 	ext := strings.ToLower(path.Ext(name))
 	for _, s := range Formats() {
 		if ext != "" && s.Ext == ext {
-			return s.Name, true
+			return s.Name
 		}
 	}
-	return "", false
+	return def
+}
+
+// Names lists the formats' names, for help and messages.
+func Names() []string {
+	var names []string
+	for _, s := range Formats() {
+		names = append(names, string(s.Name))
+	}
+	return names
 }
 
 // Recognise is the format, among those read back, of a file that starts
@@ -125,8 +133,8 @@ func (f *Format) Set(name string) error {
 
 func (f *Format) String() string { return string(*f) }
 
-// Type names the flag's value in pflag's help.
-func (f *Format) Type() string { return "format" }
+// Type names the flag's value in pflag's help, as for any string.
+func (f *Format) Type() string { return "string" }
 
 // New returns a Writer for format writing to w.
 func New(format Format, w io.Writer, opts Options) (Writer, error) {

@@ -139,9 +139,11 @@ func TestByExt(t *testing.T) {
 		"s3://bucket/out/part-2.jsonl?region=eu-west-1": FormatJSONL, "gs://b/x.csv": FormatCSV,
 		"faces": "", "faces.tsv": "", "-": "", "out.csv/faces": "", "": "",
 	} {
-		got, ok := ByExt(name)
-		if got != want || ok != (want != "") {
-			t.Errorf("ByExt(%q) = %q, %v; want %q", name, got, ok, want)
+		if want == "" {
+			want = "default"
+		}
+		if got := ByExt(name, "default"); got != want {
+			t.Errorf("ByExt(%q) = %q, want %q", name, got, want)
 		}
 	}
 }
