@@ -35,7 +35,10 @@ type NotAppendableError struct {
 }
 
 func (e *NotAppendableError) Error() string {
-	return fmt.Sprintf("a run can append only to a file in a format that can be appended to, not to %s as %s", e.Path, e.Format)
+	if IsStdout(e.Path) {
+		return "only a file can be appended to, not standard output"
+	}
+	return fmt.Sprintf("%s cannot be appended to: %s is not a format that can be", e.Path, e.Format)
 }
 
 // ResumeError is an output to append to that could not be opened, read or

@@ -161,11 +161,13 @@ func (r *Resumed) Pending(inputs iter.Seq[pipeline.Input], note func(string)) it
 			}
 		}
 		var redo *pipeline.Input
+		// A resumed format is one Lookup knows: CheckResumable said so.
+		spec, _ := report.Lookup(r.format)
 		for i, d := range r.plan.done {
 			in, ok := next()
 			want := ""
 			if ok {
-				want = report.Key(r.format, in.Name)
+				want = spec.Key(in.Name)
 			}
 			if want != d.key {
 				rec := report.Record{Key: d.key, LineNo: d.lineNo}
