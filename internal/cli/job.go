@@ -7,14 +7,12 @@ import (
 	"io"
 	"iter"
 	"runtime"
-	"time"
 
 	"github.com/agegender/agegender/internal/annotate"
 	"github.com/agegender/agegender/internal/input"
 	"github.com/agegender/agegender/internal/iostreams"
 	"github.com/agegender/agegender/internal/job"
 	"github.com/agegender/agegender/internal/pipeline"
-	"github.com/agegender/agegender/internal/report"
 	"github.com/agegender/agegender/internal/storage"
 )
 
@@ -22,19 +20,11 @@ import (
 type jobSpec struct {
 	engine   *engineFlags
 	inputs   iter.Seq[input.Input]
-	outPath  string
-	format   report.Format
+	dest     job.Destination
 	run      *runFlags
 	quiet    bool
-	force    bool
 	annotate string
-	summary  bool
-	// resume appends to outPath in place, skipping the inputs it holds.
-	resume bool
-	// buckets open object storage outputs (nil where the command has
-	// none); checkpoint is how often a resumed object is written.
-	buckets    *storage.Buckets
-	checkpoint time.Duration
+	buckets  *storage.Buckets // object storage (nil where the command has none)
 }
 
 // runJob checks every flag, then opens the output, then the engine, so that
@@ -46,12 +36,17 @@ func runJob(ctx context.Context, ios *iostreams.IOStreams, s jobSpec) (err error
 	if _, _, err := s.engine.params(); err != nil {
 		return err
 	}
-	out, resumed, err := s.output(ctx, ios)
+	if s.dest.Resume {
+		if err := job.CheckResumable(s.dest.Path, s.dest.Format); err != nil {
+			return usageError{worded(err)}
+		}
+	}
+	out, err := job.Open(ctx, s.buckets, s.dest, ios.Out, warnTo(ios.ErrOut))
 	if err != nil {
 		return err
 	}
 	opts := job.Options{
-		Format: s.format, TTY: resumed == nil && job.IsStdout(s.outPath) && ios.OutTTY,
+		Format: s.dest.Format, TTY: job.IsStdout(s.dest.Path) && ios.OutTTY,
 		Warn: warnTo(ios.ErrOut), Note: func(msg string) { printLine(ios.ErrOut, "%s", msg) },
 	}
 	eng, err := s.prepare(ctx, &opts)
@@ -68,10 +63,10 @@ func runJob(ctx context.Context, ios *iostreams.IOStreams, s jobSpec) (err error
 	if bar != nil {
 		bar.Finish()
 	}
-	if resumed != nil && resumed.Refused() != nil {
+	if r, ok := out.(*job.Resumed); ok && r.Refused() != nil {
 		return err
 	}
-	if s.summary && !s.quiet {
+	if !s.quiet {
 		fmt.Fprintf(ios.ErrOut, "%d inputs: %d ok, %d failed, %d faces, %.1f images/s (detect %s)\n",
 			sum.Inputs, sum.OK, sum.Failed, sum.Faces, sum.PerSecond(), eng.Mode())
 	}
@@ -84,30 +79,13 @@ func runJob(ctx context.Context, ios *iostreams.IOStreams, s jobSpec) (err error
 	return nil
 }
 
-// output opens the run's output: the file or object --resume appends to,
-// or a new one.
-func (s jobSpec) output(ctx context.Context, ios *iostreams.IOStreams) (job.Output, *job.Resumed, error) {
-	if s.resume {
-		if err := job.CheckResumable(s.outPath, s.format); err != nil {
-			return nil, nil, usageError{err}
-		}
-		r, err := job.Resume(ctx, s.buckets, s.outPath, s.format, s.checkpoint)
-		if err != nil {
-			return nil, nil, err
-		}
-		return r, r, nil
-	}
-	out, err := job.Create(ctx, s.buckets, s.outPath, s.force, ios.Out, warnTo(ios.ErrOut))
-	return out, nil, err
-}
-
 // prepare opens the annotation folder and the engine, and sets the
 // pipeline's options from the flags and the engine.
 func (s jobSpec) prepare(ctx context.Context, opts *job.Options) (Engine, error) {
 	var annotator *annotate.Writer
 	if s.annotate != "" {
 		var err error
-		if annotator, err = annotate.NewWriter(s.annotate, s.force); err != nil {
+		if annotator, err = annotate.NewWriter(s.annotate, s.dest.Force); err != nil {
 			return nil, err
 		}
 	}

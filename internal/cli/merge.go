@@ -78,20 +78,12 @@ func mergeRun(ctx context.Context, ios *iostreams.IOStreams, o *mergeOptions, sh
 	if err != nil {
 		return usageError{err}
 	}
-	shards, closeShards, err := job.OpenShards(ctx, bs, format, shardPaths)
-	defer closeShards()
-	if err != nil {
-		return err
-	}
 	out, err := job.Create(ctx, bs, o.out, o.force, ios.Out, warnTo(ios.ErrOut))
 	if err != nil {
 		return err
 	}
-	n, err := job.Merge(inputs, shards, format, out)
+	n, err := job.RunMerge(ctx, bs, shardPaths, format, inputs, out)
 	if err != nil {
-		return errors.Join(err, out.Abort(ctx))
-	}
-	if err := out.Commit(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintf(ios.ErrOut, "merged %d inputs from %d shard outputs\n", n, len(shardPaths))

@@ -2,16 +2,19 @@ package cli
 
 import (
 	"context"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/agegender/agegender/internal/input"
 	"github.com/agegender/agegender/internal/iostreams"
+	"github.com/agegender/agegender/internal/job"
 	"github.com/agegender/agegender/internal/report"
 )
 
 type predictOptions struct {
 	engine           engineFlags
+	format           report.Format
 	json, csv, jsonl bool
 	run              runFlags
 	annotate         string
@@ -24,7 +27,7 @@ func newCmdPredict(ios *iostreams.IOStreams, open OpenEngine) *cobra.Command {
 		Use:   "predict FILE...",
 		Short: "Estimate age and gender of every face in images ('-' reads one image from stdin)",
 		Example: `  agegender predict photo.jpg
-  agegender predict --json a.jpg b.png
+  agegender predict --format json a.jpg b.png
   curl -s https://example.com/face.jpg | agegender predict -`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -38,6 +41,8 @@ func newCmdPredict(ios *iostreams.IOStreams, open OpenEngine) *cobra.Command {
 	}
 	fs := cmd.Flags()
 	o.engine.register(fs, open)
+	o.format = report.FormatTable
+	fs.Var(&o.format, "format", "print in this format: "+strings.Join(report.Names(), ", "))
 	fs.BoolVar(&o.json, "json", false, "print a JSON array, one object per image")
 	fs.BoolVar(&o.csv, "csv", false, "print CSV, one row per face")
 	fs.BoolVar(&o.jsonl, "jsonl", false, "print JSON Lines, one object per image")
@@ -45,6 +50,7 @@ func newCmdPredict(ios *iostreams.IOStreams, open OpenEngine) *cobra.Command {
 	fs.StringVar(&o.annotate, "annotate", "", "write a copy of each image with its faces drawn into this folder")
 	fs.BoolVar(&o.force, "force", false, "overwrite existing annotated images")
 	cmd.MarkFlagsMutuallyExclusive("json", "csv", "jsonl")
+	cmd.MarkFlagsMutuallyExclusive("json", "csv", "jsonl", "format")
 	return cmd
 }
 
@@ -52,7 +58,7 @@ func predictRun(ctx context.Context, ios *iostreams.IOStreams, o *predictOptions
 	if err := checkOutputFlags([2]string{"annotate", o.annotate}); err != nil {
 		return err
 	}
-	format := report.FormatTable
+	format := o.format
 	switch {
 	case o.json:
 		format = report.FormatJSON
@@ -67,7 +73,7 @@ func predictRun(ctx context.Context, ios *iostreams.IOStreams, o *predictOptions
 		return err
 	}
 	return runJob(ctx, ios, jobSpec{
-		engine: &o.engine, inputs: inputs, outPath: "-", format: format,
-		run: &o.run, quiet: true, annotate: o.annotate, force: o.force,
+		engine: &o.engine, inputs: inputs, dest: job.Destination{Path: "-", Format: format, Force: o.force},
+		run: &o.run, quiet: true, annotate: o.annotate,
 	})
 }

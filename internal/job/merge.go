@@ -3,7 +3,6 @@ package job
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -20,7 +19,7 @@ import (
 // records.
 type Shard struct {
 	Name    string
-	Records *report.RecordReader
+	Records report.Records
 }
 
 // shardHead is a shard being read, one record ahead.
@@ -41,6 +40,10 @@ type shardHead struct {
 // record, and a shard whose last record was cut short. w may hold a partial
 // output when it fails.
 func Merge(inputs iter.Seq[input.Input], shards []Shard, format report.Format, w io.Writer) (int, error) {
+	spec, err := report.Lookup(format)
+	if err != nil {
+		return 0, err
+	}
 	heads := make([]*shardHead, len(shards))
 	for i, s := range shards {
 		heads[i] = &shardHead{Shard: s}
@@ -49,20 +52,21 @@ func Merge(inputs iter.Seq[input.Input], shards []Shard, format report.Format, w
 		}
 	}
 	bw := bufio.NewWriterSize(w, 256<<10)
-	cw := csv.NewWriter(bw)
-	if format == report.FormatCSV {
-		bw.Write(report.CSVHeader())
-	}
+	bw.Write(spec.Header)
 	n := 0
 	for in := range inputs {
-		from, err := holder(heads, report.Key(format, in.Name), in.Name, format)
+		from, err := holder(heads, spec.Key(in.Name), in.Name, format)
 		if err != nil {
 			return n, err
 		}
-		if err := report.WriteRecord(format, bw, cw, *from.head); err != nil {
+		// Each input is flushed whole, so that a merge to stdout streams
+		// and one refused midway shows how far it got.
+		if _, err = bw.Write(from.head.Bytes); err == nil {
+			err = bw.Flush()
+		}
+		if err != nil {
 			return n, fmt.Errorf("write merged output: %w", err)
 		}
-		cw.Flush()
 		// A row repeated in a shard is left at its head, where it matches
 		// the next input only if the listing repeats it too (a path given
 		// twice); otherwise the next input or the end reports it.
@@ -76,10 +80,26 @@ func Merge(inputs iter.Seq[input.Input], shards []Shard, format report.Format, w
 			return n, strayRecord(s.Name, *s.head, s.dupOf(), "", format, nil)
 		}
 	}
-	if err := errors.Join(cw.Error(), bw.Flush()); err != nil {
+	if err := bw.Flush(); err != nil {
 		return n, fmt.Errorf("write merged output: %w", err)
 	}
 	return n, nil
+}
+
+// RunMerge merges the shard outputs at paths, in format (SniffFormat's),
+// into out as Merge does, and ends out as Run ends its output: Commit once
+// every input is merged, Abort otherwise, so that a refused merge leaves no
+// file.
+func RunMerge(ctx context.Context, bs *storage.Buckets, paths []string, format report.Format, inputs iter.Seq[input.Input], out Output) (n int, err error) {
+	shards, closeAll, err := OpenShards(ctx, bs, format, paths)
+	defer closeAll()
+	if err == nil {
+		n, err = Merge(inputs, shards, format, out)
+	}
+	if err != nil {
+		return n, errors.Join(err, out.Abort(ctx))
+	}
+	return n, out.Commit(ctx)
 }
 
 // holder is the one shard whose next record is the input's (key).
@@ -102,7 +122,7 @@ func holder(heads []*shardHead, key, input string, format report.Format) (*shard
 			return nil, strayRecord(s.Name, *s.head, dup, key, format, nil)
 		}
 	}
-	return nil, fmt.Errorf("%s has no rows next in any shard output: its shard did not finish (run it again with --resume), or the inputs after -- differ from the batch's; the next rows are %s", input, headList(heads))
+	return nil, &UnfinishedShardError{Input: input, Heads: headList(heads)}
 }
 
 // dupOf is the line of the record before head when head repeats its input.
@@ -123,7 +143,7 @@ func (s *shardHead) advance() error {
 		s.head = nil
 		return nil
 	case errors.Is(err, report.ErrTorn):
-		return fmt.Errorf("%s: %w: its shard was killed; run it again with --resume", s.Name, err)
+		return &TornShardError{Shard: s.Name, Err: err}
 	case err != nil:
 		return err
 	}
@@ -143,9 +163,9 @@ func headList(heads []*shardHead) string {
 	return strings.Join(parts, "; ")
 }
 
-// SniffFormat tells CSV from JSON Lines by the first byte of each shard
-// output and refuses a mix. Empty files (a shard
-// with no inputs) fit either; with nothing but them, it is JSON Lines.
+// SniffFormat recognises the format of the shard outputs by their first
+// bytes (report.Recognise) and refuses a mix. Empty files (a shard with no
+// inputs) fit any; with nothing but them, it is JSON Lines.
 func SniffFormat(ctx context.Context, bs *storage.Buckets, names []string) (report.Format, error) {
 	var format report.Format
 	var first string
@@ -154,21 +174,17 @@ func SniffFormat(ctx context.Context, bs *storage.Buckets, names []string) (repo
 		if err != nil {
 			return "", err
 		}
-		b := make([]byte, 1)
-		n, _ := io.ReadFull(f, b)
+		head := make([]byte, sniffLen)
+		n, _ := io.ReadFull(f, head)
 		f.Close()
 		if n == 0 {
 			continue
 		}
-		var ff report.Format
-		switch b[0] {
-		case '{':
-			ff = report.FormatJSONL
-		case 'i':
-			ff = report.FormatCSV
-		default:
-			return "", fmt.Errorf("%s is neither agegender CSV nor JSON Lines (a JSON array cannot be merged; use --jsonl or --csv)", p)
+		spec, ok := report.Recognise(head[:n])
+		if !ok {
+			return "", &UnmergeableError{Path: p}
 		}
+		ff := spec.Name
 		if format != "" && ff != format {
 			return "", fmt.Errorf("%s is %s but %s is %s; shard outputs must share one format", p, ff, first, format)
 		}
@@ -179,6 +195,9 @@ func SniffFormat(ctx context.Context, bs *storage.Buckets, names []string) (repo
 	}
 	return format, nil
 }
+
+// sniffLen is how much of a file a format is recognised by.
+const sniffLen = 512
 
 // OpenShards opens the shard outputs at paths for Merge. closeAll closes
 // the ones opened, also after an error.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/agegender/agegender/internal/outfile"
+	"github.com/agegender/agegender/internal/report"
 	"github.com/agegender/agegender/internal/storage"
 )
 
@@ -26,6 +27,31 @@ type Output interface {
 	// Abort ends a run that failed: a new file or object is not created,
 	// and what a resumed file holds stays.
 	Abort(ctx context.Context) error
+}
+
+// Destination is where a run writes its records, and how.
+type Destination struct {
+	// Path is a file, an s3:// or gs:// object, or "-" (or "") for stdout.
+	Path   string
+	Format report.Format
+	// Resume appends to the output in place (Resume); otherwise it is
+	// created anew (Create), replacing one only with Force.
+	Resume, Force bool
+	// Checkpoint is how often a resumed object is written back.
+	Checkpoint time.Duration
+}
+
+// Open opens d's output for Run. A NotAppendableError comes before anything
+// is opened.
+func Open(ctx context.Context, bs *storage.Buckets, d Destination, stdout io.Writer, warn func(error)) (Output, error) {
+	if !d.Resume {
+		return Create(ctx, bs, d.Path, d.Force, stdout, warn)
+	}
+	r, err := Resume(ctx, bs, d.Path, d.Format, d.Checkpoint)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // Create opens path for a run's new output: "-" (or "") is stdout; an
@@ -48,7 +74,7 @@ func Create(ctx context.Context, bs *storage.Buckets, path string, force bool, s
 				return nil, fmt.Errorf("output %s: %w", path, err)
 			}
 			if exists {
-				return nil, fmt.Errorf("output %s already exists; pass --force to overwrite it", path)
+				return nil, &ExistsError{Path: path}
 			}
 		}
 		s, err := newSpool(bs, path, force)
@@ -144,7 +170,7 @@ func (s *spool) upload(ctx context.Context) error {
 	defer cancel()
 	err := storage.Upload(ctx, s.bs, s.url, s.f.Name(), s.replace)
 	if errors.Is(err, storage.ErrExists) {
-		return fmt.Errorf("output %s was created by something else during the run and is kept (no --force)", s.url)
+		return &CreatedMeanwhileError{Path: s.url}
 	}
 	s.last = s.now()
 	return err

@@ -13,7 +13,8 @@ type plan struct {
 	// done are the file's records, in order, checked against the listing
 	// before any input runs.
 	done []doneRecord
-	// redoLast is set when the last of done is done again (CSV).
+	// redoLast is set when the last of done is done again
+	// (report.Spec.PartialLast: CSV).
 	redoLast bool
 	// cut is where the kept records end, -1 for the whole file; the file
 	// is cut there only once done has matched the listing, so that a
@@ -32,10 +33,15 @@ type doneRecord struct {
 }
 
 // readPlan reads the records of the file named path from r and plans what
-// must be redone: a last record that a killed run cut short and, in CSV, the
-// last input's rows, since CSV cannot tell an input whose last faces were
-// never written from one with fewer faces. The caller sets size.
+// must be redone: a last record that a killed run cut short and, in a
+// format whose last record may be partial (CSV), the last input's rows,
+// since CSV cannot tell an input whose last faces were never written from
+// one with fewer faces. The caller sets size.
 func readPlan(r io.Reader, path string, format report.Format) (plan, error) {
+	spec, err := report.Lookup(format)
+	if err != nil {
+		return plan{}, err
+	}
 	rr, err := report.NewRecordReader(format, r, path)
 	if err != nil {
 		return plan{}, err
@@ -54,7 +60,7 @@ func readPlan(r io.Reader, path string, format report.Format) (plan, error) {
 			break
 		}
 		if err != nil {
-			return plan{}, fmt.Errorf("--resume %s; it is left as it is", err)
+			return plan{}, &ResumeError{Path: path, Err: err, Refused: true}
 		}
 		p.done = append(p.done, doneRecord{rec.Key, rec.LineNo})
 		last = rec
@@ -63,11 +69,11 @@ func readPlan(r io.Reader, path string, format report.Format) (plan, error) {
 		p.notes = append(p.notes, fmt.Sprintf("agegender: %s: the last row was cut short by a killed run; removed, its input is done again", path))
 	}
 	n, redone := len(p.done), ""
-	if format == report.FormatCSV && n > 0 && !torn {
+	if spec.PartialLast && n > 0 && !torn {
 		// Its rows may lack faces the killed run never wrote.
 		p.redoLast, p.cut = true, last.Start
 		n--
-		redone = fmt.Sprintf("; its last input (%s) is done again, since CSV cannot show whether all its faces were written", last.Key)
+		redone = fmt.Sprintf("; its last input (%s) is done again, since %s cannot show whether all its faces were written", last.Key, spec.Title)
 	}
 	if n > 0 || redone != "" {
 		p.notes = append(p.notes, fmt.Sprintf("agegender: resuming %s: %d inputs already done%s", path, n, redone))

@@ -58,7 +58,7 @@ func Resume(ctx context.Context, bs *storage.Buckets, path string, format report
 	s.every = checkpoint
 	if _, err := storage.Download(ctx, bs, path, s.f); err != nil {
 		s.discard()
-		return nil, fmt.Errorf("--resume %s: %w", path, err)
+		return nil, &ResumeError{Path: path, Err: err}
 	}
 	r, err := openResumed(ctx, path, s.f.Name(), format)
 	if err != nil {
@@ -69,13 +69,18 @@ func Resume(ctx context.Context, bs *storage.Buckets, path string, format report
 	return r, nil
 }
 
-// CheckResumable says why an output cannot be resumed: stdout, a JSON
-// array, or a path that is not one; nil if it can.
+// CheckResumable says why an output cannot be resumed: stdout, a format
+// that cannot be appended to (a JSON array), or a path that is not one; nil
+// if it can.
 func CheckResumable(path string, format report.Format) error {
-	if IsStdout(path) || (format != report.FormatCSV && format != report.FormatJSONL) {
-		return errors.New("--resume needs an output file: --jsonl FILE or --csv FILE (a JSON array cannot be appended to)")
+	spec, err := report.Lookup(format)
+	if err != nil {
+		return err
 	}
-	_, err := storage.LocalPath(path)
+	if IsStdout(path) || !spec.Appendable() {
+		return &NotAppendableError{Path: path, Format: format}
+	}
+	_, err = storage.LocalPath(path)
 	return err
 }
 
@@ -88,7 +93,7 @@ func openResumed(ctx context.Context, name, path string, format report.Format) (
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return nil, fmt.Errorf("--resume %s: %w", path, err)
+		return nil, &ResumeError{Path: path, Err: err}
 	}
 	fail := func(err error) (*Resumed, error) {
 		f.Close()
@@ -96,16 +101,16 @@ func openResumed(ctx context.Context, name, path string, format report.Format) (
 	}
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return fail(fmt.Errorf("--resume %s: another run is writing it", path))
+			return fail(&ResumeError{Path: path, Err: errors.New("another run is writing it")})
 		}
-		return fail(fmt.Errorf("--resume %s: lock: %w", path, err))
+		return fail(&ResumeError{Path: path, Err: fmt.Errorf("lock: %w", err)})
 	}
 	p, err := readPlan(bufio.NewReaderSize(safeio.NewIdleReader(ctx, f, safeio.DefaultIdle), 256<<10), path, format)
 	if err != nil {
 		return fail(err)
 	}
 	if p.size, err = f.Seek(0, io.SeekEnd); err != nil {
-		return fail(fmt.Errorf("--resume %s: %w", path, err))
+		return fail(&ResumeError{Path: path, Err: err})
 	}
 	return &Resumed{f: f, name: name, path: path, format: format, plan: p}, nil
 }
@@ -156,15 +161,17 @@ func (r *Resumed) Pending(inputs iter.Seq[input.Input], note func(string)) iter.
 			}
 		}
 		var redo *input.Input
+		// A resumed format is one Lookup knows: CheckResumable said so.
+		spec, _ := report.Lookup(r.format)
 		for i, d := range r.plan.done {
 			in, ok := next()
 			want := ""
 			if ok {
-				want = report.Key(r.format, in.Name)
+				want = spec.Key(in.Name)
 			}
 			if want != d.key {
 				rec := report.Record{Key: d.key, LineNo: d.lineNo}
-				r.refused = fmt.Errorf("--resume %w; it is left as it is", strayRecord(r.path, rec, r.plan.dupOf(i), want, r.format, rest))
+				r.refused = &ResumeError{Path: r.path, Err: strayRecord(r.path, rec, r.plan.dupOf(i), want, r.format, rest), Refused: true}
 				return
 			}
 			if i == len(r.plan.done)-1 && r.plan.redoLast {
@@ -184,7 +191,8 @@ func (r *Resumed) Pending(inputs iter.Seq[input.Input], note func(string)) iter.
 // Refused is why Pending stopped the listing, nil if it did not.
 func (r *Resumed) Refused() error { return r.refused }
 
-// NeedsHeader reports whether a CSV file holds no rows and needs its header.
+// NeedsHeader reports whether the file holds nothing, not even the
+// format's header (report.Spec.Header), which the run then writes.
 func (r *Resumed) NeedsHeader() bool { return r.plan.kept() == 0 }
 
 // Name is the output as the user gave it.
@@ -195,10 +203,10 @@ func (r *Resumed) Name() string { return r.name }
 func (r *Resumed) apply(note func(string)) error {
 	if cut := r.plan.cut; cut >= 0 && cut < r.plan.size {
 		if err := r.f.Truncate(cut); err != nil {
-			return fmt.Errorf("--resume %s: cut the last row: %w", r.path, err)
+			return &ResumeError{Path: r.path, Err: fmt.Errorf("cut the last row: %w", err)}
 		}
 		if _, err := r.f.Seek(cut, io.SeekStart); err != nil {
-			return fmt.Errorf("--resume %s: %w", r.path, err)
+			return &ResumeError{Path: r.path, Err: err}
 		}
 	}
 	for _, n := range r.plan.notes {

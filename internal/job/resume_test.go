@@ -2,6 +2,7 @@ package job
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -95,6 +96,8 @@ func TestPendingChecksTheListing(t *testing.T) {
 	}
 }
 
+// What cannot be appended to is refused with an error that says so in
+// job's terms, for the command to word with its flags.
 func TestResumeRefusesWhatCannotBeAppendedTo(t *testing.T) {
 	dir := t.TempDir()
 	link := filepath.Join(dir, "link.jsonl")
@@ -102,15 +105,21 @@ func TestResumeRefusesWhatCannotBeAppendedTo(t *testing.T) {
 	for _, tc := range []struct {
 		path   string
 		format report.Format
-		want   string
 	}{
-		{"-", report.FormatJSONL, "--resume needs an output file"},
-		{filepath.Join(dir, "a.json"), report.FormatJSON, "a JSON array cannot be appended to"},
-		{link, report.FormatJSONL, "--resume " + link},
+		{"-", report.FormatJSONL},
+		{filepath.Join(dir, "a.json"), report.FormatJSON},
+		{filepath.Join(dir, "a.txt"), report.FormatTable},
 	} {
-		if _, err := Resume(context.Background(), nil, tc.path, tc.format, 0); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: %v, want %q", tc.path, err, tc.want)
+		_, err := Resume(context.Background(), nil, tc.path, tc.format, 0)
+		var na *NotAppendableError
+		if !errors.As(err, &na) || na.Path != tc.path || na.Format != tc.format {
+			t.Errorf("%s as %s: %v, want a NotAppendableError", tc.path, tc.format, err)
 		}
+	}
+	_, err := Resume(context.Background(), nil, link, report.FormatJSONL, 0)
+	var re *ResumeError
+	if !errors.As(err, &re) || re.Path != link || re.Refused || !strings.Contains(re.Err.Error(), "symbolic link") {
+		t.Errorf("resume through a symbolic link: %v, want a ResumeError", err)
 	}
 	if _, err := os.Lstat(filepath.Join(dir, "target.jsonl")); err == nil {
 		t.Error("a write went through the link")

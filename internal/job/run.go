@@ -86,7 +86,7 @@ func Run(ctx context.Context, inputs iter.Seq[input.Input], est face.Estimator, 
 	}
 	closeErr := w.Close()
 	if resumed && errors.Is(runErr, context.Canceled) && ctx.Err() != nil && closeErr == nil {
-		return sum, fmt.Errorf("interrupted; %s holds every input finished so far, and the same command with --resume does the rest", app.Name())
+		return sum, &InterruptedError{Output: app.Name()}
 	}
 	if runErr != nil || closeErr != nil {
 		return sum, errors.Join(runErr, closeErr)

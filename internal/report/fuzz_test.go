@@ -32,7 +32,7 @@ func FuzzTerminal(f *testing.F) {
 // back byte for byte (what merge copies and --resume keeps).
 func FuzzRecordReader(f *testing.F) {
 	f.Add([]byte("{\"input\":\"a\",\"detect\":\"auto\",\"faces\":[]}\n{\"input\":\"b\"}\n"), false)
-	f.Add(append(CSVHeader(), "a.jpg,0,true,1,2,3,4,0.9,30.5,female,0.8,\nb.jpg,,,,,,,,,,,x: failed\nb.jpg,one,maybe,,,,,,,,,\n"...), true)
+	f.Add(append(csvHeader(), "a.jpg,0,true,1,2,3,4,0.9,30.5,female,0.8,\nb.jpg,,,,,,,,,,,x: failed\nb.jpg,one,maybe,,,,,,,,,\n"...), true)
 	f.Fuzz(func(t *testing.T, data []byte, csvFormat bool) {
 		format := FormatJSONL
 		if csvFormat {
@@ -47,8 +47,8 @@ func FuzzRecordReader(f *testing.F) {
 			if err != nil {
 				return
 			}
-			if format == FormatJSONL && !bytes.Equal(data[rec.Start:rec.End], rec.Line) {
-				t.Fatalf("record %d: %q is not the file's bytes %q", i, rec.Line, data[rec.Start:rec.End])
+			if format == FormatJSONL && !bytes.Equal(data[rec.Start:rec.End], rec.Bytes) {
+				t.Fatalf("record %d: %q is not the file's bytes %q", i, rec.Bytes, data[rec.Start:rec.End])
 			}
 			if rec.LineNo < 1 || rec.End <= rec.Start {
 				t.Fatalf("record %d: line %d, bytes %d..%d", i, rec.LineNo, rec.Start, rec.End)

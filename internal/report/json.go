@@ -11,6 +11,29 @@ import (
 	"github.com/agegender/agegender/internal/face"
 )
 
+// jsonFormat is one JSON array of every input's object: its closing
+// bracket comes after the last, so it is not read back or appended to.
+func jsonFormat() Spec {
+	return Spec{
+		Name: FormatJSON, Title: "JSON array", Ext: ".json",
+		NewWriter: func(w io.Writer, _ Options) Writer { return newJSONWriter(w, false) },
+		Key:       jsonKey,
+	}
+}
+
+// jsonKey is a name as JSON writes it: one that is not UTF-8 is carried in
+// input_base64, and its key is that.
+func jsonKey(name string) string {
+	if !utf8.ValidString(name) {
+		return b64Key(base64.StdEncoding.EncodeToString([]byte(name)))
+	}
+	return name
+}
+
+// b64Key marks a base64 name with a NUL, which no file name holds, so that
+// it cannot equal a real name.
+func b64Key(b string) string { return "\x00base64:" + b }
+
 // jsonImage is the JSON shape of one input. It is separate from face.Image
 // because Err is an error value, which encoding/json cannot marshal, and
 // because Faces must be [] rather than null for consumers that index it.

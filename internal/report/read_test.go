@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"io"
 	"strings"
@@ -47,23 +46,15 @@ func TestRecordReaderRoundTripAndTornAtEveryCut(t *testing.T) {
 		if err != nil || len(recs) != len(ims) {
 			t.Fatalf("%s: %d records, err %v", f, len(recs), err)
 		}
+		spec, _ := Lookup(f)
 		var again bytes.Buffer
-		cw := csv.NewWriter(&again)
-		if f == FormatCSV {
-			again.Write(CSVHeader())
-		}
-		bounds := map[int64]bool{}
-		if f == FormatCSV {
-			bounds[int64(len(CSVHeader()))] = true
-		} else {
-			bounds[0] = true
-		}
+		again.Write(spec.Header)
+		bounds := map[int64]bool{int64(len(spec.Header)): true}
 		for i, rec := range recs {
 			if rec.Key != Key(f, ims[i].Input) {
 				t.Errorf("%s: record %d key %q, want %q", f, i, rec.Key, Key(f, ims[i].Input))
 			}
-			WriteRecord(f, &again, cw, rec)
-			cw.Flush()
+			again.Write(rec.Bytes)
 			bounds[rec.End] = true
 		}
 		if !bytes.Equal(again.Bytes(), data) {
@@ -85,8 +76,8 @@ func TestRecordReaderRoundTripAndTornAtEveryCut(t *testing.T) {
 				last := int64(0)
 				if len(recs) > 0 {
 					last = recs[len(recs)-1].End
-				} else if f == FormatCSV && cut > len(CSVHeader()) {
-					last = int64(len(CSVHeader()))
+				} else if f == FormatCSV && cut > len(csvHeader()) {
+					last = int64(len(csvHeader()))
 				}
 				if te.At != last {
 					t.Errorf("%s cut at %d: torn at %d, want %d", f, cut, te.At, last)
@@ -107,7 +98,7 @@ func TestRecordReaderRefusesDamage(t *testing.T) {
 	// An age interval is both numbers or both empty.
 	for _, cells := range []string{"29.0,", ",41.0", "young,41.0"} {
 		row := "a.jpg,0,true,1,2,3,4,0.9,34.5," + cells + ",Female,0.912,\n"
-		_, err := readAll(t, FormatCSV, append(CSVHeader(), row...))
+		_, err := readAll(t, FormatCSV, append(csvHeader(), row...))
 		if err == nil || !strings.Contains(err.Error(), "age_low") {
 			t.Errorf("csv interval %q: %v", cells, err)
 		}
@@ -140,7 +131,7 @@ func (zeros) Read(p []byte) (int, error) {
 // A CSV row is bounded as a JSON Lines record is: one endless quoted cell
 // is refused, not read whole.
 func TestRecordReaderBoundsACSVRow(t *testing.T) {
-	long := io.MultiReader(bytes.NewReader(CSVHeader()), strings.NewReader(`"`), io.LimitReader(zeros{}, maxRecordBytes+1))
+	long := io.MultiReader(bytes.NewReader(csvHeader()), strings.NewReader(`"`), io.LimitReader(zeros{}, maxRecordBytes+1))
 	rr, err := NewRecordReader(FormatCSV, long, "big.csv")
 	if err != nil {
 		t.Fatal(err)

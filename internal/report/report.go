@@ -19,27 +19,19 @@
 // The table on a terminal (Options.TTY) has light box borders and upper-case
 // headers. Elsewhere it is plain aligned text: no borders, headers spelt as the
 // CSV columns, no trailing spaces, so it diffs and greps cleanly.
+//
+// Each format is a Spec in one file (table.go, csv.go, json.go, jsonl.go),
+// listed in Formats (format.go): commands choose a format by name or by
+// the output's extension, and batch's resume and merge ask the Spec whether
+// a file can be read back, how it is recognised and how its records end.
 package report
 
 import (
 	"errors"
-	"fmt"
-	"io"
 	"strconv"
 	"strings"
 
 	"github.com/agegender/agegender/internal/face"
-)
-
-// Format names an output format as the --format flag spells it.
-type Format string
-
-// Output formats.
-const (
-	FormatTable Format = "table"
-	FormatCSV   Format = "csv"
-	FormatJSON  Format = "json"
-	FormatJSONL Format = "jsonl"
 )
 
 // Writer receives results one input at a time, so that output can start
@@ -57,26 +49,9 @@ type Options struct {
 	// TTY is true when the output is a terminal: the table then gets borders
 	// and upper-case headers, which only get in the way in a file or pipe.
 	TTY bool
-	// NoHeader leaves out the CSV header: the rows are appended to a file
-	// that has one (batch --resume).
+	// NoHeader leaves out the format's Spec.Header: the records are
+	// appended to a file that has one (batch --resume).
 	NoHeader bool
-}
-
-// New returns a Writer for format writing to w.
-func New(format Format, w io.Writer, opts Options) (Writer, error) {
-	switch format {
-	case FormatTable:
-		return newTableWriter(w, opts), nil
-	case FormatCSV:
-		c := newCSVWriter(w)
-		c.header = opts.NoHeader
-		return c, nil
-	case FormatJSON:
-		return newJSONWriter(w, false), nil
-	case FormatJSONL:
-		return newJSONWriter(w, true), nil
-	}
-	return nil, fmt.Errorf("report: unknown format %q", format)
 }
 
 // errClosed is returned by Write after Close: the output is already complete,

@@ -12,6 +12,14 @@ import (
 	"github.com/agegender/agegender/internal/face"
 )
 
+// tableFormat is written whole on Close and is not read back.
+func tableFormat() Spec {
+	return Spec{
+		Name: FormatTable, Title: "table", Ext: ".txt",
+		NewWriter: func(w io.Writer, opts Options) Writer { return newTableWriter(w, opts) },
+	}
+}
+
 // tableWriter buffers rows because column widths depend on all of them.
 type tableWriter struct {
 	w      io.Writer
