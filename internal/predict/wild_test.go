@@ -209,11 +209,14 @@ func paste(canvas, crop *image.NRGBA, side int, angle float64, rng *rand.Rand, t
 }
 
 // background draws one of four kinds of clutter: shapes on a gradient, noise
-// texture, stripes and checks, or soft blobs.
+// texture, stripes and checks, or soft blobs. It writes Pix directly: through
+// SetNRGBA and math.Max/Min it took a quarter of the test's time, for the
+// same pixels.
 func background(rng *rand.Rand, w, h, kind int) *image.NRGBA {
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
 	base := [3]float64{rng.Float64() * 255, rng.Float64() * 255, rng.Float64() * 255}
 	for y := 0; y < h; y++ {
+		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
 		for x := 0; x < w; x++ {
 			g := float64(x+y) / float64(w+h)
 			var c [3]float64
@@ -229,7 +232,8 @@ func background(rng *rand.Rand, w, h, kind int) *image.NRGBA {
 					c = [3]float64{255 - c[0], c[1] / 2, 255 - c[2]}
 				}
 			}
-			img.SetNRGBA(x, y, color.NRGBA{clamp8(c[0]), clamp8(c[1]), clamp8(c[2]), 255})
+			p := row[4*x : 4*x+4 : 4*x+4]
+			p[0], p[1], p[2], p[3] = clamp8(c[0]), clamp8(c[1]), clamp8(c[2]), 255
 		}
 	}
 	shapes := 30
@@ -237,7 +241,7 @@ func background(rng *rand.Rand, w, h, kind int) *image.NRGBA {
 		shapes = 12
 	}
 	for s := 0; s < shapes; s++ {
-		col := color.NRGBA{uint8(rng.IntN(256)), uint8(rng.IntN(256)), uint8(rng.IntN(256)), 255}
+		col := [4]uint8{uint8(rng.IntN(256)), uint8(rng.IntN(256)), uint8(rng.IntN(256)), 255}
 		x0, y0 := rng.IntN(w), rng.IntN(h)
 		rw, rh := 10+rng.IntN(200), 10+rng.IntN(200)
 		ellipse := rng.IntN(2) == 0 || kind%4 == 3
@@ -245,7 +249,7 @@ func background(rng *rand.Rand, w, h, kind int) *image.NRGBA {
 			for x := max(0, x0-rw); x < min(w, x0+rw); x++ {
 				dx, dy := float64(x-x0)/float64(rw), float64(y-y0)/float64(rh)
 				if !ellipse || dx*dx+dy*dy <= 1 {
-					img.SetNRGBA(x, y, col)
+					copy(img.Pix[y*img.Stride+4*x:], col[:])
 				}
 			}
 		}
@@ -253,6 +257,14 @@ func background(rng *rand.Rand, w, h, kind int) *image.NRGBA {
 	return img
 }
 
+// clamp8 rounds v to the nearest byte, clamped to 0..255.
 func clamp8(v float64) uint8 {
-	return uint8(math.Max(0, math.Min(255, v+0.5)))
+	v += 0.5
+	switch {
+	case v <= 0:
+		return 0
+	case v >= 255:
+		return 255
+	}
+	return uint8(v)
 }
