@@ -16,6 +16,7 @@ import (
 
 	"github.com/agegender/agegender/internal/annotate"
 	"github.com/agegender/agegender/internal/face"
+	"github.com/agegender/agegender/internal/predict"
 	"github.com/agegender/agegender/internal/predict/detect"
 	"github.com/agegender/agegender/internal/preprocess"
 	"github.com/agegender/agegender/internal/testutil"
@@ -24,11 +25,12 @@ import (
 // TestSyntheticWildPhotos pastes UTKFace crops (60-320 px, rotated up to 25
 // degrees) onto cluttered generated 1280x960 canvases and checks that the
 // detect-align-crop path finds them and reproduces the estimates made on the
-// original crops. It also counts false boxes on face-free canvases.
+// original crops. It also counts false boxes: on face-free canvases, and on
+// the clutter of the others, away from every pasted crop.
 func TestSyntheticWildPhotos(t *testing.T) {
 	utk := testutil.SharedData(t, "utkface")
 	if testing.Short() {
-		t.Skip("SKIP: synthetic wild photos take ~30 s; not run with -short")
+		t.Skip("SKIP: synthetic wild photos take ~20 s; not run with -short")
 	}
 	names, err := filepath.Glob(filepath.Join(utk, "*.jpg"))
 	if err != nil || len(names) == 0 {
@@ -40,76 +42,36 @@ func TestSyntheticWildPhotos(t *testing.T) {
 	e := newEngine(t, face.DetectAuto)
 	rng := rand.New(rand.NewPCG(2026, 11))
 
-	// About 520 faces, so that one face is 0.2 points of gender agreement;
-	// with the 40 canvases (126 faces) of earlier versions it was 0.8.
-	const canvases = 150
-	var faces, found, genderSame int
-	var absAge float64
+	// A canvas costs one detector pass however many faces it holds, and
+	// those passes were most of the test's time (issue 27). 100 canvases
+	// hold 377 faces, so that one face is 0.27 points of gender agreement.
+	// The 150 canvases (544 faces, 0.18 points) that ran before began with
+	// these same 100 (one seed) and gave recall 0.994, 1.20 years and
+	// 0.954 against 0.992, 1.26 and 0.955 here; the 40 canvases (126
+	// faces) of earlier versions, 0.8 points. False boxes are counted on
+	// the clutter of these canvases too (none, as on the face-free ones),
+	// so that 25 face-free canvases stand where 50 did.
+	const canvases, empty = 100, 25
+	var w wildFigures
 	for c := 0; c < canvases; c++ {
-		canvas := background(rng, 1280, 960, c)
-		var truths []pasted
-		for k := 1 + rng.IntN(6); k > 0; k-- {
-			crop := loadCrop(t, names[rng.IntN(len(names))])
-			p, ok := paste(canvas, crop, 60+rng.IntN(261), (rng.Float64()*50-25)*math.Pi/180, rng, truths)
-			if !ok {
-				continue
-			}
-			// The reference estimate: the original crop, as the CLI and
-			// training frame it (aligned through the padded retry).
-			ref, ok := largestFace(t, e, crop)
-			if !ok {
-				continue
-			}
-			p.age, p.gender = ref.Age, ref.Gender
-			truths = append(truths, p)
-		}
-		got, errs := e.Faces([]*image.NRGBA{canvas})
-		if errs[0] != nil && errs[0].Error() != "no face found" {
-			t.Fatal(errs[0])
-		}
-		// To look at what the pipeline saw: AGEGENDER_WILD_ANNOTATE=/tmp/wild.
-		// The canvases hold UTKFace faces: never commit them.
-		if dir := os.Getenv("AGEGENDER_WILD_ANNOTATE"); dir != "" && c < 6 {
-			saveAnnotated(t, filepath.Join(dir, fmt.Sprintf("wild_%02d.png", c)), canvas, got[0])
-		}
-		used := map[int]bool{}
-		for _, tr := range truths {
-			faces++
-			best, bestIoU := -1, 0.5
-			for i, f := range got[0] {
-				if v := detect.IoU(tr.box, f.Box); v >= bestIoU && !used[i] {
-					best, bestIoU = i, v
-				}
-			}
-			if best < 0 {
-				continue
-			}
-			used[best] = true
-			found++
-			f := got[0][best]
-			absAge += math.Abs(f.Age - tr.age)
-			if tr.gender == f.Gender {
-				genderSame++
-			}
-		}
+		w.canvas(t, e, rng, names, c)
 	}
-	var falseBoxes int
-	const empty = 50
+	emptyBoxes := 0
 	for c := 0; c < empty; c++ {
 		got, _ := e.Faces([]*image.NRGBA{background(rng, 1280, 960, c)})
-		falseBoxes += len(got[0])
+		emptyBoxes += len(got[0])
 	}
-	recall := float64(found) / float64(faces)
-	meanAbs := absAge / float64(max(found, 1))
-	agree := float64(genderSame) / float64(max(found, 1))
-	fp := float64(falseBoxes) / empty
-	t.Logf("figures: synthetic wild photos: %d canvases, %d faces: recall %.3f, mean |age - age on original crop| %.2f years, gender agreement %.3f; %d face-free canvases: %.3f false boxes each",
-		canvases, faces, recall, meanAbs, agree, empty, fp)
+	recall := float64(w.found) / float64(w.faces)
+	meanAbs := w.absAge / float64(max(w.found, 1))
+	agree := float64(w.genderSame) / float64(max(w.found, 1))
+	fp := float64(emptyBoxes+w.clutterBoxes) / (canvases + empty)
+	t.Logf("figures: synthetic wild photos: %d canvases, %d faces: recall %.3f, mean |age - age on original crop| %.2f years, gender agreement %.3f; false boxes: %d on %d face-free canvases, %d on the clutter of the others, %.3f a canvas",
+		canvases, w.faces, recall, meanAbs, agree, emptyBoxes, empty, w.clutterBoxes, fp)
 	if recall < 0.99 {
 		t.Errorf("recall %.3f < 0.99", recall)
 	}
 	if fp > 0.02 {
-		t.Errorf("%.3f false boxes per face-free canvas > 0.02", fp)
+		t.Errorf("%.3f false boxes a canvas > 0.02", fp)
 	}
 	if meanAbs > 2 {
 		t.Errorf("mean |age difference| %.2f > 2 years", meanAbs)
@@ -120,6 +82,84 @@ func TestSyntheticWildPhotos(t *testing.T) {
 	if agree < 0.93 {
 		t.Errorf("gender agreement %.3f < 0.93", agree)
 	}
+}
+
+// wildFigures sums what the canvases of TestSyntheticWildPhotos gave.
+type wildFigures struct {
+	faces, found, genderSame int
+	absAge                   float64
+	// clutterBoxes counts the boxes found away from every pasted crop.
+	clutterBoxes int
+}
+
+// canvas pastes 1-6 crops onto canvas number c, runs the engine on it and
+// adds what it found to w.
+func (w *wildFigures) canvas(t *testing.T, e *predict.Engine, rng *rand.Rand, names []string, c int) {
+	t.Helper()
+	canvas := background(rng, 1280, 960, c)
+	var truths []pasted
+	for k := 1 + rng.IntN(6); k > 0; k-- {
+		crop := loadCrop(t, names[rng.IntN(len(names))])
+		p, ok := paste(canvas, crop, 60+rng.IntN(261), (rng.Float64()*50-25)*math.Pi/180, rng, truths)
+		if !ok {
+			continue
+		}
+		// The reference estimate: the original crop, as the CLI and
+		// training frame it (aligned through the padded retry).
+		ref, ok := largestFace(t, e, crop)
+		if !ok {
+			continue
+		}
+		p.age, p.gender = ref.Age, ref.Gender
+		truths = append(truths, p)
+	}
+	got, errs := e.Faces([]*image.NRGBA{canvas})
+	if errs[0] != nil && errs[0].Error() != "no face found" {
+		t.Fatal(errs[0])
+	}
+	// To look at what the pipeline saw: AGEGENDER_WILD_ANNOTATE=/tmp/wild.
+	// The canvases hold UTKFace faces: never commit them.
+	if dir := os.Getenv("AGEGENDER_WILD_ANNOTATE"); dir != "" && c < 6 {
+		saveAnnotated(t, filepath.Join(dir, fmt.Sprintf("wild_%02d.png", c)), canvas, got[0])
+	}
+	used := map[int]bool{}
+	for _, tr := range truths {
+		w.faces++
+		best, bestIoU := -1, 0.5
+		for i, f := range got[0] {
+			if v := detect.IoU(tr.box, f.Box); v >= bestIoU && !used[i] {
+				best, bestIoU = i, v
+			}
+		}
+		if best < 0 {
+			continue
+		}
+		used[best] = true
+		w.found++
+		f := got[0][best]
+		w.absAge += math.Abs(f.Age - tr.age)
+		if tr.gender == f.Gender {
+			w.genderSame++
+		}
+	}
+	for i, f := range got[0] {
+		if !used[i] && !onAPaste(f.Box, truths) {
+			w.clutterBoxes++
+		}
+	}
+}
+
+// onAPaste reports whether the centre of b lies on one of the pasted crops
+// (the square each was drawn in), where an unmatched box may be a face a
+// crop holds besides its own, not clutter.
+func onAPaste(b face.Box, taken []pasted) bool {
+	x, y := b.X+b.W/2, b.Y+b.H/2
+	for _, p := range taken {
+		if math.Abs(x-p.cx) <= p.reach && math.Abs(y-p.cy) <= p.reach {
+			return true
+		}
+	}
+	return false
 }
 
 func saveAnnotated(t *testing.T, path string, img *image.NRGBA, faces []face.Face) {
@@ -141,6 +181,8 @@ type pasted struct {
 	box    face.Box
 	age    float64
 	gender string
+	// The square the crop was drawn in: its centre and half its side.
+	cx, cy, reach float64
 }
 
 func loadCrop(t *testing.T, path string) *image.NRGBA {
@@ -203,7 +245,7 @@ func paste(canvas, crop *image.NRGBA, side int, angle float64, rng *rand.Rand, t
 		ox, oy := (faceCenterX-0.5)*float64(side), (faceCenterY-0.5)*float64(side)
 		fx, fy := cx+ox*cos-oy*sin, cy+ox*sin+oy*cos
 		w, h := faceW*float64(side), faceH*float64(side)
-		return pasted{box: face.Box{X: fx - w/2, Y: fy - h/2, W: w, H: h}}, true
+		return pasted{box: face.Box{X: fx - w/2, Y: fy - h/2, W: w, H: h}, cx: cx, cy: cy, reach: reach}, true
 	}
 	return pasted{}, false
 }
