@@ -31,11 +31,22 @@ import (
 	"github.com/agegender/agegender/internal/testutil"
 )
 
+// TestMain removes what the tests share across one run of the test binary
+// (the built binary, the resume tests' inputs), which no test's TempDir
+// holds.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sharedDir != "" {
+		os.RemoveAll(sharedDir)
+	}
+	os.Exit(code)
+}
+
 // binary builds agegender once per test binary run.
 func binary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "agegender-e2e-")
+		dir, err := shared()
 		if err != nil {
 			buildErr = err
 			return
@@ -84,6 +95,13 @@ func runCommand(t *testing.T, cmd *exec.Cmd) run {
 
 func writePNG(t *testing.T, path string, w, h, seed int) {
 	t.Helper()
+	if err := encodePNG(path, w, h, seed); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// encodePNG writes writePNG's image, for the inputs tests share.
+func encodePNG(path string, w, h, seed int) error {
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
@@ -92,12 +110,13 @@ func writePNG(t *testing.T, path string, w, h, seed int) {
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
-	defer f.Close()
 	if err := png.Encode(f, img); err != nil {
-		t.Fatal(err)
+		f.Close()
+		return err
 	}
+	return f.Close()
 }
 
 func jpegBytes(t *testing.T, w, h int) []byte {
