@@ -150,10 +150,19 @@ func TestInterruptEndsTheRun(t *testing.T) {
 	dir := t.TempDir()
 	var list strings.Builder
 	// 60 inputs of 3000x2000 (4 files, each listed 15 times): about 6 s of
-	// decoding and detection on 2 workers, far past the signal.
+	// decoding and detection on 2 workers, far past the signal. The files
+	// are copies of one: encoding each took 0.4 s.
+	first := filepath.Join(dir, "big00.png")
+	writePNG(t, first, 3000, 2000, 0)
+	data, err := os.ReadFile(first)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := range 4 {
 		p := filepath.Join(dir, fmt.Sprintf("big%02d.png", i))
-		writePNG(t, p, 3000, 2000, i)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		for range 15 {
 			list.WriteString(p + "\n")
 		}
