@@ -38,8 +38,10 @@ func TestSyntheticWildPhotos(t *testing.T) {
 	}
 	sort.Strings(names)
 	// Mode auto, the CLI's default: the reference estimate of each crop
-	// needs its padded retry, and one process runs one engine.
-	e := newEngine(t, face.DetectAuto)
+	// needs its padded retry, and one process runs one engine, shared with
+	// the framing test on validation faces, which runs beside this one.
+	t.Parallel()
+	e := sharedAutoEngine(t)
 	rng := rand.New(rand.NewPCG(2026, 11))
 
 	// A canvas costs one detector pass however many faces it holds, and
