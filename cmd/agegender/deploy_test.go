@@ -95,6 +95,7 @@ func k8sJob(t *testing.T) (args []string, env map[string]string, completions int
 // kubelet does) and the Slurm script itself. Their parts hold every input
 // of one run exactly once, row for row, and merge back into its order.
 func TestDeployRecipes(t *testing.T) {
+	t.Parallel() // processes of its own, in folders of its own
 	dir := t.TempDir()
 	in := filepath.Join(dir, "photos")
 	// 32 inputs, 4 a process of the 8 the manifest starts: whether each

@@ -68,6 +68,7 @@ func runEnv(t *testing.T, env []string, in []byte, limit time.Duration, args ...
 }
 
 func TestHostileCorpus(t *testing.T) {
+	t.Parallel() // a process of its own, in folders of its own
 	dir := t.TempDir()
 	c, err := hostile.Write(dir, hostile.Options{Good: 30, Copies: 1})
 	if err != nil {
@@ -127,6 +128,7 @@ func TestHostileCorpus(t *testing.T) {
 // $TMPDIR/mat-debug-<pid>.log and ~/.cache/Microsoft/.../onnxruntime.db.
 // With HOME and TMPDIR pointed at fresh folders, a run must leave both empty.
 func TestRunLeavesNoTelemetry(t *testing.T) {
+	t.Parallel() // a process of its own, in folders of its own
 	home, tmp := t.TempDir(), t.TempDir()
 	img := filepath.Join(t.TempDir(), "face.png")
 	writePNG(t, img, 96, 96, 1)
@@ -147,6 +149,7 @@ func TestRunLeavesNoTelemetry(t *testing.T) {
 // Ctrl-C with slow photos queued ends the run, leaving no output file; it
 // took 58 s when queued inputs were still processed.
 func TestInterruptEndsTheRun(t *testing.T) {
+	t.Parallel() // a process of its own, in folders of its own
 	dir := t.TempDir()
 	var list strings.Builder
 	// 60 inputs of 3000x2000 (4 files, each listed 15 times): about 6 s of
