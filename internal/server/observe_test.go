@@ -101,6 +101,7 @@ func TestRequestLog(t *testing.T) {
 // /ready to answer 503 while /predict is still served, and Serve to return
 // after the delay.
 func TestReadyFailsWhileDraining(t *testing.T) {
+	t.Parallel() // its own server and fake; most of its time is waiting out its timeouts
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 // decode stops when its request times out, so that the one CPU slot is free
 // for the crop sent next. Two such uploads once held both slots for 90 s.
 func TestScanBombCannotHoldASlot(t *testing.T) {
+	t.Parallel() // its own server and fake; most of its time is waiting out its timeouts
 	bomb := hostile.ProgressiveJPEG(1000, 1000, 1, 20000)
 	crop := pngBytes(t, 64, 64)
 	for _, c := range []struct {
