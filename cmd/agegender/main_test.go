@@ -147,6 +147,7 @@ func hugePNG() []byte {
 }
 
 func TestPredictFormats(t *testing.T) {
+	t.Parallel() // processes of its own, in folders of its own
 	dir := t.TempDir()
 	img := filepath.Join(dir, "a.png")
 	writePNG(t, img, 200, 200, 1)
@@ -181,6 +182,7 @@ func TestPredictFormats(t *testing.T) {
 }
 
 func TestBatchReportsEveryInputAndBadFiles(t *testing.T) {
+	t.Parallel() // processes of its own, in folders of its own
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in")
 	os.MkdirAll(filepath.Join(in, "sub"), 0o755)
@@ -272,6 +274,7 @@ func TestBatchReportsEveryInputAndBadFiles(t *testing.T) {
 }
 
 func TestBatchReadsNULSeparatedPathsFromStdin(t *testing.T) {
+	t.Parallel() // processes of its own, in folders of its own
 	dir := t.TempDir()
 	var list bytes.Buffer
 	for i := 0; i < 5; i++ {

@@ -17,6 +17,7 @@ import (
 // photo once peaked at 2.78 GB under 384 MB). At the default size the same
 // photo fits.
 func TestDetectorMemoryIsBudgeted(t *testing.T) {
+	t.Parallel() // processes of its own, in folders of its own
 	img := filepath.Join(t.TempDir(), "grey-3000.png")
 	if err := os.WriteFile(img, hostile.BlankGrayPNG(3000, 3000), 0o644); err != nil {
 		t.Fatal(err)
