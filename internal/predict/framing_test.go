@@ -11,6 +11,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/agegender/agegender/internal/eval"
@@ -122,8 +123,7 @@ func TestTightAndLooseFramingOnValidationFaces(t *testing.T) {
 	// Beside the synthetic wild photos, on the same engine.
 	t.Parallel()
 	e := sharedAutoEngine(t)
-	var n, same int
-	var diff float64
+	var paths []string
 	for _, dir := range []string{utk, aaf} {
 		names, err := filepath.Glob(filepath.Join(dir, "*.jpg"))
 		if err != nil {
@@ -134,17 +134,20 @@ func TestTightAndLooseFramingOnValidationFaces(t *testing.T) {
 		// Evenly spaced through the sorted names, so every age is in
 		// (UTKFace's names start with the age).
 		for k := range 150 {
-			p := names[k*len(names)/150]
-			tight, loose, ok := tightAndLoose(t, e, loadCrop(t, p))
-			if !ok {
-				t.Errorf("%s: no face found in one of the framings", filepath.Base(p))
-				continue
-			}
-			n++
-			diff += math.Abs(tight.Age - loose.Age)
-			if tight.Gender == loose.Gender {
-				same++
-			}
+			paths = append(paths, names[k*len(names)/150])
+		}
+	}
+	var n, same int
+	var diff float64
+	for i, f := range frameAll(t, e, paths) {
+		if !f.ok {
+			t.Errorf("%s: no face found in one of the framings", filepath.Base(paths[i]))
+			continue
+		}
+		n++
+		diff += math.Abs(f.tight.Age - f.loose.Age)
+		if f.tight.Gender == f.loose.Gender {
+			same++
 		}
 	}
 	mean, agree := diff/float64(n), float64(same)/float64(n)
@@ -154,6 +157,43 @@ func TestTightAndLooseFramingOnValidationFaces(t *testing.T) {
 	if n < 300 || mean > 1.5 || agree < 0.96 {
 		t.Errorf("%d faces, mean age difference %.2f (want <= 1.5), gender agreement %.3f (want >= 0.96)", n, mean, agree)
 	}
+}
+
+// framed is one face framed tight and loose, as tightAndLoose gives it.
+type framed struct {
+	tight, loose face.Face
+	ok           bool
+}
+
+// frameAll frames the face of each image at paths, loaded in the test's
+// goroutine, on two workers: with the wild photos' two beside them, both
+// cores stay busy to the end. The results are in the order of paths.
+func frameAll(t *testing.T, e *predict.Engine, paths []string) []framed {
+	out := make([]framed, len(paths))
+	type job struct {
+		i   int
+		img *image.NRGBA
+	}
+	jobs := make(chan job, 2)
+	var wg sync.WaitGroup
+	// Deferred first, so that on a failure below the workers are done
+	// with the engine before the test's cleanup closes it.
+	defer wg.Wait()
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				f := &out[j.i]
+				f.tight, f.loose, f.ok = tightAndLoose(t, e, j.img)
+			}
+		}()
+	}
+	defer close(jobs)
+	for i, p := range paths {
+		jobs <- job{i, loadCrop(t, p)}
+	}
+	return out
 }
 
 func mirror(src *image.NRGBA) *image.NRGBA {

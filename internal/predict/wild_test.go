@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync"
 	"testing"
 
 	"github.com/agegender/agegender/internal/annotate"
@@ -54,14 +55,25 @@ func TestSyntheticWildPhotos(t *testing.T) {
 	// the clutter of these canvases too (none, as on the face-free ones),
 	// so that 25 face-free canvases stand where 50 did.
 	const canvases, empty = 100, 25
-	var w wildFigures
-	for c := 0; c < canvases; c++ {
-		w.canvas(t, e, rng, names, c)
-	}
+	results := wildRun(t, e, rng, names, canvases, empty)
+	var w wildResult
 	emptyBoxes := 0
-	for c := 0; c < empty; c++ {
-		got, _ := e.Faces([]*image.NRGBA{background(rng, 1280, 960, c)})
-		emptyBoxes += len(got[0])
+	for n, r := range results {
+		if r.err != nil {
+			t.Fatalf("canvas %d: %v", n, r.err)
+		}
+		if n >= canvases {
+			emptyBoxes += r.boxes
+			continue
+		}
+		w.faces, w.found, w.genderSame = w.faces+r.faces, w.found+r.found, w.genderSame+r.genderSame
+		w.absAge += r.absAge
+		w.clutterBoxes += r.clutterBoxes
+		// To look at what the pipeline saw: AGEGENDER_WILD_ANNOTATE=/tmp/wild.
+		// The canvases hold UTKFace faces: never commit them.
+		if r.shown != nil {
+			saveAnnotated(t, filepath.Join(os.Getenv("AGEGENDER_WILD_ANNOTATE"), fmt.Sprintf("wild_%02d.png", n)), r.shown, r.got)
+		}
 	}
 	recall := float64(w.found) / float64(w.faces)
 	meanAbs := w.absAge / float64(max(w.found, 1))
@@ -86,47 +98,101 @@ func TestSyntheticWildPhotos(t *testing.T) {
 	}
 }
 
-// wildFigures sums what the canvases of TestSyntheticWildPhotos gave.
-type wildFigures struct {
-	faces, found, genderSame int
-	absAge                   float64
-	// clutterBoxes counts the boxes found away from every pasted crop.
-	clutterBoxes int
+// wildRun draws the canvases with faces, then the face-free ones, in order
+// from rng in the test's goroutine, and has two workers run the engine on
+// them, which is most of the test's time: with the framing test beside it,
+// both cores stay busy. The results come back by canvas, so that they are
+// summed in one order whichever worker ran each.
+func wildRun(t *testing.T, e *predict.Engine, rng *rand.Rand, names []string, canvases, empty int) []wildResult {
+	results := make([]wildResult, canvases+empty)
+	jobs := make(chan wildCanvas, 2)
+	var wg sync.WaitGroup
+	// Deferred first, so that on a failure below the workers are done
+	// with the engine before the test's cleanup closes it.
+	defer wg.Wait()
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range jobs {
+				results[c.n] = c.evaluate(t, e)
+			}
+		}()
+	}
+	defer close(jobs)
+	for n := 0; n < canvases+empty; n++ {
+		if n < canvases {
+			jobs <- drawCanvas(t, rng, names, n)
+		} else {
+			jobs <- wildCanvas{n: n, img: background(rng, 1280, 960, n-canvases)}
+		}
+	}
+	return results
 }
 
-// canvas pastes 1-6 crops onto canvas number c, runs the engine on it and
-// adds what it found to w.
-func (w *wildFigures) canvas(t *testing.T, e *predict.Engine, rng *rand.Rand, names []string, c int) {
+// wildCanvas is a canvas as drawn: number n, the crops pasted on it (none
+// on a face-free one).
+type wildCanvas struct {
+	n      int
+	img    *image.NRGBA
+	pasted []pasted
+}
+
+// drawCanvas pastes 1-6 UTKFace crops onto canvas number n.
+func drawCanvas(t *testing.T, rng *rand.Rand, names []string, n int) wildCanvas {
 	t.Helper()
-	canvas := background(rng, 1280, 960, c)
-	var truths []pasted
+	c := wildCanvas{n: n, img: background(rng, 1280, 960, n)}
 	for k := 1 + rng.IntN(6); k > 0; k-- {
 		crop := loadCrop(t, names[rng.IntN(len(names))])
-		p, ok := paste(canvas, crop, 60+rng.IntN(261), (rng.Float64()*50-25)*math.Pi/180, rng, truths)
-		if !ok {
-			continue
+		p, ok := paste(c.img, crop, 60+rng.IntN(261), (rng.Float64()*50-25)*math.Pi/180, rng, c.pasted)
+		if ok {
+			p.crop = crop
+			c.pasted = append(c.pasted, p)
 		}
+	}
+	return c
+}
+
+// wildResult is what the engine found on one canvas.
+type wildResult struct {
+	faces, found, genderSame int
+	absAge                   float64
+	// clutterBoxes counts the boxes found away from every pasted crop;
+	// boxes, all the boxes found (on a face-free canvas, false ones).
+	clutterBoxes, boxes int
+	err                 error
+	// shown is the canvas, kept with what was found on it (got) for
+	// AGEGENDER_WILD_ANNOTATE.
+	shown *image.NRGBA
+	got   []face.Face
+}
+
+// evaluate estimates each pasted crop whole (the reference), runs the
+// engine on the canvas and matches the faces it found to the pasted ones.
+func (c wildCanvas) evaluate(t *testing.T, e *predict.Engine) wildResult {
+	var r wildResult
+	var truths []pasted
+	for _, p := range c.pasted {
 		// The reference estimate: the original crop, as the CLI and
 		// training frame it (aligned through the padded retry).
-		ref, ok := largestFace(t, e, crop)
+		ref, ok := largestFace(t, e, p.crop)
 		if !ok {
 			continue
 		}
 		p.age, p.gender = ref.Age, ref.Gender
 		truths = append(truths, p)
 	}
-	got, errs := e.Faces([]*image.NRGBA{canvas})
+	got, errs := e.Faces([]*image.NRGBA{c.img})
 	if errs[0] != nil && errs[0].Error() != "no face found" {
-		t.Fatal(errs[0])
+		return wildResult{err: errs[0]}
 	}
-	// To look at what the pipeline saw: AGEGENDER_WILD_ANNOTATE=/tmp/wild.
-	// The canvases hold UTKFace faces: never commit them.
-	if dir := os.Getenv("AGEGENDER_WILD_ANNOTATE"); dir != "" && c < 6 {
-		saveAnnotated(t, filepath.Join(dir, fmt.Sprintf("wild_%02d.png", c)), canvas, got[0])
+	r.boxes = len(got[0])
+	if os.Getenv("AGEGENDER_WILD_ANNOTATE") != "" && c.n < 6 {
+		r.shown, r.got = c.img, got[0]
 	}
 	used := map[int]bool{}
 	for _, tr := range truths {
-		w.faces++
+		r.faces++
 		best, bestIoU := -1, 0.5
 		for i, f := range got[0] {
 			if v := detect.IoU(tr.box, f.Box); v >= bestIoU && !used[i] {
@@ -137,18 +203,19 @@ func (w *wildFigures) canvas(t *testing.T, e *predict.Engine, rng *rand.Rand, na
 			continue
 		}
 		used[best] = true
-		w.found++
+		r.found++
 		f := got[0][best]
-		w.absAge += math.Abs(f.Age - tr.age)
+		r.absAge += math.Abs(f.Age - tr.age)
 		if tr.gender == f.Gender {
-			w.genderSame++
+			r.genderSame++
 		}
 	}
 	for i, f := range got[0] {
-		if !used[i] && !onAPaste(f.Box, truths) {
-			w.clutterBoxes++
+		if !used[i] && !onAPaste(f.Box, c.pasted) {
+			r.clutterBoxes++
 		}
 	}
+	return r
 }
 
 // onAPaste reports whether the centre of b lies on one of the pasted crops
@@ -185,6 +252,7 @@ type pasted struct {
 	gender string
 	// The square the crop was drawn in: its centre and half its side.
 	cx, cy, reach float64
+	crop          *image.NRGBA
 }
 
 func loadCrop(t *testing.T, path string) *image.NRGBA {
