@@ -83,7 +83,9 @@ func tightAndLoose(t *testing.T, e *predict.Engine, img *image.NRGBA) (tight, lo
 // images the project makes itself: the astronaut, mirrored, in grey, at
 // half size and on a brighter print.
 func TestTightAndLooseFramingAgree(t *testing.T) {
-	e := newEngine(t, face.DetectAuto)
+	// On the engine the long tests share, beside them: it needs no other.
+	t.Parallel()
+	e := sharedAutoEngine(t)
 	src := astronaut(t)
 	variants := map[string]*image.NRGBA{
 		"astronaut": src, "mirrored": mirror(src), "grey": grey(src),
@@ -248,7 +250,9 @@ func halfSize(src *image.NRGBA) *image.NRGBA {
 // What AlignedFaces hands training (training/facecrop) is what Faces
 // estimates: the same crop gives the same answer through the model.
 func TestAlignedFacesAreWhatFacesEstimates(t *testing.T) {
-	e := newEngine(t, face.DetectAuto)
+	// On the engine the long tests share, beside them: it needs no other.
+	t.Parallel()
+	e := sharedAutoEngine(t)
 	img := astronaut(t)
 	got, errs := e.Faces([]*image.NRGBA{img})
 	if errs[0] != nil || len(got[0]) != 1 {
