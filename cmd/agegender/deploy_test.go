@@ -95,9 +95,13 @@ func k8sJob(t *testing.T) (args []string, env map[string]string, completions int
 // kubelet does) and the Slurm script itself. Their parts hold every input
 // of one run exactly once, row for row, and merge back into its order.
 func TestDeployRecipes(t *testing.T) {
+	t.Parallel() // processes of its own, in folders of its own
 	dir := t.TempDir()
 	in := filepath.Join(dir, "photos")
-	for i := 0; i < 60; i++ {
+	// 32 inputs, 4 a process of the 8 the manifest starts: whether each
+	// lands in one part and merges back in order is as plain with them as
+	// with the 60 of before.
+	for i := 0; i < 32; i++ {
 		sub := filepath.Join(in, fmt.Sprintf("album%d", i%4))
 		os.MkdirAll(sub, 0o755)
 		writePNG(t, filepath.Join(sub, fmt.Sprintf("%02d.png", i)), 48+i, 64, i)
@@ -108,7 +112,6 @@ func TestDeployRecipes(t *testing.T) {
 		t.Fatalf("single run: exit %d: %s", r.code, r.stderr)
 	}
 	want := readRows(t, single)
-	native := []string{"AGEGENDER_ORT_LIB=" + testutil.ORTLibrary(t)}
 
 	args, jobEnv, completions := k8sJob(t)
 	if jobEnv["AGEGENDER_SHARD_COUNT"] != fmt.Sprint(completions) {
@@ -117,13 +120,9 @@ func TestDeployRecipes(t *testing.T) {
 	if args[0] != "batch" || !slicesContains(args, "--resume") {
 		t.Fatalf("indexed-job.yaml args %q", args)
 	}
+	bin := binary(t)
 	slurmCount := 3
-	for _, c := range []struct {
-		name string
-		n    int
-		cmd  func(i int, out string) *exec.Cmd
-		part func(i int, out string) string
-	}{
+	for _, c := range []recipe{
 		{"kubernetes", completions, func(i int, out string) *exec.Cmd {
 			env := map[string]string{"INPUT": in, "OUTPUT": out, "JOB_COMPLETION_INDEX": fmt.Sprint(i),
 				"AGEGENDER_SHARD_COUNT": jobEnv["AGEGENDER_SHARD_COUNT"]}
@@ -131,7 +130,7 @@ func TestDeployRecipes(t *testing.T) {
 			for k, a := range args {
 				expanded[k] = regexp.MustCompile(`\$\((\w+)\)`).ReplaceAllStringFunc(a, func(v string) string { return env[v[2:len(v)-1]] })
 			}
-			cmd := exec.Command(binary(t), expanded...)
+			cmd := exec.Command(bin, expanded...)
 			for k, v := range env {
 				cmd.Env = append(cmd.Env, k+"="+v)
 			}
@@ -140,68 +139,89 @@ func TestDeployRecipes(t *testing.T) {
 		{"slurm", slurmCount, func(i int, out string) *exec.Cmd {
 			// --array=1-3: ids from 1, as sbatch numbers them when asked to.
 			cmd := exec.Command("bash", "../../deploy/slurm/agegender-array.sh")
-			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "INPUT=" + in, "OUTPUT=" + out, "AGEGENDER=" + binary(t),
+			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "INPUT=" + in, "OUTPUT=" + out, "AGEGENDER=" + bin,
 				"SLURM_ARRAY_TASK_ID=" + fmt.Sprint(i+1), "SLURM_ARRAY_TASK_MIN=1", "SLURM_ARRAY_TASK_MAX=3",
 				"SLURM_ARRAY_TASK_COUNT=" + fmt.Sprint(slurmCount), "SLURM_CPUS_PER_TASK=1"}
 			return cmd
 		}, func(i int, out string) string { return filepath.Join(out, fmt.Sprintf("part-%d.jsonl", i+1)) }},
 	} {
-		out := filepath.Join(dir, c.name)
-		os.MkdirAll(out, 0o755)
-		var wg sync.WaitGroup
-		errs := make([]string, c.n)
-		for i := 0; i < c.n; i++ {
-			cmd := c.cmd(i, out)
-			cmd.Env = append(cmd.Env, native...)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				// Exit 2: broken.jpg failed in the shard that has it.
-				if err := cmd.Run(); err != nil && cmd.ProcessState.ExitCode() != 2 {
-					errs[i] = fmt.Sprintf("%v: %s", err, stderr.String())
-				}
-			}()
-		}
-		wg.Wait()
-		for i, e := range errs {
-			if e != "" {
-				t.Fatalf("%s process %d: %s", c.name, i, e)
-			}
-		}
-		seen := map[string]deployRow{}
-		var parts []string
-		for i := 0; i < c.n; i++ {
-			p := c.part(i, out)
-			parts = append(parts, p)
-			for _, r := range readRows(t, p) {
-				if _, dup := seen[r.Input]; dup {
-					t.Errorf("%s: %s is in two parts", c.name, r.Input)
-				}
-				seen[r.Input] = r
-			}
-		}
-		if len(seen) != len(want) {
-			t.Errorf("%s: %d inputs in the parts, one run has %d", c.name, len(seen), len(want))
-		}
-		for _, w := range want {
-			if g, ok := seen[w.Input]; !ok || !sameRow(g, w) {
-				t.Errorf("%s: %s: parts have %+v (found %v), one run %+v", c.name, w.Input, g, ok, w)
-			}
-		}
-		merged := filepath.Join(out, "all.jsonl")
-		if r := agegender(t, nil, append(append([]string{"merge", "--out", merged}, parts...), "--", in)...); r.code != 0 {
-			t.Fatalf("%s: merge: exit %d: %s", c.name, r.code, r.stderr)
-		}
-		got := readRows(t, merged)
-		for i := range want {
-			if i >= len(got) || got[i].Input != want[i].Input {
-				t.Fatalf("%s: merged row %d is not one run's", c.name, i)
-			}
-		}
-		t.Logf("figures: deploy %s: %d processes, %d inputs, each in one part, merged in order", c.name, c.n, len(seen))
+		// The recipes write to folders of their own: run side by side.
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			out := filepath.Join(dir, c.name)
+			os.MkdirAll(out, 0o755)
+			c.run(t, out, in, want)
+		})
 	}
+}
+
+// recipe is a deploy recipe as the test runs it: n processes, the command
+// of each, and the part it writes.
+type recipe struct {
+	name string
+	n    int
+	cmd  func(i int, out string) *exec.Cmd
+	part func(i int, out string) string
+}
+
+// run starts the recipe's processes at once, checks that their parts hold
+// every input of want exactly once with its row, and that merge puts them
+// back in want's order.
+func (c recipe) run(t *testing.T, out, in string, want []deployRow) {
+	native := []string{"AGEGENDER_ORT_LIB=" + testutil.ORTLibrary(t)}
+	var wg sync.WaitGroup
+	errs := make([]string, c.n)
+	for i := 0; i < c.n; i++ {
+		cmd := c.cmd(i, out)
+		cmd.Env = append(cmd.Env, native...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Exit 2: broken.jpg failed in the shard that has it.
+			if err := cmd.Run(); err != nil && cmd.ProcessState.ExitCode() != 2 {
+				errs[i] = fmt.Sprintf("%v: %s", err, stderr.String())
+			}
+		}()
+	}
+	wg.Wait()
+	for i, e := range errs {
+		if e != "" {
+			t.Fatalf("%s process %d: %s", c.name, i, e)
+		}
+	}
+	seen := map[string]deployRow{}
+	var parts []string
+	for i := 0; i < c.n; i++ {
+		p := c.part(i, out)
+		parts = append(parts, p)
+		for _, r := range readRows(t, p) {
+			if _, dup := seen[r.Input]; dup {
+				t.Errorf("%s: %s is in two parts", c.name, r.Input)
+			}
+			seen[r.Input] = r
+		}
+	}
+	if len(seen) != len(want) {
+		t.Errorf("%s: %d inputs in the parts, one run has %d", c.name, len(seen), len(want))
+	}
+	for _, w := range want {
+		if g, ok := seen[w.Input]; !ok || !sameRow(g, w) {
+			t.Errorf("%s: %s: parts have %+v (found %v), one run %+v", c.name, w.Input, g, ok, w)
+		}
+	}
+	merged := filepath.Join(out, "all.jsonl")
+	if r := agegender(t, nil, append(append([]string{"merge", "--out", merged}, parts...), "--", in)...); r.code != 0 {
+		t.Fatalf("%s: merge: exit %d: %s", c.name, r.code, r.stderr)
+	}
+	got := readRows(t, merged)
+	for i := range want {
+		if i >= len(got) || got[i].Input != want[i].Input {
+			t.Fatalf("%s: merged row %d is not one run's", c.name, i)
+		}
+	}
+	t.Logf("figures: deploy %s: %d processes, %d inputs, each in one part, merged in order", c.name, c.n, len(seen))
 }
 
 func slicesContains(s []string, v string) bool {

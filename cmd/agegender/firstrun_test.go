@@ -22,6 +22,7 @@ import (
 // passes, while a crop of the wrong region (a child's or an old man's
 // answer, a box off the face) fails.
 func TestFirstRunAstronaut(t *testing.T) {
+	t.Parallel() // processes of its own, in folders of its own
 	r := agegender(t, nil, "predict", "--json", "../../testdata/astronaut.png")
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)

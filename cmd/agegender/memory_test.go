@@ -18,6 +18,7 @@ import (
 // the padded retry's copy (10.7 MB) and the detector's resizes (1 MB) are
 // in it. At the default size the same photo fits.
 func TestDetectorMemoryIsBudgeted(t *testing.T) {
+	t.Parallel() // processes of its own, in folders of its own
 	img := filepath.Join(t.TempDir(), "grey-3000.png")
 	if err := os.WriteFile(img, hostile.BlankGrayPNG(3000, 3000), 0o644); err != nil {
 		t.Fatal(err)

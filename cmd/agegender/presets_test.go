@@ -25,6 +25,7 @@ func versionFields(t *testing.T, args ...string) map[string]any {
 // Both presets are in the binary: --model picks one by name, and version
 // names the one in use, with its input and the interval level.
 func TestPresetsByName(t *testing.T) {
+	t.Parallel() // processes of its own, in folders of its own
 	def := versionFields(t)
 	if def["preset"] != "accurate" || def["model"] != "agegender-v4" || def["age_interval"] != 0.8 {
 		t.Errorf("default: preset %v, model %v, interval %v; want accurate, agegender-v4, 0.8", def["preset"], def["model"], def["age_interval"])
@@ -51,6 +52,7 @@ func TestUnknownPresetNamesThePresets(t *testing.T) {
 // A higher --age-interval holds more of the distribution: the interval
 // around the same face widens.
 func TestAgeIntervalLevel(t *testing.T) {
+	t.Parallel() // processes of its own, in folders of its own
 	width := func(level string) float64 {
 		r := agegender(t, nil, "predict", "--json", "--age-interval", level, "../../testdata/astronaut.png")
 		var objs []struct {

@@ -21,6 +21,7 @@ import (
 
 // TestRealFaces runs auto detection on UTKFace crops and a WIDER FACE photo.
 func TestRealFaces(t *testing.T) {
+	t.Parallel() // processes of its own, in folders of its own
 	utk := testutil.SharedData(t, "utkface")
 	wider := testutil.SharedData(t, "widerface")
 	crop := filepath.Join(utk, "26_0_0_20170116183553306.jpg.chip.jpg")
@@ -54,6 +55,7 @@ func TestRealFaces(t *testing.T) {
 // TestEvalAgreesWithBatch scores `batch --jsonl` output independently and
 // compares it with `eval --json` on generated, labelled images.
 func TestEvalAgreesWithBatch(t *testing.T) {
+	t.Parallel() // processes of its own, in folders of its own
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in")
 	os.Mkdir(in, 0o755)

@@ -11,6 +11,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/agegender/agegender/internal/eval"
@@ -56,13 +57,20 @@ func largestFace(t *testing.T, e *predict.Engine, img *image.NRGBA) (face.Face, 
 }
 
 // tightAndLoose frames the largest face of img both ways and estimates each.
+// The face to frame is found by AlignedFaces, which locates faces as Faces
+// does (TestAlignedFacesAreWhatFacesEstimates) without running the model on
+// them: only its box is needed.
 func tightAndLoose(t *testing.T, e *predict.Engine, img *image.NRGBA) (tight, loose face.Face, ok bool) {
 	t.Helper()
-	f, ok := largestFace(t, e, img)
-	if !ok {
+	aligned, err := e.AlignedFaces(context.Background(), img)
+	if err != nil || len(aligned) == 0 {
 		return face.Face{}, face.Face{}, false
 	}
-	frame := frameTight(img, f.Box)
+	found := make([]face.Face, len(aligned))
+	for i, a := range aligned {
+		found[i] = a.Face
+	}
+	frame := frameTight(img, found[face.Largest(found)].Box)
 	if tight, ok = largestFace(t, e, frame); !ok {
 		return face.Face{}, face.Face{}, false
 	}
@@ -75,7 +83,9 @@ func tightAndLoose(t *testing.T, e *predict.Engine, img *image.NRGBA) (tight, lo
 // images the project makes itself: the astronaut, mirrored, in grey, at
 // half size and on a brighter print.
 func TestTightAndLooseFramingAgree(t *testing.T) {
-	e := newEngine(t, face.DetectAuto)
+	// On the engine the long tests share, beside them: it needs no other.
+	t.Parallel()
+	e := sharedAutoEngine(t)
 	src := astronaut(t)
 	variants := map[string]*image.NRGBA{
 		"astronaut": src, "mirrored": mirror(src), "grey": grey(src),
@@ -112,9 +122,10 @@ func TestTightAndLooseFramingOnValidationFaces(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIP: 300 validation faces framed twice take ~20 s; not run with -short")
 	}
-	e := newEngine(t, face.DetectAuto)
-	var n, same int
-	var diff float64
+	// Beside the synthetic wild photos, on the same engine.
+	t.Parallel()
+	e := sharedAutoEngine(t)
+	var paths []string
 	for _, dir := range []string{utk, aaf} {
 		names, err := filepath.Glob(filepath.Join(dir, "*.jpg"))
 		if err != nil {
@@ -125,17 +136,20 @@ func TestTightAndLooseFramingOnValidationFaces(t *testing.T) {
 		// Evenly spaced through the sorted names, so every age is in
 		// (UTKFace's names start with the age).
 		for k := range 150 {
-			p := names[k*len(names)/150]
-			tight, loose, ok := tightAndLoose(t, e, loadCrop(t, p))
-			if !ok {
-				t.Errorf("%s: no face found in one of the framings", filepath.Base(p))
-				continue
-			}
-			n++
-			diff += math.Abs(tight.Age - loose.Age)
-			if tight.Gender == loose.Gender {
-				same++
-			}
+			paths = append(paths, names[k*len(names)/150])
+		}
+	}
+	var n, same int
+	var diff float64
+	for i, f := range frameAll(t, e, paths) {
+		if !f.ok {
+			t.Errorf("%s: no face found in one of the framings", filepath.Base(paths[i]))
+			continue
+		}
+		n++
+		diff += math.Abs(f.tight.Age - f.loose.Age)
+		if f.tight.Gender == f.loose.Gender {
+			same++
 		}
 	}
 	mean, agree := diff/float64(n), float64(same)/float64(n)
@@ -145,6 +159,43 @@ func TestTightAndLooseFramingOnValidationFaces(t *testing.T) {
 	if n < 300 || mean > 1.5 || agree < 0.96 {
 		t.Errorf("%d faces, mean age difference %.2f (want <= 1.5), gender agreement %.3f (want >= 0.96)", n, mean, agree)
 	}
+}
+
+// framed is one face framed tight and loose, as tightAndLoose gives it.
+type framed struct {
+	tight, loose face.Face
+	ok           bool
+}
+
+// frameAll frames the face of each image at paths, loaded in the test's
+// goroutine, on two workers: with the wild photos' two beside them, both
+// cores stay busy to the end. The results are in the order of paths.
+func frameAll(t *testing.T, e *predict.Engine, paths []string) []framed {
+	out := make([]framed, len(paths))
+	type job struct {
+		i   int
+		img *image.NRGBA
+	}
+	jobs := make(chan job, 2)
+	var wg sync.WaitGroup
+	// Deferred first, so that on a failure below the workers are done
+	// with the engine before the test's cleanup closes it.
+	defer wg.Wait()
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				f := &out[j.i]
+				f.tight, f.loose, f.ok = tightAndLoose(t, e, j.img)
+			}
+		}()
+	}
+	defer close(jobs)
+	for i, p := range paths {
+		jobs <- job{i, loadCrop(t, p)}
+	}
+	return out
 }
 
 func mirror(src *image.NRGBA) *image.NRGBA {
@@ -199,7 +250,9 @@ func halfSize(src *image.NRGBA) *image.NRGBA {
 // What AlignedFaces hands training (training/facecrop) is what Faces
 // estimates: the same crop gives the same answer through the model.
 func TestAlignedFacesAreWhatFacesEstimates(t *testing.T) {
-	e := newEngine(t, face.DetectAuto)
+	// On the engine the long tests share, beside them: it needs no other.
+	t.Parallel()
+	e := sharedAutoEngine(t)
 	img := astronaut(t)
 	got, errs := e.Faces([]*image.NRGBA{img})
 	if errs[0] != nil || len(got[0]) != 1 {

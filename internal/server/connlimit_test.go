@@ -74,6 +74,7 @@ func closedWithin(conn net.Conn, br *bufio.Reader, guard time.Duration) bool {
 // idle just after the client has read its answer), so this test asserts
 // that exactly one closes and TestMakeRoomOrder holds the order.
 func TestConnectionCapClosesAnIdleOne(t *testing.T) {
+	t.Parallel() // its own server and fake; most of its time is waiting out its timeouts
 	s := newServer(t, &fakeEstimator{faces: twoFaces()}, Config{MaxConnections: 3})
 	addr, _ := serveOn(t, s)
 	var conns []net.Conn
@@ -99,10 +100,12 @@ func TestConnectionCapClosesAnIdleOne(t *testing.T) {
 		t.Fatalf("fresh client at the cap: %d, want 200", code)
 	}
 	// The room was made before the fresh client was served, so a closed
-	// connection already reads its end.
+	// connection already reads its end. One deadline for the three: the
+	// open ones wait it out together, not one after the other.
+	deadline := time.Now().Add(time.Second)
 	var closed []int
 	for i := range conns {
-		if closedWithin(conns[i], readers[i], time.Second) {
+		if closedWithin(conns[i], readers[i], time.Until(deadline)) {
 			closed = append(closed, i)
 		}
 	}
@@ -145,6 +148,7 @@ func TestMakeRoomOrder(t *testing.T) {
 // new client, oldest first; and headers over maxHeaderBytes are refused with
 // 431, where a megabyte of them per connection was once accepted.
 func TestHeaderFloodStaysBounded(t *testing.T) {
+	t.Parallel() // its own server and fake; most of its time is waiting out its timeouts
 	s := newServer(t, &fakeEstimator{faces: twoFaces()}, Config{MaxConnections: 3})
 	addr, _ := serveOn(t, s)
 	big, err := net.Dial("tcp", addr)

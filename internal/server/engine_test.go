@@ -62,6 +62,7 @@ func (e *engineCalls) FacesContext(ctx context.Context, imgs []*image.NRGBA) ([]
 // returns the request's context error. Only the engine can show this,
 // hence ONNX Runtime in a server test.
 func TestRealEngineStopsWhenTheRequestEnds(t *testing.T) {
+	t.Parallel() // the only engine of this package's tests, on a server of its own
 	if testing.Short() {
 		t.Skip("runs the detector over a 3000x3000 photo")
 	}

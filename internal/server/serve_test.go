@@ -102,6 +102,7 @@ func (b *syncBuffer) String() string {
 // an inference whose request already timed out is still running, since the
 // caller closes the engine right after.
 func TestServeWaitsForOrphanedInference(t *testing.T) {
+	t.Parallel() // its own server and fake; most of its time is waiting out its timeouts
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

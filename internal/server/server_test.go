@@ -187,6 +187,7 @@ func TestPredictSuccess(t *testing.T) {
 }
 
 func TestPredictTimeout(t *testing.T) {
+	t.Parallel() // its own server and fake; most of its time is waiting out its timeouts
 	fake := &fakeEstimator{faces: twoFaces(), block: make(chan struct{})}
 	t.Cleanup(func() { close(fake.block) })
 	h := newServer(t, fake, Config{Timeout: 500 * time.Millisecond})
@@ -202,6 +203,7 @@ func TestPredictTimeout(t *testing.T) {
 // TestPredictTimeoutWaitingForSlot checks that a request queued behind a
 // stuck inference gives up at its deadline rather than waiting forever.
 func TestPredictTimeoutWaitingForSlot(t *testing.T) {
+	t.Parallel() // its own server and fake; most of its time is waiting out its timeouts
 	fake := &fakeEstimator{faces: twoFaces(), block: make(chan struct{}), started: make(chan struct{})}
 	t.Cleanup(func() { close(fake.block) })
 	h := newServer(t, fake, Config{Timeout: 500 * time.Millisecond, MaxConcurrent: 1})

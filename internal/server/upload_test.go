@@ -48,6 +48,7 @@ func readReply(t *testing.T, conn net.Conn, limit time.Duration) (int, string) {
 // waiting for a body that may never come: had the server waited, the answer
 // would be 408 at the upload timeout.
 func TestDeclaredLengthOverLimitRefusedBeforeBody(t *testing.T) {
+	t.Parallel() // its own server and fake; most of its time is waiting out its timeouts
 	srv := httptest.NewServer(newServer(t, &fakeEstimator{faces: twoFaces()}, Config{MaxUpload: 1 << 20, UploadTimeout: 2 * time.Second}))
 	defer srv.Close()
 	conn := rawPost(t, srv, "multipart/form-data; boundary=x", 10<<30, nil)
@@ -61,6 +62,7 @@ func TestDeclaredLengthOverLimitRefusedBeforeBody(t *testing.T) {
 // slow client is still uploading is answered, and the slow one gets 408 at
 // its upload deadline, naming it.
 func TestSlowBodyHoldsNoSlot(t *testing.T) {
+	t.Parallel() // its own server and fake; most of its time is waiting out its timeouts
 	srv := httptest.NewServer(newServer(t, &fakeEstimator{faces: twoFaces()},
 		Config{MaxConcurrent: 1, UploadTimeout: time.Second}))
 	defer srv.Close()

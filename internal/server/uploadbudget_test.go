@@ -142,6 +142,7 @@ func TestStalledUploadsGiveWayToAnHonestOne(t *testing.T) {
 // whole body before it reads gets the answer, where it once had its write
 // reset (the body is larger than loopback's socket buffers).
 func TestUploadQueueWaitAnswered429(t *testing.T) {
+	t.Parallel() // its own server and fake; most of its time is waiting out its timeouts
 	s := newServer(t, &fakeEstimator{faces: twoFaces()}, Config{MaxUpload: 32 << 20, MaxMemory: 512 << 20,
 		UploadTimeout: 20 * time.Second, uploadStall: time.Minute, uploadQueueWait: 200 * time.Millisecond})
 	srv := httptest.NewServer(s)

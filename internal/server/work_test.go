@@ -20,6 +20,7 @@ import (
 // decode stops when its request times out, so that the one CPU slot is free
 // for the crop sent next. Two such uploads once held both slots for 90 s.
 func TestScanBombCannotHoldASlot(t *testing.T) {
+	t.Parallel() // its own server and fake; most of its time is waiting out its timeouts
 	bomb := hostile.ProgressiveJPEG(1000, 1000, 1, 20000)
 	crop := pngBytes(t, 64, 64)
 	for _, c := range []struct {
@@ -52,6 +53,13 @@ func TestScanBombCannotHoldASlot(t *testing.T) {
 // under that accounting the twelve here hold all but half a megabyte of
 // this budget, less than the crop's analysis needs. Forty that sent 900 KB
 // fill the small tier (up to 1 MB) and wait there, past their first 64 KB.
+//
+// Of the twelve large ones, eight may hold or wait for the large tier
+// (largeUploadsMax) and six fit in it: they hold 36 of its 40 MB when the
+// crop is sent. The two that wait for room are answered 429 after
+// uploadQueueWait, shortened here: at its default (10 s) the test waited
+// until the stall cut-off (5 s) of the first six made room for them, and
+// sent the crop beside two stalled uploads instead of six.
 func TestStalledUploadsDoNotHoldUpACrop(t *testing.T) {
 	for _, c := range []struct {
 		name         string
@@ -66,7 +74,8 @@ func TestStalledUploadsDoNotHoldUpACrop(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			h := newServer(t, &fakeEstimator{faces: twoFaces()},
-				Config{MaxMemory: 48<<20 + 512<<10, UploadTimeout: c.wait, Timeout: 2 * time.Second})
+				Config{MaxMemory: 48<<20 + 512<<10, UploadTimeout: c.wait, Timeout: 2 * time.Second,
+					uploadQueueWait: 100 * time.Millisecond})
 			srv := stallServer(h, c.stalls, c.readAt)
 			defer srv.Close()
 			head := "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.jpg\"\r\n\r\n"
