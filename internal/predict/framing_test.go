@@ -46,16 +46,6 @@ func frameLoose(img *image.NRGBA) *image.NRGBA {
 	return out
 }
 
-// largestFace is the face eval would score in img.
-func largestFace(t *testing.T, e *predict.Engine, img *image.NRGBA) (face.Face, bool) {
-	t.Helper()
-	got, errs := e.Faces([]*image.NRGBA{img})
-	if errs[0] != nil || len(got[0]) == 0 {
-		return face.Face{}, false
-	}
-	return got[0][face.Largest(got[0])], true
-}
-
 // tightAndLoose frames the largest face of img both ways and estimates each.
 // The face to frame is found by AlignedFaces, which locates faces as Faces
 // does (TestAlignedFacesAreWhatFacesEstimates) without running the model on
@@ -71,11 +61,15 @@ func tightAndLoose(t *testing.T, e *predict.Engine, img *image.NRGBA) (tight, lo
 		found[i] = a.Face
 	}
 	frame := frameTight(img, found[face.Largest(found)].Box)
-	if tight, ok = largestFace(t, e, frame); !ok {
-		return face.Face{}, face.Face{}, false
+	// Both framings in one call, so that their faces share a model run
+	// (batching changes no estimate: TestBatchingAndConcurrencyDoNotChangeResults).
+	got, errs := e.Faces([]*image.NRGBA{frame, frameLoose(frame)})
+	for i := range got {
+		if errs[i] != nil || len(got[i]) == 0 {
+			return face.Face{}, face.Face{}, false
+		}
 	}
-	loose, ok = largestFace(t, e, frameLoose(frame))
-	return tight, loose, ok
+	return got[0][face.Largest(got[0])], got[1][face.Largest(got[1])], true
 }
 
 // The same face framed tight and framed loose gets the same estimate:

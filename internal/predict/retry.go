@@ -3,8 +3,6 @@ package predict
 import (
 	"context"
 	"image"
-	"image/color"
-	"image/draw"
 	"math"
 
 	"github.com/agegender/agegender/internal/predict/detect"
@@ -60,10 +58,7 @@ func (e *Engine) detectPadded(ctx context.Context, img *image.NRGBA) ([]detect.D
 		src = preprocess.Downscale(img, b, w, h)
 	}
 	sx, sy := float64(w)/float64(b.Dx()), float64(h)/float64(b.Dy()) // src pixels per img pixel
-	sb := src.Bounds()
-	padded := image.NewNRGBA(image.Rect(0, 0, w+2*pad, h+2*pad))
-	draw.Draw(padded, padded.Rect, image.NewUniform(color.NRGBA{R: 128, G: 128, B: 128, A: 255}), image.Point{}, draw.Src)
-	draw.Draw(padded, image.Rect(pad, pad, pad+w, pad+h), src, sb.Min, draw.Src)
+	padded := padGrey(src, pad)
 	dets, err := e.detector.DetectContext(ctx, padded, e.opts.Detect)
 	if err != nil {
 		return nil, err
@@ -74,4 +69,21 @@ func (e *Engine) detectPadded(ctx context.Context, img *image.NRGBA) ([]detect.D
 		dets[i] = shift.Apply(dets[i])
 	}
 	return dets, nil
+}
+
+// padGrey is src on a mid-grey margin of pad pixels a side. It writes the
+// pixels itself: image/draw has no fast path for an NRGBA destination, and
+// drew this copy a pixel at a time through colour conversions.
+func padGrey(src *image.NRGBA, pad int) *image.NRGBA {
+	sb := src.Bounds()
+	w, h := sb.Dx(), sb.Dy()
+	out := image.NewNRGBA(image.Rect(0, 0, w+2*pad, h+2*pad))
+	for i := 0; i < len(out.Pix); i += 4 {
+		out.Pix[i], out.Pix[i+1], out.Pix[i+2], out.Pix[i+3] = 128, 128, 128, 255
+	}
+	for y := range h {
+		row := src.Pix[src.PixOffset(sb.Min.X, sb.Min.Y+y):][:4*w]
+		copy(out.Pix[out.PixOffset(pad, pad+y):], row)
+	}
+	return out
 }

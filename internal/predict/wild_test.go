@@ -172,19 +172,27 @@ type wildResult struct {
 func (c wildCanvas) evaluate(t *testing.T, e *predict.Engine) wildResult {
 	var r wildResult
 	var truths []pasted
+	// The reference estimates, on the original crops as the CLI and
+	// training frame them (aligned through the padded retry), and the
+	// canvas's faces, in one call, so that their faces share model runs
+	// (batching changes no estimate: TestBatchingAndConcurrencyDoNotChangeResults).
+	imgs := make([]*image.NRGBA, 0, len(c.pasted)+1)
 	for _, p := range c.pasted {
-		// The reference estimate: the original crop, as the CLI and
-		// training frame it (aligned through the padded retry).
-		ref, ok := largestFace(t, e, p.crop)
-		if !ok {
+		imgs = append(imgs, p.crop)
+	}
+	all, errs := e.Faces(append(imgs, c.img))
+	for i, p := range c.pasted {
+		if errs[i] != nil || len(all[i]) == 0 {
 			continue
 		}
+		ref := all[i][face.Largest(all[i])]
 		p.age, p.gender = ref.Age, ref.Gender
 		truths = append(truths, p)
 	}
-	got, errs := e.Faces([]*image.NRGBA{c.img})
-	if errs[0] != nil && errs[0].Error() != "no face found" {
-		return wildResult{err: errs[0]}
+	last := len(c.pasted)
+	got := all[last:]
+	if err := errs[last]; err != nil && err.Error() != "no face found" {
+		return wildResult{err: err}
 	}
 	r.boxes = len(got[0])
 	if os.Getenv("AGEGENDER_WILD_ANNOTATE") != "" && c.n < 6 {
