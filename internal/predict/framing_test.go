@@ -11,7 +11,6 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 
 	"github.com/agegender/agegender/internal/eval"
@@ -162,33 +161,14 @@ type framed struct {
 }
 
 // frameAll frames the face of each image at paths, loaded in the test's
-// goroutine, on two workers: with the wild photos' two beside them, both
-// cores stay busy to the end. The results are in the order of paths.
+// goroutine, on two workers. The results are in the order of paths.
 func frameAll(t *testing.T, e *predict.Engine, paths []string) []framed {
 	out := make([]framed, len(paths))
-	type job struct {
-		i   int
-		img *image.NRGBA
-	}
-	jobs := make(chan job, 2)
-	var wg sync.WaitGroup
-	// Deferred first, so that on a failure below the workers are done
-	// with the engine before the test's cleanup closes it.
-	defer wg.Wait()
-	for range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				f := &out[j.i]
-				f.tight, f.loose, f.ok = tightAndLoose(t, e, j.img)
-			}
-		}()
-	}
-	defer close(jobs)
-	for i, p := range paths {
-		jobs <- job{i, loadCrop(t, p)}
-	}
+	onTwoWorkers(len(paths), func(i int) *image.NRGBA { return loadCrop(t, paths[i]) },
+		func(i int, img *image.NRGBA) {
+			f := &out[i]
+			f.tight, f.loose, f.ok = tightAndLoose(t, e, img)
+		})
 	return out
 }
 

@@ -58,3 +58,32 @@ func sharedAutoEngine(t *testing.T) *predict.Engine {
 	})
 	return autoLender.e
 }
+
+// onTwoWorkers makes n jobs in order with next, in the calling goroutine,
+// and has two workers run do on them: with another long test beside it on
+// the lent engine, both cores stay busy to the end. do gets each job's
+// index, so that results land in order whichever worker ran it. The
+// workers are done before it returns, even when next fails the test, so
+// that none uses the engine after the test's cleanup closes it.
+func onTwoWorkers[J any](n int, next func(i int) J, do func(i int, j J)) {
+	type job struct {
+		i int
+		j J
+	}
+	jobs := make(chan job, 2)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for x := range jobs {
+				do(x.i, x.j)
+			}
+		}()
+	}
+	defer close(jobs)
+	for i := range n {
+		jobs <- job{i, next(i)}
+	}
+}

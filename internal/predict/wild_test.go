@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"sync"
 	"testing"
 
 	"github.com/agegender/agegender/internal/annotate"
@@ -100,33 +99,16 @@ func TestSyntheticWildPhotos(t *testing.T) {
 
 // wildRun draws the canvases with faces, then the face-free ones, in order
 // from rng in the test's goroutine, and has two workers run the engine on
-// them, which is most of the test's time: with the framing test beside it,
-// both cores stay busy. The results come back by canvas, so that they are
-// summed in one order whichever worker ran each.
+// them, which is most of the test's time. The results come back by canvas,
+// so that they are summed in one order whichever worker ran each.
 func wildRun(t *testing.T, e *predict.Engine, rng *rand.Rand, names []string, canvases, empty int) []wildResult {
 	results := make([]wildResult, canvases+empty)
-	jobs := make(chan wildCanvas, 2)
-	var wg sync.WaitGroup
-	// Deferred first, so that on a failure below the workers are done
-	// with the engine before the test's cleanup closes it.
-	defer wg.Wait()
-	for range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range jobs {
-				results[c.n] = c.evaluate(t, e)
-			}
-		}()
-	}
-	defer close(jobs)
-	for n := 0; n < canvases+empty; n++ {
+	onTwoWorkers(canvases+empty, func(n int) wildCanvas {
 		if n < canvases {
-			jobs <- drawCanvas(t, rng, names, n)
-		} else {
-			jobs <- wildCanvas{n: n, img: background(rng, 1280, 960, n-canvases)}
+			return drawCanvas(t, rng, names, n)
 		}
-	}
+		return wildCanvas{n: n, img: background(rng, 1280, 960, n-canvases)}
+	}, func(n int, c wildCanvas) { results[n] = c.evaluate(t, e) })
 	return results
 }
 
