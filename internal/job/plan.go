@@ -10,6 +10,8 @@ import (
 
 // plan is what a resumed run keeps of its file and what it does again.
 type plan struct {
+	// spec is the file's format, whose keys the listing is matched by.
+	spec report.Spec
 	// done are the file's records, in order, checked against the listing
 	// before any input runs.
 	done []doneRecord
@@ -46,7 +48,7 @@ func readPlan(r io.Reader, path string, format report.Format) (plan, error) {
 	if err != nil {
 		return plan{}, err
 	}
-	p := plan{cut: -1}
+	p := plan{spec: spec, cut: -1}
 	var last report.Record
 	torn := false
 	for {

@@ -161,13 +161,11 @@ func (r *Resumed) Pending(inputs iter.Seq[input.Input], note func(string)) iter.
 			}
 		}
 		var redo *input.Input
-		// A resumed format is one Lookup knows: CheckResumable said so.
-		spec, _ := report.Lookup(r.format)
 		for i, d := range r.plan.done {
 			in, ok := next()
 			want := ""
 			if ok {
-				want = spec.Key(in.Name)
+				want = r.plan.spec.Key(in.Name)
 			}
 			if want != d.key {
 				rec := report.Record{Key: d.key, LineNo: d.lineNo}
